@@ -1,0 +1,305 @@
+//! Reading a migrations directory: which entries are migrations, in which scheme, and the
+//! text, tokens and sections of every file. Everything found wrong becomes a diagnostic;
+//! nothing is skipped silently except hidden entries and files that are not `.sql`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::{self, Config};
+use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::lexer::{self, LexError, Token};
+use crate::lints::Lint;
+use crate::naming::{self, BadName, ParsedName, Role, Scheme};
+use crate::sections::{self, FileSections};
+
+/// A file that was read, lexed and split into sections.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Relative to the manifest directory, `/`-separated.
+    pub path: String,
+    pub text: String,
+    pub tokens: Vec<Token>,
+    pub lex_error: Option<LexError>,
+    pub sections: FileSections,
+}
+
+/// One migration as found on disk, before lints decide whether it is acceptable.
+#[derive(Debug)]
+pub struct Candidate {
+    pub name: ParsedName,
+    /// The file or directory its name was read from.
+    pub entry: String,
+    /// Index into [`Directory::files`] of the file holding the UP SQL (`None` for an orphan DOWN).
+    pub main: Option<usize>,
+    /// Index of a separate DOWN file (paired `.down.sql`, Flyway `U`, `down.sql`).
+    pub down_file: Option<usize>,
+    /// `run_in_transaction = false` in a directory migration's `metadata.toml`.
+    pub metadata_no_transaction: bool,
+}
+
+impl Candidate {
+    /// All files of this migration.
+    pub fn files(&self) -> impl Iterator<Item = usize> {
+        self.main.into_iter().chain(self.down_file)
+    }
+}
+
+/// An entry whose name matches no scheme.
+#[derive(Debug)]
+pub struct BadEntry {
+    pub path: String,
+    pub problem: BadName,
+}
+
+/// Everything discovery learned about one directory.
+#[derive(Debug, Default)]
+pub struct Directory {
+    /// The directory as written in the macro call or on the command line.
+    pub root: String,
+    pub config: Config,
+    pub files: Vec<SourceFile>,
+    pub candidates: Vec<Candidate>,
+    pub bad_entries: Vec<BadEntry>,
+    /// The most common scheme among the candidates.
+    pub scheme: Option<Scheme>,
+    /// Every file whose contents shape the result, absolute, so the macro can track it.
+    pub tracked: Vec<PathBuf>,
+}
+
+impl Directory {
+    pub fn file(&self, index: usize) -> &SourceFile {
+        &self.files[index]
+    }
+}
+
+fn join(rel_dir: &str, name: &str) -> String {
+    if rel_dir.is_empty() || rel_dir == "." {
+        name.to_string()
+    } else {
+        format!("{}/{name}", rel_dir.trim_end_matches(['/', '\\']).replace('\\', "/"))
+    }
+}
+
+/// Reads a file as UTF-8, without a BOM.
+fn read_text(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<String> {
+    let bytes = match fs::read(absolute) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            out.push(Diagnostic::new(Lint::UnreadableFile, rel, format!("cannot read `{rel}`: {e}")));
+            return None;
+        }
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            out.push(
+                Diagnostic::new(Lint::UnreadableFile, rel, format!("`{rel}` is not valid UTF-8 (invalid byte at offset {at})"))
+                    .help("save the file as UTF-8"),
+            );
+            None
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Metadata {
+    run_in_transaction: Option<bool>,
+}
+
+/// Discovers `rel_dir` (relative to `base`, the manifest directory).
+pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Directory {
+    let root_abs = base.join(rel_dir);
+    let mut dir = Directory { root: rel_dir.to_string(), ..Directory::default() };
+
+    let config_abs = root_abs.join(config::FILE_NAME);
+    if config_abs.exists() {
+        let rel = join(rel_dir, config::FILE_NAME);
+        dir.tracked.push(config_abs.clone());
+        if let Some(text) = read_text(&config_abs, &rel, out) {
+            let (config, problems) = config::parse(&rel, &text);
+            dir.config = config;
+            out.extend(problems);
+        }
+    }
+
+    let entries = match list(&root_abs) {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.push(
+                Diagnostic::new(Lint::UnreadableFile, rel_dir, format!("cannot read migrations directory `{rel_dir}`: {e}"))
+                    .help(format!("the path is resolved relative to the crate's manifest directory, here `{}`", base.display())),
+            );
+            return dir;
+        }
+    };
+    for (name, absolute) in entries {
+        let rel = join(rel_dir, &name);
+        let metadata = match fs::metadata(&absolute) {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                out.push(Diagnostic::new(Lint::UnreadableFile, &rel, format!("cannot read `{rel}`: {e}")));
+                continue;
+            }
+        };
+        if metadata.is_dir() {
+            discover_subdirectory(&mut dir, &name, &absolute, &rel, out);
+        } else if name.ends_with(".sql") {
+            match naming::parse_file_name(&name) {
+                Ok(parsed) => add_file(&mut dir, parsed, &absolute, &rel, out),
+                Err(problem) => dir.bad_entries.push(BadEntry { path: rel, problem }),
+            }
+        } else if name.to_ascii_lowercase().ends_with(".sql") {
+            dir.bad_entries.push(BadEntry {
+                path: rel,
+                problem: BadName {
+                    message: format!("`{name}` has an upper-case extension"),
+                    help: "rename it to end in lower-case `.sql`".to_string(),
+                },
+            });
+        }
+    }
+    dir.scheme = dominant_scheme(&dir.candidates);
+    dir
+}
+
+/// Lists a directory's non-hidden entries, sorted by name. Names that are not UTF-8 are
+/// reported as an error of the listing itself.
+fn list(path: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(path)? {
+        let entry = entry?;
+        let name = entry.file_name().into_string().map_err(|raw| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("entry name {raw:?} is not UTF-8"))
+        })?;
+        if !name.starts_with('.') {
+            entries.push((name, entry.path()));
+        }
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+fn load_file(dir: &mut Directory, absolute: &Path, rel: &str, role: Role, out: &mut Vec<Diagnostic>) -> Option<usize> {
+    dir.tracked.push(absolute.to_path_buf());
+    let text = read_text(absolute, rel, out)?;
+    let (tokens, lex_error) = lexer::lex(dir.config.dialect, &text);
+    let sections = sections::split(rel, &text, &tokens, role);
+    dir.files.push(SourceFile { path: rel.to_string(), text, tokens, lex_error, sections });
+    Some(dir.files.len() - 1)
+}
+
+fn add_file(dir: &mut Directory, parsed: ParsedName, absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) {
+    let role = parsed.role;
+    let Some(index) = load_file(dir, absolute, rel, role, out) else { return };
+    if role == Role::Down {
+        let partner = dir.candidates.iter_mut().find(|c| {
+            c.down_file.is_none()
+                && c.name.scheme == parsed.scheme
+                && c.name.version == parsed.version
+                && (parsed.scheme == Scheme::Flyway || c.name.name == parsed.name)
+        });
+        if let Some(candidate) = partner {
+            candidate.down_file = Some(index);
+            return;
+        }
+        dir.candidates.push(Candidate { name: parsed, entry: rel.to_string(), main: None, down_file: Some(index), metadata_no_transaction: false });
+        return;
+    }
+    // A DOWN file sorted before its UP (`U1__x` < `V1__x`) waits as an orphan: adopt it.
+    let orphan = dir.candidates.iter().position(|c| {
+        c.main.is_none()
+            && c.name.scheme == parsed.scheme
+            && c.name.version == parsed.version
+            && (parsed.scheme == Scheme::Flyway || c.name.name == parsed.name)
+    });
+    if let Some(position) = orphan {
+        let candidate = &mut dir.candidates[position];
+        candidate.main = Some(index);
+        candidate.entry = rel.to_string();
+        candidate.name = parsed;
+        return;
+    }
+    dir.candidates.push(Candidate { name: parsed, entry: rel.to_string(), main: Some(index), down_file: None, metadata_no_transaction: false });
+}
+
+fn discover_subdirectory(dir: &mut Directory, name: &str, absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) {
+    let parsed = match naming::parse_dir_name(name) {
+        Some(Ok(parsed)) => parsed,
+        Some(Err(problem)) => {
+            dir.bad_entries.push(BadEntry { path: rel.to_string(), problem });
+            return;
+        }
+        None => {
+            // A helper directory (fixtures, docs) is fine unless it hides SQL we would skip.
+            let holds_sql = list(absolute).is_ok_and(|entries| entries.iter().any(|(n, _)| n.ends_with(".sql")));
+            if holds_sql {
+                dir.bad_entries.push(BadEntry {
+                    path: rel.to_string(),
+                    problem: BadName {
+                        message: format!("directory `{name}` holds .sql files but is not named like a migration"),
+                        help: "name migration directories `<version>_<name>` (for example `2024-10-25-112826_add_users`), or move the files out".to_string(),
+                    },
+                });
+            }
+            return;
+        }
+    };
+    let entries = match list(absolute) {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.push(Diagnostic::new(Lint::UnreadableFile, rel, format!("cannot read `{rel}`: {e}")));
+            return;
+        }
+    };
+    let mut candidate = Candidate { name: parsed, entry: rel.to_string(), main: None, down_file: None, metadata_no_transaction: false };
+    for (file_name, file_abs) in entries {
+        let file_rel = join(rel, &file_name);
+        match file_name.as_str() {
+            "up.sql" => candidate.main = load_file(dir, &file_abs, &file_rel, Role::Up, out),
+            "down.sql" => candidate.down_file = load_file(dir, &file_abs, &file_rel, Role::Down, out),
+            "metadata.toml" => {
+                dir.tracked.push(file_abs.clone());
+                let Some(text) = read_text(&file_abs, &file_rel, out) else { continue };
+                match toml::from_str::<Metadata>(&text) {
+                    Ok(metadata) => candidate.metadata_no_transaction = metadata.run_in_transaction == Some(false),
+                    Err(e) => {
+                        let range = e.span().unwrap_or(0..0);
+                        let index = LineIndex::new(&text);
+                        out.push(
+                            Diagnostic::new(Lint::InvalidConfig, &file_rel, format!("invalid metadata.toml: {}", e.message()))
+                                .at(index.span(range.start, range.end))
+                                .help("the only key is `run_in_transaction = true | false`"),
+                        );
+                    }
+                }
+            }
+            other if other.ends_with(".sql") => dir.bad_entries.push(BadEntry {
+                path: file_rel,
+                problem: BadName {
+                    message: format!("unexpected `{other}` in migration directory `{name}`"),
+                    help: "a migration directory holds `up.sql`, an optional `down.sql` and an optional `metadata.toml`".to_string(),
+                },
+            }),
+            _ => {}
+        }
+    }
+    dir.candidates.push(candidate);
+}
+
+fn dominant_scheme(candidates: &[Candidate]) -> Option<Scheme> {
+    let mut counts: Vec<(Scheme, usize)> = Vec::new();
+    for candidate in candidates {
+        match counts.iter_mut().find(|(s, _)| *s == candidate.name.scheme) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((candidate.name.scheme, 1)),
+        }
+    }
+    // Most common first; ties go to the earlier scheme so the answer never depends on order.
+    counts.sort_by(|(a, n), (b, m)| m.cmp(n).then(a.cmp(b)));
+    counts.first().map(|(scheme, _)| *scheme)
+}

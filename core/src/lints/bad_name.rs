@@ -1,0 +1,11 @@
+//! `bad-name`: a `.sql` file or a directory holding SQL that matches no naming scheme.
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::Directory;
+use crate::lints::Lint;
+
+pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+    for entry in &directory.bad_entries {
+        out.push(Diagnostic::new(Lint::BadName, &entry.path, &entry.problem.message).help(&entry.problem.help));
+    }
+}

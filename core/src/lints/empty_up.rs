@@ -1,0 +1,31 @@
+//! `empty-up`: a migration whose UP runs nothing (only comments, or no `up.sql` at all).
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::Directory;
+use crate::lints::{Lint, section_position};
+
+pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+    for candidate in &directory.candidates {
+        let Some(main) = candidate.main else {
+            if candidate.down_file.is_none() {
+                out.push(
+                    Diagnostic::new(Lint::EmptyUp, &candidate.entry, format!("migration directory `{}` has no up.sql", candidate.entry))
+                        .help("add `up.sql` with the migration's SQL"),
+                );
+            }
+            continue;
+        };
+        let file = directory.file(main);
+        let empty = match &file.sections.up {
+            Some(range) => crate::statements::split(&file.text, &file.tokens, range).is_empty(),
+            None => true,
+        };
+        if empty {
+            out.push(
+                Diagnostic::new(Lint::EmptyUp, &file.path, format!("the UP of migration {} holds no statement", candidate.name.version))
+                    .at(section_position(file, file.sections.up.as_ref()))
+                    .help("write the migration's SQL, or delete the file"),
+            );
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The pipeline shared by the macro and the CLI: discover -> lint -> resolve levels -> build
+//! the sorted migration list.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::checksum::{ChecksumInput, checksum};
+use crate::config::Config;
+use crate::diagnostic::{self, Diagnostic, Level, LineIndex};
+use crate::discover::{self, Candidate, Directory, SourceFile};
+use crate::lints::{self, Lint};
+use crate::model::{Migration, Section, Statement};
+use crate::naming::Scheme;
+use crate::statements;
+
+/// Everything known about a migrations directory.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Sorted by version. Built even when there are errors, so tools can still show them.
+    pub migrations: Vec<Migration>,
+    /// Sorted, levels resolved, `allow`ed findings removed.
+    pub diagnostics: Vec<Diagnostic>,
+    pub config: Config,
+    pub scheme: Option<Scheme>,
+    /// The text of every file read, by relative path, for rendering snippets.
+    pub sources: BTreeMap<String, String>,
+    /// Every file the result depends on, absolute.
+    pub tracked: Vec<PathBuf>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn source(&self, path: &str) -> Option<&str> {
+        self.sources.get(path).map(String::as_str)
+    }
+}
+
+/// Loads `rel_dir`, resolved against `base` (the crate's manifest directory for the macro,
+/// the working directory for the CLI). Paths in the result are `rel_dir/...`.
+pub fn load(base: &Path, rel_dir: &str) -> Loaded {
+    let mut diagnostics = Vec::new();
+    let directory = discover::discover(base, rel_dir, &mut diagnostics);
+    lints::run_all(&directory, &mut diagnostics);
+    resolve_levels(&directory, &mut diagnostics);
+    diagnostic::sort(&mut diagnostics);
+    let migrations = build_migrations(&directory);
+    let Directory { config, scheme, files, tracked, .. } = directory;
+    let sources = files.into_iter().map(|f| (f.path, f.text)).collect();
+    Loaded { migrations, diagnostics, config, scheme, sources, tracked }
+}
+
+/// Applies `strata.toml` levels, then each migration's `strata:allow(...)`, and drops what is allowed.
+fn resolve_levels(directory: &Directory, diagnostics: &mut Vec<Diagnostic>) {
+    let mut allowed: BTreeMap<&str, Vec<Lint>> = BTreeMap::new();
+    for candidate in &directory.candidates {
+        let lints: Vec<Lint> = candidate
+            .files()
+            .flat_map(|i| directory.file(i).sections.directives.allowed.iter().copied())
+            .collect();
+        for path in candidate.files().map(|i| directory.file(i).path.as_str()).chain([candidate.entry.as_str()]) {
+            allowed.entry(path).or_default().extend(&lints);
+        }
+    }
+    for d in diagnostics.iter_mut().filter(|d| d.lint.is_configurable()) {
+        d.level = directory.config.level(d.lint);
+        if allowed.get(d.file.as_str()).is_some_and(|lints| lints.contains(&d.lint)) {
+            d.level = Level::Allow;
+        }
+    }
+    diagnostics.retain(|d| d.level != Level::Allow);
+}
+
+fn section(file: &SourceFile, range: &std::ops::Range<usize>) -> Option<Section> {
+    let found = statements::split(&file.text, &file.tokens, range);
+    if found.is_empty() {
+        return None;
+    }
+    let index = LineIndex::new(&file.text);
+    let list = found
+        .iter()
+        .map(|s| Statement::new((s.range.start - range.start) as u32, (s.range.end - range.start) as u32, index.line(s.range.start)))
+        .collect();
+    Some(Section::new(file.text[range.clone()].to_string(), file.path.clone(), index.line(range.start), list))
+}
+
+fn build_migration(directory: &Directory, candidate: &Candidate) -> Option<Migration> {
+    let main = directory.file(candidate.main?);
+    let up_range = main.sections.up.clone().unwrap_or(main.text.len()..main.text.len());
+    let down_file = candidate.down_file.map(|i| directory.file(i));
+    let (down_source, down_range) = match down_file {
+        Some(file) => (file, file.sections.down.clone()),
+        None => (main, main.sections.down.clone()),
+    };
+    let up = section(main, &up_range)
+        .unwrap_or_else(|| Section::new(String::new(), main.path.clone(), main.text.lines().count() as u32 + 1, Vec::new()));
+    let down = down_range.as_ref().and_then(|range| section(down_source, range));
+    let sum = checksum(
+        ChecksumInput { text: &main.text, tokens: &main.tokens, section: Some(&up_range) },
+        ChecksumInput { text: &down_source.text, tokens: &down_source.tokens, section: down.as_ref().and(down_range.as_ref()) },
+    );
+    let no_transaction = candidate.metadata_no_transaction
+        || candidate.files().any(|i| directory.file(i).sections.directives.no_transaction);
+    Some(Migration::new(candidate.name.version, candidate.name.name.clone(), up, down, sum, !no_transaction))
+}
+
+fn build_migrations(directory: &Directory) -> Vec<Migration> {
+    let mut migrations: Vec<Migration> =
+        directory.candidates.iter().filter_map(|c| build_migration(directory, c)).collect();
+    migrations.sort_by(|a, b| a.version().cmp(&b.version()).then_with(|| a.path().cmp(b.path())));
+    migrations
+}

@@ -1,0 +1,64 @@
+//! Rendering findings for people: rustc-style snippets through annotate-snippets. The macro
+//! and the CLI's human format share this, so they print the same thing.
+
+use annotate_snippets::{AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet};
+
+use crate::diagnostic::{Diagnostic, Level, LineIndex};
+
+fn snippet_level(level: Level) -> SnippetLevel<'static> {
+    match level {
+        Level::Deny => SnippetLevel::ERROR,
+        _ => SnippetLevel::WARNING,
+    }
+}
+
+/// The lines of `source` that a span touches, so a 50 MB file does not get copied whole.
+fn excerpt(source: &str, start: usize, end: usize) -> (usize, usize, &str) {
+    let index = LineIndex::new(source);
+    let first_line = index.line(start);
+    let from = index.line_start(first_line);
+    let to = source[end.min(source.len())..].find('\n').map_or(source.len(), |i| end + i);
+    (first_line as usize, from, &source[from..to])
+}
+
+fn elements<'a>(diagnostic: &'a Diagnostic, source: Option<&'a str>, group: Group<'a>) -> Group<'a> {
+    let located = match (&diagnostic.span, source) {
+        (Some(span), Some(source)) => {
+            let (line, from, text) = excerpt(source, span.start, span.end);
+            let start = span.start - from;
+            let end = (span.end.max(span.start + 1) - from).min(text.len().max(start));
+            group.element(
+                Snippet::source(text)
+                    .line_start(line)
+                    .path(diagnostic.file.as_str())
+                    .annotation(AnnotationKind::Primary.span(start..end)),
+            )
+        }
+        _ => group.element(Origin::path(diagnostic.file.as_str())),
+    };
+    let located = match &diagnostic.help {
+        Some(help) => located.element(SnippetLevel::HELP.message(help.as_str())),
+        None => located,
+    };
+    located.element(SnippetLevel::NOTE.message(format!("strata lint `{}`", diagnostic.lint)))
+}
+
+/// `error[lint]: message`, the snippet and the help, as the CLI prints it.
+pub fn human(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> String {
+    let title = snippet_level(diagnostic.level)
+        .primary_title(diagnostic.message.as_str())
+        .id(diagnostic.lint.name());
+    let group = elements(diagnostic, source, Group::with_title(title));
+    renderer(color).render(&[group])
+}
+
+/// The snippet and help without the title line, for messages whose first line the compiler
+/// writes itself (`error: <message>`).
+pub fn body(diagnostic: &Diagnostic, source: Option<&str>) -> String {
+    let group = elements(diagnostic, source, Group::with_level(snippet_level(diagnostic.level)));
+    renderer(false).render(&[group])
+}
+
+fn renderer(color: bool) -> Renderer {
+    if color { Renderer::styled() } else { Renderer::plain() }
+}

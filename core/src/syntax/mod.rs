@@ -1,0 +1,25 @@
+//! SQL syntax checking per dialect. PostgreSQL uses squawk's parser, which accepts what the
+//! server accepts (DO blocks, REINDEX, CREATE STATISTICS, ...); the other dialects use sqlparser.
+
+use std::ops::Range;
+
+use crate::config::Dialect;
+use crate::lexer::Token;
+
+mod postgres;
+mod sqlparser_dialects;
+
+/// A syntax error with its byte range in the whole file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub range: Range<usize>,
+    pub message: String,
+}
+
+/// Checks one section of a file.
+pub fn check(dialect: Dialect, text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<SyntaxError> {
+    match dialect {
+        Dialect::Postgres => postgres::check(text, section),
+        _ => sqlparser_dialects::check(dialect, text, tokens, section),
+    }
+}

@@ -1,0 +1,115 @@
+//! Loaded directory -> tokens.
+
+use std::path::PathBuf;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use strata_core::{Diagnostic, Level, Lint, Loaded, Migration, Section, build, render};
+use syn::LitStr;
+
+const DEFAULT_DIR: &str = "migrations";
+
+/// Lets test harnesses (trybuild copies crates elsewhere, trybuild issue 202) resolve fixture
+/// paths from their own directory.
+const MANIFEST_DIR_OVERRIDE: &str = "STRATA_MANIFEST_DIR";
+
+fn base_dir() -> PathBuf {
+    std::env::var_os(MANIFEST_DIR_OVERRIDE)
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+/// Stable Rust cannot emit proc-macro warnings, but it does warn on use of a deprecated item.
+fn warning(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStream {
+    let name = format_ident!("{}", diagnostic.lint.name().replace('-', "_"), span = span);
+    let note = format!("{}\n{}", diagnostic.message, render::body(diagnostic, source));
+    quote! {{
+        #[deprecated(note = #note)]
+        #[allow(non_upper_case_globals)]
+        const #name: () = ();
+        let _ = #name;
+    }}
+}
+
+fn error(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStream {
+    let message = format!("{}\n{}", diagnostic.message, render::body(diagnostic, source));
+    quote::quote_spanned! {span=> ::core::compile_error!(#message);}
+}
+
+fn statements(section: &Section) -> TokenStream {
+    let items = section.statements().iter().map(|s| {
+        let (start, end, line) = (s.range().start as u32, s.range().end as u32, s.line());
+        quote!(::strata::Statement::new(#start, #end, #line))
+    });
+    quote!(&[#(#items),*])
+}
+
+fn section(section: &Section) -> TokenStream {
+    let (sql, path, line) = (section.sql(), section.path(), section.line());
+    let statements = statements(section);
+    quote! {{
+        const STATEMENTS: &[::strata::Statement] = #statements;
+        ::strata::Section::from_static(#sql, #path, #line, STATEMENTS)
+    }}
+}
+
+fn migration(migration: &Migration) -> TokenStream {
+    let (version, name, checksum, transactional) =
+        (migration.version(), migration.name(), migration.checksum(), migration.transactional());
+    let up = section(migration.up_section());
+    let down = match migration.down_section() {
+        Some(down) => {
+            let down = section(down);
+            quote!(::core::option::Option::Some(#down))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        ::strata::Migration::from_static(#version, #name, #up, #down, #checksum, #transactional)
+    }
+}
+
+fn untracked(loaded: &Loaded, rel_dir: &str) -> Option<Diagnostic> {
+    let tracked = std::env::var_os(build::ASSUME_TRACKED_VARIABLE).is_some()
+        || std::env::var_os(build::marker_variable(rel_dir)).is_some();
+    let level = loaded.config.level(Lint::UntrackedDirectory);
+    if tracked || level == Level::Allow {
+        return None;
+    }
+    let mut diagnostic = Diagnostic::new(
+        Lint::UntrackedDirectory,
+        rel_dir,
+        format!("migrations added to `{rel_dir}` will not trigger a rebuild"),
+    )
+    .help(format!("add a build.rs with `fn main() {{ strata::build::track(\"{rel_dir}\"); }}`"));
+    diagnostic.level = level;
+    Some(diagnostic)
+}
+
+pub fn expand(path: Option<LitStr>) -> TokenStream {
+    let span = path.as_ref().map_or_else(Span::call_site, LitStr::span);
+    let rel_dir = path.as_ref().map_or_else(|| DEFAULT_DIR.to_string(), LitStr::value);
+    let base = base_dir();
+    let mut loaded = strata_core::load(&base, &rel_dir);
+    loaded.diagnostics.extend(untracked(&loaded, &rel_dir));
+
+    let tracked = loaded.tracked.iter().filter_map(|p| p.to_str()).map(|p| quote!(const _: &[u8] = ::core::include_bytes!(#p);));
+    let mut reports = Vec::new();
+    for d in &loaded.diagnostics {
+        let source = loaded.source(&d.file);
+        reports.push(if d.is_error() { error(d, source, span) } else { warning(d, source, span) });
+    }
+    let list = if loaded.has_errors() {
+        // Nothing cascades: the list is empty, so only strata's own errors are shown.
+        quote!(&[])
+    } else {
+        let items = loaded.migrations.iter().map(migration);
+        quote!(&[#(#items),*])
+    };
+    quote! {{
+        #(#tracked)*
+        #(#reports)*
+        const MIGRATIONS: &[::strata::Migration] = #list;
+        ::strata::Migrations::from_static(MIGRATIONS)
+    }}
+}

@@ -1,0 +1,23 @@
+//! `embed_migrations!`: reads a migrations directory at compile time through strata-core,
+//! turns every error into a `compile_error!` that points into the SQL file, and otherwise
+//! expands to a `const` list. All logic lives in strata-core; this crate only translates.
+
+use proc_macro::TokenStream;
+use syn::LitStr;
+
+mod expand;
+
+/// Embeds and checks the migrations in a directory (relative to `CARGO_MANIFEST_DIR`,
+/// default `"migrations"`). See the `strata` crate for documentation.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let path = if input.is_empty() {
+        None
+    } else {
+        match syn::parse::<LitStr>(input) {
+            Ok(path) => Some(path),
+            Err(error) => return error.to_compile_error().into(),
+        }
+    };
+    expand::expand(path).into()
+}
