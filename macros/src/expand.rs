@@ -106,10 +106,15 @@ pub fn expand(path: Option<LitStr>) -> TokenStream {
         let items = loaded.migrations.iter().map(migration);
         quote!(&[#(#items),*])
     };
+    let table = &loaded.config.history.table;
+    let schema = match &loaded.config.history.schema {
+        Some(schema) => quote!(::core::option::Option::Some(#schema)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {{
         #(#tracked)*
         #(#reports)*
         const MIGRATIONS: &[::strata::Migration] = #list;
-        ::strata::Migrations::from_static(MIGRATIONS)
+        ::strata::Migrations::from_static(MIGRATIONS, #schema, #table)
     }}
 }

@@ -9,19 +9,44 @@ use strata_core::model::Migration;
 #[derive(Debug, Clone)]
 pub struct Migrations {
     list: Cow<'static, [Migration]>,
+    history_schema: Option<Cow<'static, str>>,
+    history_table: Cow<'static, str>,
 }
 
 impl Migrations {
     #[doc(hidden)]
-    pub const fn from_static(list: &'static [Migration]) -> Self {
-        Migrations { list: Cow::Borrowed(list) }
+    pub const fn from_static(
+        list: &'static [Migration],
+        history_schema: Option<&'static str>,
+        history_table: &'static str,
+    ) -> Self {
+        let history_schema = match history_schema {
+            Some(schema) => Some(Cow::Borrowed(schema)),
+            None => None,
+        };
+        Migrations { list: Cow::Borrowed(list), history_schema, history_table: Cow::Borrowed(history_table) }
     }
 
-    /// Builds a list from migrations loaded at run time (the CLI does this). They are sorted
-    /// by version; callers are expected to have rejected duplicates through the lints.
-    pub fn from_vec(mut list: Vec<Migration>) -> Self {
+    /// Builds a list from migrations loaded at run time (the CLI does this), with the history
+    /// table from `strata.toml`. They are sorted by version; callers are expected to have
+    /// rejected duplicates through the lints.
+    pub fn from_vec(mut list: Vec<Migration>, history: &strata_core::config::History) -> Self {
         list.sort_by_key(Migration::version);
-        Migrations { list: Cow::Owned(list) }
+        Migrations {
+            list: Cow::Owned(list),
+            history_schema: history.schema.clone().map(Cow::Owned),
+            history_table: Cow::Owned(history.table.clone()),
+        }
+    }
+
+    /// The history table's schema from `strata.toml` (`None`: the connection's default).
+    pub fn history_schema(&self) -> Option<&str> {
+        self.history_schema.as_deref()
+    }
+
+    /// The history table's name from `strata.toml` (default `strata_migrations`).
+    pub fn history_table(&self) -> &str {
+        &self.history_table
     }
 
     pub fn len(&self) -> usize {
