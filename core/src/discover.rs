@@ -66,6 +66,8 @@ pub struct Directory {
     pub scheme: Option<Scheme>,
     /// Every file whose contents shape the result, absolute, so the macro can track it.
     pub tracked: Vec<PathBuf>,
+    /// Texts of the TOML files read (`strata.toml`, `metadata.toml`), for snippets.
+    pub toml_sources: Vec<(String, String)>,
 }
 
 impl Directory {
@@ -95,9 +97,12 @@ fn read_text(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<St
     match String::from_utf8(bytes) {
         Ok(text) => Some(text),
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
             out.push(
-                Diagnostic::new(Lint::UnreadableFile, rel, format!("`{rel}` is not valid UTF-8 (invalid byte at offset {at})"))
+                Diagnostic::new(Lint::UnreadableFile, rel, format!("`{rel}` is not valid UTF-8 (invalid byte at line {line}, column {column})"))
                     .help("save the file as UTF-8"),
             );
             None
@@ -124,6 +129,7 @@ pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Direct
             let (config, problems) = config::parse(&rel, &text);
             dir.config = config;
             out.extend(problems);
+            dir.toml_sources.push((rel, text));
         }
     }
 
@@ -277,6 +283,7 @@ fn discover_subdirectory(dir: &mut Directory, name: &str, absolute: &Path, rel: 
                         );
                     }
                 }
+                dir.toml_sources.push((file_rel, text));
             }
             other if other.ends_with(".sql") => dir.bad_entries.push(BadEntry {
                 path: file_rel,

@@ -45,10 +45,11 @@ pub fn load(base: &Path, rel_dir: &str) -> Loaded {
     let directory = discover::discover(base, rel_dir, &mut diagnostics);
     lints::run_all(&directory, &mut diagnostics);
     resolve_levels(&directory, &mut diagnostics);
+    anchor_file_findings(&directory, &mut diagnostics);
     diagnostic::sort(&mut diagnostics);
     let migrations = build_migrations(&directory);
-    let Directory { config, scheme, files, tracked, .. } = directory;
-    let sources = files.into_iter().map(|f| (f.path, f.text)).collect();
+    let Directory { config, scheme, files, tracked, toml_sources, .. } = directory;
+    let sources = files.into_iter().map(|f| (f.path, f.text)).chain(toml_sources).collect();
     Loaded { migrations, diagnostics, config, scheme, sources, tracked }
 }
 
@@ -71,6 +72,16 @@ fn resolve_levels(directory: &Directory, diagnostics: &mut Vec<Diagnostic>) {
         }
     }
     diagnostics.retain(|d| d.level != Level::Allow);
+}
+
+/// Findings about a whole file (its name, its version) point at its first line, so every
+/// finding on a file has a `file:line:col` and a snippet.
+fn anchor_file_findings(directory: &Directory, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics.iter_mut().filter(|d| d.span.is_none()) {
+        let Some(file) = directory.files.iter().find(|f| f.path == d.file) else { continue };
+        let first_line_end = file.text.find('\n').unwrap_or(file.text.len());
+        d.span = Some(LineIndex::new(&file.text).span(0, first_line_end.max(1).min(file.text.len())));
+    }
 }
 
 fn section(file: &SourceFile, range: &std::ops::Range<usize>) -> Option<Section> {

@@ -24,9 +24,11 @@ fn excerpt(source: &str, start: usize, end: usize) -> (usize, usize, &str) {
 fn elements<'a>(diagnostic: &'a Diagnostic, source: Option<&'a str>, group: Group<'a>) -> Group<'a> {
     let located = match (&diagnostic.span, source) {
         (Some(span), Some(source)) => {
-            let (line, from, text) = excerpt(source, span.start, span.end);
+            // One line is enough to show where; a range running on would draw a multi-line box.
+            let start_line_end = source[span.start.min(source.len())..].find('\n').map_or(source.len(), |i| span.start + i);
+            let (line, from, text) = excerpt(source, span.start, span.start);
             let start = span.start - from;
-            let end = (span.end.max(span.start + 1) - from).min(text.len().max(start));
+            let end = (span.end.min(start_line_end).max(span.start + 1) - from).min(text.len().max(start));
             group.element(
                 Snippet::source(text)
                     .line_start(line)

@@ -54,8 +54,9 @@ pub fn split(path: &str, text: &str, tokens: &[Token], role: Role) -> FileSectio
     let mut out = FileSections::default();
     let mut markers: Vec<(Marker, Range<usize>)> = Vec::new();
     for token in tokens.iter().filter(|t| t.kind == TokenKind::LineComment) {
-        let body = line_comment_body(&text[token.start..token.end]);
-        let span = index.span(token.start, token.start + body.len().max(1));
+        let comment = text[token.start..token.end].trim_end();
+        let body = line_comment_body(comment);
+        let span = index.span(token.start, token.start + comment.len());
         out.directives.read(body, span);
         let line_start = index.line_start(index.line(token.start));
         let alone_on_line = text[line_start..token.start].trim().is_empty();

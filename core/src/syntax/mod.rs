@@ -19,7 +19,7 @@ pub struct SyntaxError {
 /// Checks one section of a file.
 pub fn check(dialect: Dialect, text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<SyntaxError> {
     match dialect {
-        Dialect::Postgres => postgres::check(text, section),
+        Dialect::Postgres => postgres::check(text, tokens, section),
         _ => sqlparser_dialects::check(dialect, text, tokens, section),
     }
 }

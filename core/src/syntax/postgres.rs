@@ -5,27 +5,80 @@
 use std::ops::Range;
 
 use super::SyntaxError;
+use crate::lexer::Token;
+use crate::statements;
 
-pub(super) fn check(text: &str, section: &Range<usize>) -> Vec<SyntaxError> {
+/// squawk names tokens by their kind (`R_PAREN`, `CREATE_KW`); say what a user would write.
+fn token_name(kind: &str) -> String {
+    let punctuation = match kind {
+        "R_PAREN" => ")",
+        "L_PAREN" => "(",
+        "SEMICOLON" => ";",
+        "COMMA" => ",",
+        "DOT" => ".",
+        "EQ" => "=",
+        "R_BRACK" => "]",
+        "L_BRACK" => "[",
+        "IDENT" => return "an identifier".to_string(),
+        _ => match kind.strip_suffix("_KW") {
+            Some(keyword) => return format!("`{keyword}`"),
+            None => return kind.to_string(),
+        },
+    };
+    format!("`{punctuation}`")
+}
+
+/// Rewrites squawk's kind names in a message, and shows the text found rather than its kind.
+fn readable(message: &str, found: &str) -> String {
+    let (expected, found_kind) = match message.split_once(", found ") {
+        Some((expected, kind)) => (expected, Some(kind)),
+        None => (message, None),
+    };
+    let expected = match expected.strip_prefix("expected ") {
+        Some(kind) if kind.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') => format!("expected {}", token_name(kind)),
+        _ => expected.to_string(),
+    };
+    match found_kind {
+        Some(_) if !found.trim().is_empty() => format!("{expected}, found `{}`", found.trim()),
+        Some(kind) => format!("{expected}, found {}", token_name(kind)),
+        None => expected,
+    }
+}
+
+pub(super) fn check(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<SyntaxError> {
     let sql = &text[section.clone()];
-    squawk_syntax::SourceFile::parse(sql)
-        .errors()
-        .into_iter()
-        .map(|error| {
-            let range = error.range();
-            let start = section.start + usize::from(range.start());
-            let end = section.start + usize::from(range.end());
-            SyntaxError { range: start..end.max(start + 1).min(text.len().max(start)), message: error.message().to_string() }
-        })
-        .collect()
+    let statements = statements::split(text, tokens, section);
+    // After an error the parser recovers token by token, reporting each; only the first error
+    // of a statement is the user's mistake, the rest is the cascade.
+    let mut reported_statements: Vec<Option<usize>> = Vec::new();
+    let mut errors = Vec::new();
+    for error in squawk_syntax::SourceFile::parse(sql).errors() {
+        let range = error.range();
+        let start = section.start + usize::from(range.start());
+        let end = (section.start + usize::from(range.end())).max(start);
+        let statement = statements.iter().position(|s| s.range.start <= start && start <= s.range.end);
+        if reported_statements.contains(&statement) {
+            continue;
+        }
+        reported_statements.push(statement);
+        let found_end = tokens.iter().find(|t| t.start == start).map_or(end, |t| t.end);
+        let message = readable(error.message(), &text[start..found_end.min(text.len())]);
+        errors.push(SyntaxError { range: start..end.max(start + 1).min(text.len().max(start)), message });
+    }
+    errors
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Dialect;
+    use crate::diagnostic::LineIndex;
+    use crate::lexer::lex;
 
-    fn errors(sql: &str) -> Vec<(usize, String)> {
-        check(sql, &(0..sql.len())).into_iter().map(|e| (e.range.start, e.message)).collect()
+    fn errors(sql: &str) -> Vec<(u32, String)> {
+        let (tokens, _) = lex(Dialect::Postgres, sql);
+        let index = LineIndex::new(sql);
+        check(sql, &tokens, &(0..sql.len())).into_iter().map(|e| (index.line(e.range.start), e.message)).collect()
     }
 
     #[test]
@@ -35,13 +88,18 @@ mod tests {
     }
 
     #[test]
-    fn rejects_typos() {
-        for sql in [
-            "CREAT TABLE users (id int);",
-            "CREATE TABLE a (id int)\nCREATE TABLE b (id int);",
-            "CREATE TABLE a (id int;",
+    fn rejects_typos_once_at_their_line() {
+        for (sql, line) in [
+            ("CREAT TABLE users (id int);", 1),
+            ("CREATE TABLE a (id int)\nCREATE TABLE b (id int);", 1),
+            ("CREATE TABLE a (\n  id int,\n  CHECK (id > 0\n);\nSELECT 1;", 4),
         ] {
-            assert!(!errors(sql).is_empty(), "accepted: {sql}");
+            let found = errors(sql);
+            assert_eq!(found.len(), 1, "{sql}: {found:?}");
+            assert_eq!(found[0].0, line, "{sql}: {found:?}");
         }
+        assert_eq!(errors("CREAT TABLE users (id int);")[0].1, "expected command, found `CREAT`");
+        assert_eq!(readable("expected R_PAREN", ""), "expected `)`");
+        assert_eq!(readable("expected TABLE_KW, found IDENT", "tabel"), "expected `TABLE`, found `tabel`");
     }
 }
