@@ -7,6 +7,8 @@ use quote::{format_ident, quote};
 use strata_core::{Diagnostic, Level, Lint, Loaded, Migration, Section, build, render};
 use syn::LitStr;
 
+use crate::cache;
+
 const DEFAULT_DIR: &str = "migrations";
 
 /// Lets test harnesses (trybuild copies crates elsewhere, trybuild issue 202) resolve fixture
@@ -87,11 +89,34 @@ fn untracked(loaded: &Loaded, rel_dir: &str) -> Option<Diagnostic> {
 }
 
 pub fn expand(path: Option<LitStr>) -> TokenStream {
-    let span = path.as_ref().map_or_else(Span::call_site, LitStr::span);
     let rel_dir = path.as_ref().map_or_else(|| DEFAULT_DIR.to_string(), LitStr::value);
     let base = base_dir();
-    let mut loaded = strata_core::load(&base, &rel_dir);
-    loaded.diagnostics.extend(untracked(&loaded, &rel_dir));
+    let flags = [
+        base.to_string_lossy().into_owned(),
+        rel_dir.clone(),
+        std::env::var(build::ASSUME_TRACKED_VARIABLE).unwrap_or_default(),
+        std::env::var(build::marker_variable(&rel_dir)).unwrap_or_default(),
+    ];
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let cache = cache::directory(&base).map(|dir| (cache::key(&base.join(&rel_dir), &flags), dir));
+    if let Some(cached) = cache.as_ref().and_then(|(key, dir)| cache::load(dir, key)) {
+        if let Ok(tokens) = cached.parse::<TokenStream>() {
+            return tokens;
+        }
+    }
+    let (tokens, clean) = expand_uncached(path, &rel_dir, &base);
+    if let (true, Some((key, dir))) = (clean, &cache) {
+        cache::store(dir, key, &tokens.to_string());
+    }
+    tokens
+}
+
+/// The expansion, and whether it is clean (no finding at all): only clean ones are cached,
+/// since findings carry spans that a cached string would lose.
+fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) -> (TokenStream, bool) {
+    let span = path.as_ref().map_or_else(Span::call_site, LitStr::span);
+    let mut loaded = strata_core::load(base, rel_dir);
+    loaded.diagnostics.extend(untracked(&loaded, rel_dir));
 
     let tracked = loaded.tracked.iter().filter_map(|p| p.to_str()).map(|p| quote!(const _: &[u8] = ::core::include_bytes!(#p);));
     let mut reports = Vec::new();
@@ -111,10 +136,11 @@ pub fn expand(path: Option<LitStr>) -> TokenStream {
         Some(schema) => quote!(::core::option::Option::Some(#schema)),
         None => quote!(::core::option::Option::None),
     };
-    quote! {{
+    let tokens = quote! {{
         #(#tracked)*
         #(#reports)*
         const MIGRATIONS: &[::strata::Migration] = #list;
         ::strata::Migrations::from_static(MIGRATIONS, #schema, #table)
-    }}
+    }};
+    (tokens, loaded.diagnostics.is_empty())
 }

@@ -5,6 +5,7 @@
 use proc_macro::TokenStream;
 use syn::LitStr;
 
+mod cache;
 mod expand;
 
 /// Embeds and checks the migrations in a directory (relative to `CARGO_MANIFEST_DIR`,

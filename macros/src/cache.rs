@@ -1,0 +1,95 @@
+//! Expansion cache. The expansion is a pure function of the directory's files, the
+//! environment flags the macro reads and strata's version, while parsing and linting ~1 MB of
+//! SQL in an unoptimized proc macro takes seconds. Clean expansions are stored under the
+//! target directory, keyed by every file's path, size and modification time (the same
+//! freshness test cargo uses), and replayed when nothing changed.
+
+use std::collections::hash_map::DefaultHasher;
+use std::fs;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+const MAX_ENTRIES: usize = 64;
+
+/// `<target>/strata-cache`, where `<target>` is `CARGO_TARGET_DIR` or the `target` directory
+/// beside the nearest `Cargo.lock` above the manifest directory. `None` disables caching.
+pub fn directory(manifest_dir: &Path) -> Option<PathBuf> {
+    if std::env::var_os("STRATA_NO_CACHE").is_some() {
+        return None;
+    }
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => manifest_dir.ancestors().find(|dir| dir.join("Cargo.lock").is_file())?.join("target"),
+    };
+    target.is_dir().then(|| target.join("strata-cache"))
+}
+
+fn hash_entries(dir: &Path, depth: usize, hasher: &mut DefaultHasher) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        "unreadable".hash(hasher);
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        path.hash(hasher);
+        match fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => {
+                if depth > 0 {
+                    hash_entries(&path, depth - 1, hasher);
+                }
+            }
+            Ok(meta) => {
+                meta.len().hash(hasher);
+                meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).hash(hasher);
+            }
+            Err(_) => "broken".hash(hasher),
+        }
+    }
+}
+
+/// The cache key for one expansion.
+pub fn key(root: &Path, inputs: &[&str]) -> String {
+    let mut hasher = DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    inputs.hash(&mut hasher);
+    // Migration directories hold files and one level of per-migration directories.
+    hash_entries(root, 2, &mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+pub fn load(cache: &Path, key: &str) -> Option<String> {
+    let text = fs::read_to_string(cache.join(format!("{key}.rs"))).ok()?;
+    // The first line repeats the key, so a truncated or foreign file is never replayed.
+    let (header, body) = text.split_once('\n')?;
+    (header == format!("// strata expansion {key}")).then(|| body.to_string())
+}
+
+pub fn store(cache: &Path, key: &str, expansion: &str) {
+    if fs::create_dir_all(cache).is_err() {
+        return;
+    }
+    let temporary = cache.join(format!("{key}.{}.tmp", std::process::id()));
+    let content = format!("// strata expansion {key}\n{expansion}");
+    if fs::write(&temporary, content).is_ok() && fs::rename(&temporary, cache.join(format!("{key}.rs"))).is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    prune(cache);
+}
+
+/// Keeps the newest entries only; every edit of a migration creates a new one.
+fn prune(cache: &Path) {
+    let Ok(entries) = fs::read_dir(cache) else { return };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if files.len() <= MAX_ENTRIES {
+        return;
+    }
+    files.sort();
+    for (_, path) in &files[..files.len() - MAX_ENTRIES] {
+        let _ = fs::remove_file(path);
+    }
+}
