@@ -49,10 +49,7 @@ fn statements(section: &Section) -> TokenStream {
 fn section(section: &Section) -> TokenStream {
     let (sql, path, line) = (section.sql(), section.path(), section.line());
     let statements = statements(section);
-    quote! {{
-        const STATEMENTS: &[::strata::Statement] = #statements;
-        ::strata::Section::from_static(#sql, #path, #line, STATEMENTS)
-    }}
+    quote!(::strata::Section::from_static(#sql, #path, #line, #statements))
 }
 
 fn migration(migration: &Migration) -> TokenStream {
