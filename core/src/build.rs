@@ -18,10 +18,8 @@ pub const ASSUME_TRACKED_VARIABLE: &str = "STRATA_ASSUME_TRACKED";
 /// Call from `build.rs` with the same path you pass to `embed_migrations!`:
 ///
 /// ```no_run
-/// // build.rs
-/// fn main() {
-///     strata_core::build::track("migrations");
-/// }
+/// // in build.rs's `fn main()`:
+/// strata_core::build::track("migrations");
 /// ```
 ///
 /// Cargo then re-runs the build when any file in the directory is added, removed or changed.

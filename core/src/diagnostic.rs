@@ -124,8 +124,8 @@ impl<'a> LineIndex<'a> {
     }
 
     pub fn span(&self, start: usize, end: usize) -> Span {
-        let start = floor_boundary(self.text, start);
-        let end = floor_boundary(self.text, end.max(start));
+        let start = floor_char_boundary(self.text, start);
+        let end = floor_char_boundary(self.text, end.max(start));
         let line = self.line(start);
         let line_start = self.line_start(line);
         let column = self.text[line_start..start].chars().count() as u32 + 1;
@@ -142,7 +142,8 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-fn floor_boundary(text: &str, offset: usize) -> usize {
+/// The largest char boundary at or below `offset` (clamped to the text).
+pub(crate) fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

@@ -199,16 +199,17 @@ fn load_file(dir: &mut Directory, absolute: &Path, rel: &str, role: Role, out: &
     Some(dir.files.len() - 1)
 }
 
+/// Whether a DOWN file and an UP file belong to one migration: same scheme and version, and
+/// the same name except in Flyway, which pairs `U3__x` with `V3__y` by version alone.
+fn pairs_with(a: &ParsedName, b: &ParsedName) -> bool {
+    a.scheme == b.scheme && a.version == b.version && (a.scheme == Scheme::Flyway || a.name == b.name)
+}
+
 fn add_file(dir: &mut Directory, parsed: ParsedName, absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) {
     let role = parsed.role;
     let Some(index) = load_file(dir, absolute, rel, role, out) else { return };
     if role == Role::Down {
-        let partner = dir.candidates.iter_mut().find(|c| {
-            c.down_file.is_none()
-                && c.name.scheme == parsed.scheme
-                && c.name.version == parsed.version
-                && (parsed.scheme == Scheme::Flyway || c.name.name == parsed.name)
-        });
+        let partner = dir.candidates.iter_mut().find(|c| c.down_file.is_none() && pairs_with(&c.name, &parsed));
         if let Some(candidate) = partner {
             candidate.down_file = Some(index);
             return;
@@ -217,12 +218,7 @@ fn add_file(dir: &mut Directory, parsed: ParsedName, absolute: &Path, rel: &str,
         return;
     }
     // A DOWN file sorted before its UP (`U1__x` < `V1__x`) waits as an orphan: adopt it.
-    let orphan = dir.candidates.iter().position(|c| {
-        c.main.is_none()
-            && c.name.scheme == parsed.scheme
-            && c.name.version == parsed.version
-            && (parsed.scheme == Scheme::Flyway || c.name.name == parsed.name)
-    });
+    let orphan = dir.candidates.iter().position(|c| c.main.is_none() && pairs_with(&c.name, &parsed));
     if let Some(position) = orphan {
         let candidate = &mut dir.candidates[position];
         candidate.main = Some(index);

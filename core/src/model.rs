@@ -94,21 +94,13 @@ impl Section {
     /// Maps a byte offset inside [`Section::sql`] to a 1-based `(line, column)` of the file,
     /// the column counted in characters.
     pub fn file_position(&self, offset: usize) -> (u32, u32) {
-        let offset = floor_char_boundary(&self.sql, offset);
+        let offset = crate::diagnostic::floor_char_boundary(&self.sql, offset);
         let before = &self.sql[..offset];
         let newlines = before.bytes().filter(|b| *b == b'\n').count() as u32;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() as u32 + 1;
         (self.line + newlines, column)
     }
-}
-
-fn floor_char_boundary(text: &str, offset: usize) -> usize {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }
 
 /// A migration: version, name, UP and optional DOWN SQL, checksum, and whether it

@@ -12,7 +12,7 @@ pub struct StatementRange {
     pub range: Range<usize>,
 }
 
-fn word<'a>(text: &'a str, token: &Token) -> Option<String> {
+fn word(text: &str, token: &Token) -> Option<String> {
     (token.kind == TokenKind::Word).then(|| text[token.start..token.end].to_ascii_uppercase())
 }
 

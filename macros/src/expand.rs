@@ -96,10 +96,9 @@ pub fn expand(path: Option<LitStr>) -> TokenStream {
     ];
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let cache = cache::directory(&base).map(|dir| (cache::key(&base.join(&rel_dir), &flags), dir));
-    if let Some(cached) = cache.as_ref().and_then(|(key, dir)| cache::load(dir, key)) {
-        if let Ok(tokens) = cached.parse::<TokenStream>() {
-            return tokens;
-        }
+    let cached = cache.as_ref().and_then(|(key, dir)| cache::load(dir, key));
+    if let Some(tokens) = cached.and_then(|text| text.parse::<TokenStream>().ok()) {
+        return tokens;
     }
     let (tokens, clean) = expand_uncached(path, &rel_dir, &base);
     if let (true, Some((key, dir))) = (clean, &cache) {

@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn accepts_statements_other_parsers_reject() {
-        let sql = include_str!("../../tests/fixtures/postgres_valid.sql");
+        let sql = include_str!("../../../tests/ui/fixtures/postgres-valid/001_everything.sql");
         assert_eq!(errors(sql), Vec::new());
     }
 
