@@ -53,6 +53,7 @@ fn hash_entries(dir: &Path, depth: usize, hasher: &mut DefaultHasher) {
 pub fn key(root: &Path, inputs: &[&str]) -> String {
     let mut hasher = DefaultHasher::new();
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    env!("STRATA_MACRO_FINGERPRINT").hash(&mut hasher);
     inputs.hash(&mut hasher);
     // Migration directories hold files and one level of per-migration directories.
     hash_entries(root, 2, &mut hasher);
