@@ -13,6 +13,7 @@ use crate::lexer::{self, LexError, Token};
 use crate::lints::Lint;
 use crate::naming::{self, BadName, ParsedName, Role, Scheme};
 use crate::sections::{self, FileSections};
+use crate::statements::{self, StatementRange};
 
 /// A file that was read, lexed and split into sections.
 #[derive(Debug)]
@@ -23,6 +24,9 @@ pub struct SourceFile {
     pub tokens: Vec<Token>,
     pub lex_error: Option<LexError>,
     pub sections: FileSections,
+    /// Statement boundaries of the UP and DOWN sections, computed once.
+    pub up_statements: Vec<StatementRange>,
+    pub down_statements: Vec<StatementRange>,
 }
 
 /// One migration as found on disk, before lints decide whether it is acceptable.
@@ -195,7 +199,11 @@ fn load_file(dir: &mut Directory, absolute: &Path, rel: &str, role: Role, out: &
     let text = read_text(absolute, rel, out)?;
     let (tokens, lex_error) = lexer::lex(dir.config.dialect, &text);
     let sections = sections::split(rel, &text, &tokens, role);
-    dir.files.push(SourceFile { path: rel.to_string(), text, tokens, lex_error, sections });
+    let split = |range: &Option<std::ops::Range<usize>>| {
+        range.as_ref().map_or_else(Vec::new, |range| statements::split(&text, &tokens, range))
+    };
+    let (up_statements, down_statements) = (split(&sections.up), split(&sections.down));
+    dir.files.push(SourceFile { path: rel.to_string(), text, tokens, lex_error, sections, up_statements, down_statements });
     Some(dir.files.len() - 1)
 }
 

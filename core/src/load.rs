@@ -11,7 +11,7 @@ use crate::discover::{self, Candidate, Directory, SourceFile};
 use crate::lints::{self, Lint};
 use crate::model::{Migration, Section, Statement};
 use crate::naming::Scheme;
-use crate::statements;
+use crate::statements::StatementRange;
 
 /// Everything known about a migrations directory.
 #[derive(Debug)]
@@ -84,8 +84,7 @@ fn anchor_file_findings(directory: &Directory, diagnostics: &mut [Diagnostic]) {
     }
 }
 
-fn section(file: &SourceFile, range: &std::ops::Range<usize>) -> Option<Section> {
-    let found = statements::split(&file.text, &file.tokens, range);
+fn section(file: &SourceFile, range: &std::ops::Range<usize>, found: &[StatementRange]) -> Option<Section> {
     if found.is_empty() {
         return None;
     }
@@ -100,14 +99,11 @@ fn section(file: &SourceFile, range: &std::ops::Range<usize>) -> Option<Section>
 fn build_migration(directory: &Directory, candidate: &Candidate) -> Option<Migration> {
     let main = directory.file(candidate.main?);
     let up_range = main.sections.up.clone().unwrap_or(main.text.len()..main.text.len());
-    let down_file = candidate.down_file.map(|i| directory.file(i));
-    let (down_source, down_range) = match down_file {
-        Some(file) => (file, file.sections.down.clone()),
-        None => (main, main.sections.down.clone()),
-    };
-    let up = section(main, &up_range)
+    let down_source = candidate.down_file.map_or(main, |i| directory.file(i));
+    let down_range = down_source.sections.down.clone();
+    let up = section(main, &up_range, &main.up_statements)
         .unwrap_or_else(|| Section::new(String::new(), main.path.clone(), main.text.lines().count() as u32 + 1, Vec::new()));
-    let down = down_range.as_ref().and_then(|range| section(down_source, range));
+    let down = down_range.as_ref().and_then(|range| section(down_source, range, &down_source.down_statements));
     let sum = checksum(
         ChecksumInput { text: &main.text, tokens: &main.tokens, section: Some(&up_range) },
         ChecksumInput { text: &down_source.text, tokens: &down_source.tokens, section: down.as_ref().and(down_range.as_ref()) },

@@ -3,7 +3,7 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet};
 
-use crate::diagnostic::{Diagnostic, Level, LineIndex};
+use crate::diagnostic::{Diagnostic, Level, Span};
 
 fn snippet_level(level: Level) -> SnippetLevel<'static> {
     match level {
@@ -12,23 +12,21 @@ fn snippet_level(level: Level) -> SnippetLevel<'static> {
     }
 }
 
-/// The lines of `source` that a span touches, so a 50 MB file does not get copied whole.
-fn excerpt(source: &str, start: usize, end: usize) -> (usize, usize, &str) {
-    let index = LineIndex::new(source);
-    let first_line = index.line(start);
-    let from = index.line_start(first_line);
-    let to = source[end.min(source.len())..].find('\n').map_or(source.len(), |i| end + i);
-    (first_line as usize, from, &source[from..to])
+/// The line a span starts on, so a 50 MB file is neither copied nor scanned whole.
+fn excerpt<'a>(source: &'a str, span: &Span) -> (usize, usize, &'a str) {
+    let start = span.start.min(source.len());
+    let from = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let to = source[start..].find('\n').map_or(source.len(), |i| start + i);
+    (span.line as usize, from, &source[from..to])
 }
 
 fn elements<'a>(diagnostic: &'a Diagnostic, source: Option<&'a str>, group: Group<'a>) -> Group<'a> {
     let located = match (&diagnostic.span, source) {
         (Some(span), Some(source)) => {
             // One line is enough to show where; a range running on would draw a multi-line box.
-            let start_line_end = source[span.start.min(source.len())..].find('\n').map_or(source.len(), |i| span.start + i);
-            let (line, from, text) = excerpt(source, span.start, span.start);
-            let start = span.start - from;
-            let end = (span.end.min(start_line_end).max(span.start + 1) - from).min(text.len().max(start));
+            let (line, from, text) = excerpt(source, span);
+            let start = span.start.min(source.len()) - from;
+            let end = (span.end.max(span.start + 1) - from).min(text.len()).max(start);
             group.element(
                 Snippet::source(text)
                     .line_start(line)

@@ -12,14 +12,41 @@ pub struct StatementRange {
     pub range: Range<usize>,
 }
 
-fn word(text: &str, token: &Token) -> Option<String> {
-    (token.kind == TokenKind::Word).then(|| text[token.start..token.end].to_ascii_uppercase())
+/// The keywords the splitter cares about; every other word is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keyword {
+    Create,
+    Routine,
+    Begin,
+    Case,
+    End,
+    Other,
+}
+
+fn keyword(text: &str, token: &Token) -> Option<Keyword> {
+    if token.kind != TokenKind::Word {
+        return None;
+    }
+    let word = &text[token.start..token.end];
+    let is = |k: &str| word.eq_ignore_ascii_case(k);
+    Some(if is("CREATE") {
+        Keyword::Create
+    } else if is("TRIGGER") || is("FUNCTION") || is("PROCEDURE") {
+        Keyword::Routine
+    } else if is("BEGIN") {
+        Keyword::Begin
+    } else if is("CASE") {
+        Keyword::Case
+    } else if is("END") {
+        Keyword::End
+    } else {
+        Keyword::Other
+    })
 }
 
 /// Whether the statement begun by these words may hold a `BEGIN ... END` body.
-fn may_have_body(words: &[String]) -> bool {
-    words.first().is_some_and(|w| w == "CREATE")
-        && words.iter().any(|w| matches!(w.as_str(), "TRIGGER" | "FUNCTION" | "PROCEDURE"))
+fn may_have_body(words: &[Keyword]) -> bool {
+    words.first() == Some(&Keyword::Create) && words.contains(&Keyword::Routine)
 }
 
 pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<StatementRange> {
@@ -27,8 +54,8 @@ pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<Statem
     let mut current: Option<Range<usize>> = None;
     let mut parens = 0usize;
     let mut blocks = 0usize;
-    let mut words: Vec<String> = Vec::new();
-    let mut previous_word: Option<String> = None;
+    let mut words: Vec<Keyword> = Vec::new();
+    let mut previous_word: Option<Keyword> = None;
     let in_section = tokens.iter().filter(|t| t.start >= section.start && t.end <= section.end);
     for token in in_section {
         if token.kind.is_trivia() {
@@ -47,15 +74,15 @@ pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<Statem
             }
             _ => {}
         }
-        let this_word = word(text, token);
-        if let Some(w) = &this_word {
+        let this_word = keyword(text, token);
+        if let Some(w) = this_word {
             if words.len() < 8 {
-                words.push(w.clone());
+                words.push(w);
             }
-            let after_end = previous_word.as_deref() == Some("END");
-            match w.as_str() {
-                "BEGIN" | "CASE" if !after_end && (may_have_body(&words) || blocks > 0) => blocks += 1,
-                "END" if blocks > 0 => blocks -= 1,
+            let after_end = previous_word == Some(Keyword::End);
+            match w {
+                Keyword::Begin | Keyword::Case if !after_end && (may_have_body(&words) || blocks > 0) => blocks += 1,
+                Keyword::End if blocks > 0 => blocks -= 1,
                 _ => {}
             }
         }

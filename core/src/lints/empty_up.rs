@@ -16,11 +16,7 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let file = directory.file(main);
-        let empty = match &file.sections.up {
-            Some(range) => crate::statements::split(&file.text, &file.tokens, range).is_empty(),
-            None => true,
-        };
-        if empty {
+        if file.up_statements.is_empty() {
             out.push(
                 Diagnostic::new(Lint::EmptyUp, &file.path, format!("the UP of migration {} holds no statement", candidate.name.version))
                     .at(section_position(file, file.sections.up.as_ref()))

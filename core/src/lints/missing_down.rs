@@ -12,12 +12,10 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     }
     for candidate in &directory.candidates {
         let Some(main) = candidate.main else { continue };
-        let (file, down) = match candidate.down_file {
-            Some(index) => (directory.file(index), directory.file(index).sections.down.clone()),
-            None => (directory.file(main), directory.file(main).sections.down.clone()),
-        };
-        let message = match &down {
-            Some(range) if crate::statements::split(&file.text, &file.tokens, range).is_empty() => {
+        let file = directory.file(candidate.down_file.unwrap_or(main));
+        let down = &file.sections.down;
+        let message = match down {
+            Some(_) if file.down_statements.is_empty() => {
                 format!("the DOWN section of migration {} holds no statement", candidate.name.version)
             }
             Some(_) => continue,

@@ -5,6 +5,9 @@ use crate::discover::Directory;
 use crate::lints::Lint;
 use crate::syntax;
 
+/// Past this many, more errors in one file only bury the first ones.
+const MAX_PER_FILE: usize = 20;
+
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let dialect = directory.config.dialect;
     for file in &directory.files {
@@ -18,10 +21,22 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             out.push(report(error.offset, error.offset + 1, &error.message));
             continue;
         }
-        for section in [&file.sections.up, &file.sections.down].into_iter().flatten() {
-            for error in syntax::check(dialect, &file.text, &file.tokens, section) {
-                out.push(report(error.range.start, error.range.end, &error.message));
-            }
+        let sections = [(&file.sections.up, &file.up_statements), (&file.sections.down, &file.down_statements)];
+        let errors: Vec<_> = sections
+            .into_iter()
+            .filter_map(|(section, statements)| Some((section.as_ref()?, statements)))
+            .flat_map(|(section, statements)| syntax::check(dialect, &file.text, &file.tokens, section, statements))
+            .collect();
+        for error in errors.iter().take(MAX_PER_FILE) {
+            out.push(report(error.range.start, error.range.end, &error.message));
+        }
+        if errors.len() > MAX_PER_FILE {
+            let first_hidden = &errors[MAX_PER_FILE];
+            out.push(
+                Diagnostic::new(Lint::SqlSyntax, &file.path, format!("{} more syntax errors in this file are not shown", errors.len() - MAX_PER_FILE))
+                    .at(index.span(first_hidden.range.start, first_hidden.range.end))
+                    .help("fix the errors above first; is this file SQL in the configured dialect?"),
+            );
         }
     }
 }

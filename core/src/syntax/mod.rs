@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use crate::config::Dialect;
 use crate::lexer::Token;
+use crate::statements::StatementRange;
 
 mod postgres;
 mod sqlparser_dialects;
@@ -16,10 +17,16 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Checks one section of a file.
-pub fn check(dialect: Dialect, text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<SyntaxError> {
+/// Checks one section of a file, given its statement boundaries.
+pub fn check(
+    dialect: Dialect,
+    text: &str,
+    tokens: &[Token],
+    section: &Range<usize>,
+    statements: &[StatementRange],
+) -> Vec<SyntaxError> {
     match dialect {
-        Dialect::Postgres => postgres::check(text, tokens, section),
-        _ => sqlparser_dialects::check(dialect, text, tokens, section),
+        Dialect::Postgres => postgres::check(text, tokens, section, statements),
+        _ => sqlparser_dialects::check(dialect, text, statements),
     }
 }

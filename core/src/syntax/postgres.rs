@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::SyntaxError;
 use crate::lexer::Token;
-use crate::statements;
+use crate::statements::StatementRange;
 
 /// squawk names tokens by their kind (`R_PAREN`, `CREATE_KW`); say what a user would write.
 fn token_name(kind: &str) -> String {
@@ -45,23 +45,27 @@ fn readable(message: &str, found: &str) -> String {
     }
 }
 
-pub(super) fn check(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<SyntaxError> {
+pub(super) fn check(text: &str, tokens: &[Token], section: &Range<usize>, statements: &[StatementRange]) -> Vec<SyntaxError> {
     let sql = &text[section.clone()];
-    let statements = statements::split(text, tokens, section);
     // After an error the parser recovers token by token, reporting each; only the first error
-    // of a statement is the user's mistake, the rest is the cascade.
-    let mut reported_statements: Vec<Option<usize>> = Vec::new();
+    // of a statement is the user's mistake, the rest is the cascade. Errors come sorted.
+    let mut last_statement: Option<Option<usize>> = None;
     let mut errors = Vec::new();
     for error in squawk_syntax::SourceFile::parse(sql).errors() {
         let range = error.range();
         let start = section.start + usize::from(range.start());
         let end = (section.start + usize::from(range.end())).max(start);
-        let statement = statements.iter().position(|s| s.range.start <= start && start <= s.range.end);
-        if reported_statements.contains(&statement) {
+        // The statement whose range holds `start` (statements are sorted and disjoint).
+        let after = statements.partition_point(|s| s.range.start <= start);
+        let statement = after.checked_sub(1).filter(|&i| start <= statements[i].range.end);
+        if last_statement == Some(statement) {
             continue;
         }
-        reported_statements.push(statement);
-        let found_end = tokens.iter().find(|t| t.start == start).map_or(end, |t| t.end);
+        last_statement = Some(statement);
+        let found_end = match tokens.binary_search_by_key(&start, |t| t.start) {
+            Ok(i) => tokens[i].end,
+            Err(_) => end,
+        };
         let message = readable(error.message(), &text[start..found_end.min(text.len())]);
         errors.push(SyntaxError { range: start..end.max(start + 1).min(text.len().max(start)), message });
     }
@@ -78,7 +82,9 @@ mod tests {
     fn errors(sql: &str) -> Vec<(u32, String)> {
         let (tokens, _) = lex(Dialect::Postgres, sql);
         let index = LineIndex::new(sql);
-        check(sql, &tokens, &(0..sql.len())).into_iter().map(|e| (index.line(e.range.start), e.message)).collect()
+        let whole = 0..sql.len();
+        let statements = crate::statements::split(sql, &tokens, &whole);
+        check(sql, &tokens, &whole, &statements).into_iter().map(|e| (index.line(e.range.start), e.message)).collect()
     }
 
     #[test]

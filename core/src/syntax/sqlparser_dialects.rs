@@ -1,15 +1,12 @@
 //! SQLite, MySQL and generic SQL through sqlparser, statement by statement so that one bad
 //! statement does not hide the next, and every error is placed in the file.
 
-use std::ops::Range;
-
 use sqlparser::parser::Parser;
 
 use super::SyntaxError;
 use crate::config::Dialect;
 use crate::diagnostic::LineIndex;
-use crate::lexer::Token;
-use crate::statements;
+use crate::statements::StatementRange;
 
 /// sqlparser reports positions inside its message (`... at Line: 2, Column: 5`).
 fn position_in_message(message: &str) -> Option<(u32, u32, &str)> {
@@ -19,10 +16,10 @@ fn position_in_message(message: &str) -> Option<(u32, u32, &str)> {
     Some((line.trim().parse().ok()?, column.parse().ok()?, &message[..at]))
 }
 
-pub(super) fn check(dialect: Dialect, text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<SyntaxError> {
+pub(super) fn check(dialect: Dialect, text: &str, statements: &[StatementRange]) -> Vec<SyntaxError> {
     let parser_dialect = dialect.sqlparser();
     let mut errors = Vec::new();
-    for statement in statements::split(text, tokens, section) {
+    for statement in statements {
         let sql = &text[statement.range.clone()];
         let Err(error) = Parser::parse_sql(parser_dialect.as_ref(), sql) else { continue };
         let full = error.to_string();
@@ -44,7 +41,8 @@ mod tests {
 
     fn errors(dialect: Dialect, sql: &str) -> Vec<(usize, String)> {
         let (tokens, _) = lex(dialect, sql);
-        check(dialect, sql, &tokens, &(0..sql.len())).into_iter().map(|e| (e.range.start, e.message)).collect()
+        let statements = crate::statements::split(sql, &tokens, &(0..sql.len()));
+        check(dialect, sql, &statements).into_iter().map(|e| (e.range.start, e.message)).collect()
     }
 
     #[test]
