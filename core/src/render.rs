@@ -3,7 +3,7 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet};
 
-use crate::diagnostic::{Diagnostic, Level, Span};
+use crate::diagnostic::{Diagnostic, Level, Span, ceil_char_boundary, floor_char_boundary};
 
 fn snippet_level(level: Level) -> SnippetLevel<'static> {
     match level {
@@ -25,8 +25,9 @@ fn elements<'a>(diagnostic: &'a Diagnostic, source: Option<&'a str>, group: Grou
         (Some(span), Some(source)) => {
             // One line is enough to show where; a range running on would draw a multi-line box.
             let (line, from, text) = excerpt(source, span);
-            let start = span.start.min(source.len()) - from;
-            let end = (span.end.max(span.start + 1) - from).min(text.len()).max(start);
+            let start = floor_char_boundary(text, span.start.min(source.len()) - from);
+            // At least one character wide, ending on a character boundary.
+            let end = ceil_char_boundary(text, (span.end - from).max(start + 1)).max(start);
             group.element(
                 Snippet::source(text)
                     .line_start(line)

@@ -28,6 +28,17 @@ fn token_name(kind: &str) -> String {
     format!("`{punctuation}`")
 }
 
+/// The start of a token's text for a message: first line only, at most 40 characters,
+/// control characters escaped (an unterminated literal runs to the end of the file).
+fn excerpt(found: &str) -> String {
+    let line = found.trim().lines().next().unwrap_or("");
+    let mut short: String = line.chars().take(40).flat_map(char::escape_default).collect();
+    if line.chars().count() > 40 || found.trim().lines().nth(1).is_some() {
+        short.push_str("...");
+    }
+    short
+}
+
 /// Rewrites squawk's kind names in a message, and shows the text found rather than its kind.
 fn readable(message: &str, found: &str) -> String {
     let (expected, found_kind) = match message.split_once(", found ") {
@@ -39,7 +50,7 @@ fn readable(message: &str, found: &str) -> String {
         _ => expected.to_string(),
     };
     match found_kind {
-        Some(_) if !found.trim().is_empty() => format!("{expected}, found `{}`", found.trim()),
+        Some(_) if !found.trim().is_empty() => format!("{expected}, found `{}`", excerpt(found)),
         Some(kind) => format!("{expected}, found {}", token_name(kind)),
         None => expected,
     }
@@ -106,6 +117,7 @@ mod tests {
         }
         assert_eq!(errors("CREAT TABLE users (id int);")[0].1, "expected command, found `CREAT`");
         assert_eq!(readable("expected R_PAREN", ""), "expected `)`");
+        assert_eq!(readable("expected command, found STRING", "'open\nstill open"), "expected command, found `\\'open...`");
         assert_eq!(readable("expected TABLE_KW, found IDENT", "tabel"), "expected `TABLE`, found `tabel`");
     }
 }
