@@ -21,6 +21,8 @@ pub struct SourceFile {
     /// Relative to the manifest directory, `/`-separated.
     pub path: String,
     pub text: String,
+    /// Whether the file began with a UTF-8 BOM, which `text` no longer holds.
+    pub bom: bool,
     pub tokens: Vec<Token>,
     pub lex_error: Option<LexError>,
     pub sections: FileSections,
@@ -90,6 +92,11 @@ fn join(rel_dir: &str, name: &str) -> String {
 
 /// Reads a file as UTF-8, without a BOM.
 fn read_text(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<String> {
+    read_text_and_bom(absolute, rel, out).map(|(text, _)| text)
+}
+
+/// Reads a file as UTF-8 and says whether a BOM was removed from its start.
+fn read_text_and_bom(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<(String, bool)> {
     let bytes = match fs::read(absolute) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -97,9 +104,10 @@ fn read_text(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<St
             return None;
         }
     };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let bytes = if bom { bytes[3..].to_vec() } else { bytes };
     match String::from_utf8(bytes) {
-        Ok(text) => Some(text),
+        Ok(text) => Some((text, bom)),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
@@ -196,14 +204,14 @@ fn list(path: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
 
 fn load_file(dir: &mut Directory, absolute: &Path, rel: &str, role: Role, out: &mut Vec<Diagnostic>) -> Option<usize> {
     dir.tracked.push(absolute.to_path_buf());
-    let text = read_text(absolute, rel, out)?;
+    let (text, bom) = read_text_and_bom(absolute, rel, out)?;
     let (tokens, lex_error) = lexer::lex(dir.config.dialect, &text);
     let sections = sections::split(rel, &text, &tokens, role);
     let split = |range: &Option<std::ops::Range<usize>>| {
         range.as_ref().map_or_else(Vec::new, |range| statements::split(&text, &tokens, range))
     };
     let (up_statements, down_statements) = (split(&sections.up), split(&sections.down));
-    dir.files.push(SourceFile { path: rel.to_string(), text, tokens, lex_error, sections, up_statements, down_statements });
+    dir.files.push(SourceFile { path: rel.to_string(), text, bom, tokens, lex_error, sections, up_statements, down_statements });
     Some(dir.files.len() - 1)
 }
 

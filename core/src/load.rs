@@ -93,7 +93,9 @@ fn section(file: &SourceFile, range: &std::ops::Range<usize>, found: &[Statement
         .iter()
         .map(|s| Statement::new((s.range.start - range.start) as u32, (s.range.end - range.start) as u32, index.line(s.range.start)))
         .collect();
-    Some(Section::new(file.text[range.clone()].to_string(), file.path.clone(), index.line(range.start), list))
+    let raw_offset = range.start + if file.bom { 3 } else { 0 };
+    let line = index.line(range.start);
+    Some(Section::new(file.text[range.clone()].to_string(), file.path.clone(), line, list, raw_offset as u32))
 }
 
 fn build_migration(directory: &Directory, candidate: &Candidate) -> Option<Migration> {
@@ -102,7 +104,7 @@ fn build_migration(directory: &Directory, candidate: &Candidate) -> Option<Migra
     let down_source = candidate.down_file.map_or(main, |i| directory.file(i));
     let down_range = down_source.sections.down.clone();
     let up = section(main, &up_range, &main.up_statements)
-        .unwrap_or_else(|| Section::new(String::new(), main.path.clone(), main.text.lines().count() as u32 + 1, Vec::new()));
+        .unwrap_or_else(|| Section::new(String::new(), main.path.clone(), main.text.lines().count() as u32 + 1, Vec::new(), 0));
     let down = down_range.as_ref().and_then(|range| section(down_source, range, &down_source.down_statements));
     let sum = checksum(
         ChecksumInput { text: &main.text, tokens: &main.tokens, section: Some(&up_range) },

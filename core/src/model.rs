@@ -9,57 +9,91 @@ use std::borrow::Cow;
 /// 1-based line of the migration file on which it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Statement {
-    start: u32,
-    end: u32,
-    line: u32,
+    // Public only for the macro's generated code: struct literals cost the compiler far less
+    // than thousands of const fn calls to evaluate.
+    #[doc(hidden)]
+    pub __start: u32,
+    #[doc(hidden)]
+    pub __end: u32,
+    #[doc(hidden)]
+    pub __line: u32,
 }
 
 impl Statement {
     #[doc(hidden)]
     pub const fn new(start: u32, end: u32, line: u32) -> Self {
-        Statement { start, end, line }
+        Statement { __start: start, __end: end, __line: line }
     }
 
     /// Byte range of the statement (without its terminating `;`) inside the section's SQL.
     pub const fn range(&self) -> std::ops::Range<usize> {
-        self.start as usize..self.end as usize
+        self.__start as usize..self.__end as usize
     }
 
     /// 1-based line in the migration file where the statement starts.
     pub const fn line(&self) -> u32 {
-        self.line
+        self.__line
     }
 }
 
 /// One direction (UP or DOWN) of a migration: the SQL exactly as written in the file,
 /// where it starts in that file, and its statement boundaries.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Embedded sections point into the whole file's text (`include_str!`), so the SQL is in the
+/// binary once and the compiler handles no large literals; sections loaded at run time own
+/// just their SQL. Either way [`Section::sql`] is a slice, never an allocation.
+#[derive(Debug, Clone)]
 pub struct Section {
-    sql: Cow<'static, str>,
+    text: Cow<'static, str>,
+    start: u32,
+    end: u32,
+    /// Where the section starts in the file's raw bytes (a BOM included).
+    raw_offset: u32,
     path: Cow<'static, str>,
     line: u32,
     statements: Cow<'static, [Statement]>,
 }
 
+impl PartialEq for Section {
+    fn eq(&self, other: &Self) -> bool {
+        self.sql() == other.sql()
+            && self.path == other.path
+            && self.line == other.line
+            && self.statements == other.statements
+    }
+}
+
+impl Eq for Section {}
+
 impl Section {
+    /// A section of an embedded file: `file[start..end]`, both on char boundaries (the macro
+    /// asserts at compile time that the file is the one that was parsed).
     #[doc(hidden)]
-    pub const fn from_static(
-        sql: &'static str,
+    pub const fn from_file(
+        file: &'static str,
+        start: u32,
+        end: u32,
         path: &'static str,
         line: u32,
         statements: &'static [Statement],
     ) -> Self {
         Section {
-            sql: Cow::Borrowed(sql),
+            text: Cow::Borrowed(file),
+            start,
+            end,
+            raw_offset: start,
             path: Cow::Borrowed(path),
             line,
             statements: Cow::Borrowed(statements),
         }
     }
 
-    pub(crate) fn new(sql: String, path: String, line: u32, statements: Vec<Statement>) -> Self {
+    pub(crate) fn new(sql: String, path: String, line: u32, statements: Vec<Statement>, raw_offset: u32) -> Self {
         Section {
-            sql: Cow::Owned(sql),
+            end: sql.len() as u32,
+            text: Cow::Owned(sql),
+            start: 0,
+            raw_offset,
             path: Cow::Owned(path),
             line,
             statements: Cow::Owned(statements),
@@ -68,7 +102,16 @@ impl Section {
 
     /// The SQL text of the section, comments included, byte for byte as in the file.
     pub fn sql(&self) -> &str {
-        &self.sql
+        // The range is checked when the section is built; `get` keeps a corrupt value from
+        // panicking.
+        self.text.get(self.start as usize..self.end as usize).unwrap_or_default()
+    }
+
+    /// Byte offset of the section in the file as stored on disk (a BOM included), for
+    /// `Section::from_file`.
+    #[doc(hidden)]
+    pub const fn raw_offset(&self) -> u32 {
+        self.raw_offset
     }
 
     /// The file this section comes from, relative to the crate's manifest directory.
@@ -88,14 +131,16 @@ impl Section {
 
     /// The text of each statement, in order, without terminating `;`.
     pub fn statement_texts(&self) -> impl Iterator<Item = (&Statement, &str)> {
-        self.statements.iter().map(|s| (s, &self.sql[s.range()]))
+        let sql = self.sql();
+        self.statements.iter().map(move |s| (s, sql.get(s.range()).unwrap_or_default()))
     }
 
     /// Maps a byte offset inside [`Section::sql`] to a 1-based `(line, column)` of the file,
     /// the column counted in characters.
     pub fn file_position(&self, offset: usize) -> (u32, u32) {
-        let offset = crate::diagnostic::floor_char_boundary(&self.sql, offset);
-        let before = &self.sql[..offset];
+        let sql = self.sql();
+        let offset = crate::diagnostic::floor_char_boundary(sql, offset);
+        let before = &sql[..offset];
         let newlines = before.bytes().filter(|b| *b == b'\n').count() as u32;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() as u32 + 1;
@@ -105,7 +150,7 @@ impl Section {
 
 /// A migration: version, name, UP and optional DOWN SQL, checksum, and whether it
 /// runs inside a transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migration {
     version: i64,
     name: Cow<'static, str>,

@@ -41,24 +41,69 @@ fn error(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStre
 fn statements(section: &Section) -> TokenStream {
     let items = section.statements().iter().map(|s| {
         let (start, end, line) = (s.range().start as u32, s.range().end as u32, s.line());
-        quote!(::strata::Statement::new(#start, #end, #line))
+        quote!(::strata::Statement { __start: #start, __end: #end, __line: #line })
     });
     quote!(&[#(#items),*])
 }
 
-fn section(section: &Section) -> TokenStream {
-    let (sql, path, line) = (section.sql(), section.path(), section.line());
-    let statements = statements(section);
-    quote!(::strata::Section::from_static(#sql, #path, #line, #statements))
+/// The embedded files: each SQL file is included once with `include_str!` (which also makes
+/// edits rebuild), and sections point into it.
+struct Files {
+    base: PathBuf,
+    paths: Vec<String>,
 }
 
-fn migration(migration: &Migration) -> TokenStream {
+impl Files {
+    fn ident(index: usize) -> proc_macro2::Ident {
+        format_ident!("__STRATA_FILE_{}", index)
+    }
+
+    /// The constant holding `path`'s text.
+    fn file(&mut self, path: &str) -> proc_macro2::Ident {
+        let index = self.paths.iter().position(|p| p == path).unwrap_or_else(|| {
+            self.paths.push(path.to_string());
+            self.paths.len() - 1
+        });
+        Self::ident(index)
+    }
+
+    fn absolute(&self, path: &str) -> String {
+        self.base.join(path).to_string_lossy().into_owned()
+    }
+
+    /// `include_str!` of every file, with a compile-time check that it is still the text
+    /// whose offsets were computed (an edit racing the build fails it instead of mis-slicing).
+    fn declarations(&self) -> TokenStream {
+        let items = self.paths.iter().enumerate().map(|(index, path)| {
+            let ident = Self::ident(index);
+            let absolute = self.absolute(path);
+            let length = std::fs::metadata(&absolute).map_or(0, |m| m.len()) as usize;
+            let message = format!("{path} changed while it was being compiled; build again");
+            quote! {
+                const #ident: &str = ::core::include_str!(#absolute);
+                const _: () = ::core::assert!(#ident.len() == #length, #message);
+            }
+        });
+        quote!(#(#items)*)
+    }
+}
+
+fn section(files: &mut Files, section: &Section) -> TokenStream {
+    let (path, line) = (section.path(), section.line());
+    let file = files.file(path);
+    let start = section.raw_offset();
+    let end = start + section.sql().len() as u32;
+    let statements = statements(section);
+    quote!(::strata::Section::from_file(#file, #start, #end, #path, #line, #statements))
+}
+
+fn migration(files: &mut Files, migration: &Migration) -> TokenStream {
     let (version, name, checksum, transactional) =
         (migration.version(), migration.name(), migration.checksum(), migration.transactional());
-    let up = section(migration.up_section());
+    let up = section(files, migration.up_section());
     let down = match migration.down_section() {
         Some(down) => {
-            let down = section(down);
+            let down = section(files, down);
             quote!(::core::option::Option::Some(#down))
         }
         None => quote!(::core::option::Option::None),
@@ -114,19 +159,27 @@ fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) 
     let mut loaded = strata_core::load(base, rel_dir);
     loaded.diagnostics.extend(untracked(&loaded, rel_dir));
 
-    let tracked = loaded.tracked.iter().filter_map(|p| p.to_str()).map(|p| quote!(const _: &[u8] = ::core::include_bytes!(#p);));
     let mut reports = Vec::new();
     for d in &loaded.diagnostics {
         let source = loaded.source(&d.file);
         reports.push(if d.is_error() { error(d, source, span) } else { warning(d, source, span) });
     }
+    let mut files = Files { base: base.to_path_buf(), paths: Vec::new() };
     let list = if loaded.has_errors() {
         // Nothing cascades: the list is empty, so only strata's own errors are shown.
         quote!(&[])
     } else {
-        let items = loaded.migrations.iter().map(migration);
+        let items: Vec<TokenStream> = loaded.migrations.iter().map(|m| migration(&mut files, m)).collect();
         quote!(&[#(#items),*])
     };
+    let embedded = files.declarations();
+    // Every other file read (strata.toml, metadata.toml, files with errors) still rebuilds on edit.
+    let tracked = loaded
+        .tracked
+        .iter()
+        .filter(|p| !files.paths.iter().any(|f| base.join(f) == **p))
+        .filter_map(|p| p.to_str())
+        .map(|p| quote!(const _: &[u8] = ::core::include_bytes!(#p);));
     let table = &loaded.config.history.table;
     let schema = match &loaded.config.history.schema {
         Some(schema) => quote!(::core::option::Option::Some(#schema)),
@@ -134,6 +187,7 @@ fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) 
     };
     let tokens = quote! {{
         #(#tracked)*
+        #embedded
         #(#reports)*
         const MIGRATIONS: &[::strata::Migration] = #list;
         ::strata::Migrations::from_static(MIGRATIONS, #schema, #table)

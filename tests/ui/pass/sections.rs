@@ -4,6 +4,7 @@ static GOOSE: strata::Migrations = strata::embed_migrations!("fixtures/sections-
 static DBMATE: strata::Migrations = strata::embed_migrations!("fixtures/sections-dbmate");
 static PLAIN: strata::Migrations = strata::embed_migrations!("fixtures/sections-plain");
 static NO_TRANSACTION: strata::Migrations = strata::embed_migrations!("fixtures/no-transaction");
+static BOM_CRLF: strata::Migrations = strata::embed_migrations!("fixtures/bom-crlf");
 
 fn main() {
     for list in [&GOOSE, &DBMATE, &PLAIN] {
@@ -23,4 +24,7 @@ fn main() {
     let statements: Vec<&str> = indexes.up_section().statement_texts().map(|(_, sql)| sql).collect();
     assert_eq!(statements, ["CREATE INDEX CONCURRENTLY a_idx ON t (a)", "CREATE INDEX CONCURRENTLY b_idx ON t (b)"]);
     assert_eq!(indexes.up_section().statements()[1].line(), 4);
+    let bom = BOM_CRLF.get(1).expect("migration 1");
+    assert_eq!(bom.up(), "CREATE TABLE café (id bigint PRIMARY KEY);\r\n", "BOM skipped, CRLF kept");
+    assert_eq!(bom.down(), Some("DROP TABLE café;\r\n"));
 }
