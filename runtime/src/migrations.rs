@@ -72,6 +72,50 @@ impl Migrations {
     }
 }
 
+/// Running them. Each takes a database connection directly: a `tokio_postgres::Client`
+/// (feature `postgres`) or a `rusqlite::Connection` (feature `sqlite`).
+impl Migrations {
+    /// A builder for a run with options (target, check opt-outs, lock timeout, history table).
+    pub fn runner(&self) -> crate::Runner<'_> {
+        crate::Runner::new(self)
+    }
+
+    /// Applies every pending migration; see [`crate::Runner::run`].
+    ///
+    /// ```ignore
+    /// # async fn example(url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// static MIGRATIONS: strata::Migrations = strata::embed_migrations!("migrations");
+    /// let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    /// tokio::spawn(connection);
+    /// let report = MIGRATIONS.run(&mut client).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// If the returned future is dropped while a migration runs, the PostgreSQL session still
+    /// holds the migration lock and may be inside a transaction: drop the client too, which
+    /// closes the session and releases both.
+    pub async fn run<D: crate::Driver>(&self, conn: &mut D) -> crate::Result<crate::Report> {
+        self.runner().run(conn).await
+    }
+
+    /// Rolls back to `target` (see [`crate::Target`]), running each DOWN in a transaction.
+    ///
+    /// ```ignore
+    /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
+    /// static MIGRATIONS: strata::Migrations = strata::embed_migrations!("migrations");
+    /// MIGRATIONS.rollback(client, strata::Target::Steps(1)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn rollback<D: crate::Driver>(&self, conn: &mut D, target: crate::Target) -> crate::Result<crate::Report> {
+        self.runner().rollback(conn, target).await
+    }
+
+    /// Every embedded and applied migration with its state.
+    pub async fn status<D: crate::Driver>(&self, conn: &mut D) -> crate::Result<Vec<crate::StatusRow>> {
+        self.runner().status(conn).await
+    }
+}
+
 impl<'a> IntoIterator for &'a Migrations {
     type Item = &'a Migration;
     type IntoIter = std::slice::Iter<'a, Migration>;
