@@ -53,6 +53,6 @@ pub use strata_core::build;
 pub use strata_core::model::{Migration, Section, Statement};
 pub use strata_macros::embed_migrations;
 pub use strata_runtime::{
-    AppliedMigration, DbError, Direction, Divergence, Driver, Error, Location, MigrationRef, Migrations, Plan,
+    AppliedMigration, DbError, Direction, Divergence, Driver, Error, HistoryTable, Location, MigrationRef, Migrations, Plan,
     PlannedStep, Report, Result, Runner, State, StatusRow, Step, Target,
 };
