@@ -7,6 +7,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, about = "Lint, apply, roll back and inspect SQL migrations")]
 pub struct Cli {
+    /// Database URL: postgres://..., postgresql://..., sqlite:path or sqlite://path.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// The migrations directory.
     #[arg(long, global = true, default_value = "migrations")]
     pub dir: PathBuf,
@@ -31,6 +35,12 @@ pub enum LintFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemeArg {
     Sequential,
     Flyway,
@@ -46,6 +56,46 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: LintFormat,
     },
+    /// Apply pending migrations.
+    Up {
+        /// Apply only up to and including this version.
+        #[arg(long = "to")]
+        to: Option<i64>,
+        /// Print what would run, with the SQL, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back applied migrations (one by default).
+    #[command(alias = "rollback")]
+    Down {
+        /// How many of the most recently applied migrations to roll back.
+        #[arg(long, conflicts_with = "to")]
+        steps: Option<usize>,
+        /// Roll back every migration above this version.
+        #[arg(long = "to")]
+        to: Option<i64>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back the most recent migration and apply it again.
+    Redo,
+    /// Every migration with its state, applied time and duration.
+    Status {
+        #[arg(long, value_enum, default_value = "human")]
+        format: TableFormat,
+    },
+    /// Migrations not yet applied.
+    Pending {
+        #[arg(long, value_enum, default_value = "human")]
+        format: TableFormat,
+    },
+    /// Migrations applied to the database.
+    Executed {
+        #[arg(long, value_enum, default_value = "human")]
+        format: TableFormat,
+    },
+    /// Connect, print the server version and the history table's state.
+    Check,
     /// Create the next migration file in the directory's own naming scheme.
     New {
         /// Descriptive name, e.g. `add_users`.

@@ -5,19 +5,43 @@
 
 mod args;
 mod commands;
+mod database;
 mod output;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+/// One line per migration as it runs (the runtime's tracing events) on stderr, coloured only
+/// on a terminal; `--quiet` shows only warnings, `--verbose` everything strata logs.
+fn progress(cli: &args::Cli) {
+    use std::io::IsTerminal;
+    let level = if cli.quiet { "warn" } else if cli.verbose { "strata_runtime=debug,info" } else { "strata_runtime=info,warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STRATA_LOG").unwrap_or_else(|_| level.into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .without_time()
+        .with_target(false)
+        .with_level(cli.verbose)
+        .compact()
+        .init();
+}
+
 fn main() -> ExitCode {
     // A missing .env is normal; a malformed one is reported by the commands that need it.
     let _ = dotenvy::dotenv();
     let cli = args::Cli::parse();
+    progress(&cli);
     match commands::run(&cli) {
         Ok(code) => code,
         Err(error) => {
+            // Errors can quote what the user passed; never let a password through.
+            let error = match &cli.database_url {
+                Some(url) => error.replace(url.as_str(), &database::redact(url)),
+                None => error,
+            };
             eprintln!("error: {error}");
             ExitCode::from(1)
         }

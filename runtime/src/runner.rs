@@ -128,10 +128,10 @@ impl<'m> Runner<'m> {
             let _entered = span.enter();
             match conn.apply(table, migration).await {
                 Ok(Applied::Now { execution_ms }) => {
-                    info!(version = migration.version(), name = migration.name(), execution_ms, "applied migration");
+                    info!(execution_ms, "applied");
                     report.applied.push(Step { version: migration.version(), name: migration.name().to_string(), execution_ms });
                 }
-                Ok(Applied::Already) => info!(version = migration.version(), "already applied by another runner"),
+                Ok(Applied::Already) => info!("already applied by another runner"),
                 Err(error) => {
                     let up = migration.up_section();
                     let starts: Vec<usize> = up.statements().iter().map(|s| s.range().start).collect();
@@ -191,7 +191,7 @@ impl<'m> Runner<'m> {
                 return Err(Error::Rollback { version: step.version, name: step.name.clone(), location, error: error.error });
             }
             let execution_ms = started.elapsed().as_millis() as i64;
-            info!(version = step.version, name = %step.name, execution_ms, "rolled back migration");
+            info!(execution_ms, "rolled back");
             report.reverted.push(Step { version: step.version, name: step.name.clone(), execution_ms });
         }
         Ok(report)

@@ -1,0 +1,85 @@
+//! `up`, `down` (`rollback`), `redo`.
+
+use std::process::ExitCode;
+
+use strata_runtime::{Migrations, Plan, Report, Target};
+
+use super::Result;
+use crate::database::Database;
+
+fn print_plan(plan: &Plan) {
+    if plan.steps.is_empty() {
+        println!("nothing to do");
+    }
+    for step in &plan.steps {
+        let direction = match step.direction {
+            strata_runtime::Direction::Up => "up",
+            strata_runtime::Direction::Down => "down",
+        };
+        let transaction = if step.transactional { "" } else { " (no transaction)" };
+        println!("-- {direction} {} {}{transaction}\n{}\n", step.version, step.name, step.sql.trim_end());
+    }
+}
+
+/// The summary on stdout; each migration was already reported on stderr as it finished.
+fn print_report(report: &Report, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let total = |steps: &[strata_runtime::Step]| steps.iter().map(|s| s.execution_ms).sum::<i64>();
+    if !report.applied.is_empty() {
+        println!("applied {} migration(s) in {} ms", report.applied.len(), total(&report.applied));
+    }
+    if !report.reverted.is_empty() {
+        println!("rolled back {} migration(s) in {} ms", report.reverted.len(), total(&report.reverted));
+    }
+    if report.is_empty() {
+        println!("nothing to do");
+    }
+}
+
+pub async fn up(db: &mut Database, migrations: &Migrations, to: Option<i64>, dry_run: bool, quiet: bool) -> Result<ExitCode> {
+    let mut runner = migrations.runner();
+    if let Some(to) = to {
+        runner = runner.target(to);
+    }
+    if dry_run {
+        print_plan(&runner.dry_run(db).await.map_err(|e| e.to_string())?);
+    } else {
+        print_report(&runner.run(db).await.map_err(|e| e.to_string())?, quiet);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn down(
+    db: &mut Database,
+    migrations: &Migrations,
+    steps: Option<usize>,
+    to: Option<i64>,
+    dry_run: bool,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let target = match to {
+        Some(version) => Target::Version(version),
+        None => Target::Steps(steps.unwrap_or(1)),
+    };
+    let runner = migrations.runner();
+    if dry_run {
+        print_plan(&runner.dry_run_rollback(db, target).await.map_err(|e| e.to_string())?);
+    } else {
+        print_report(&runner.rollback(db, target).await.map_err(|e| e.to_string())?, quiet);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn redo(db: &mut Database, migrations: &Migrations, quiet: bool) -> Result<ExitCode> {
+    let reverted = migrations.rollback(db, Target::Steps(1)).await.map_err(|e| e.to_string())?;
+    let Some(step) = reverted.reverted.first() else {
+        println!("nothing to redo");
+        return Ok(ExitCode::SUCCESS);
+    };
+    print_report(&reverted, quiet);
+    let applied = migrations.runner().target(step.version).run(db).await.map_err(|e| e.to_string())?;
+    print_report(&applied, quiet);
+    Ok(ExitCode::SUCCESS)
+}
