@@ -84,9 +84,12 @@ fn usage_errors_exit_two() {
     assert_eq!(strata(tmp.path()).arg("frobnicate").output().expect("run").status.code(), Some(2));
 }
 
+/// Files already in the directory, and the files `strata new` must create.
+type NewCase<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+
 #[test]
 fn new_creates_the_next_file_in_each_scheme() {
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    let cases: &[NewCase<'_>] = &[
         (&[("m/001_a.sql", OK), ("m/002_b.sql", OK)], &["m/003_add_users.sql"]),
         (&[("m/V1__a.sql", "SELECT 1;"), ("m/U1__a.sql", "SELECT 1;")], &["m/V2__add_users.sql", "m/U2__add_users.sql"]),
         (&[("m/0007_a.up.sql", "SELECT 1;"), ("m/0007_a.down.sql", "SELECT 1;")], &["m/0008_add_users.up.sql", "m/0008_add_users.down.sql"]),

@@ -121,7 +121,7 @@ pub fn plan_down<'a>(
     target: Target,
 ) -> Result<Vec<RevertStep<'a>>> {
     let mut newest_first: Vec<&AppliedMigration> = applied.iter().collect();
-    newest_first.sort_by(|a, b| b.version.cmp(&a.version));
+    newest_first.sort_by_key(|a| std::cmp::Reverse(a.version));
     let chosen: Vec<&AppliedMigration> = match target {
         Target::Steps(n) => newest_first.into_iter().take(n).collect(),
         Target::Version(v) => newest_first.into_iter().filter(|a| a.version > v).collect(),
