@@ -47,6 +47,12 @@ impl RevertStep<'_> {
     }
 }
 
+/// Whether `version` is embedded. Lists are sorted by version (the macro and `from_vec`
+/// guarantee it), so this is a binary search, not a scan per applied row.
+pub(crate) fn embeds(embedded: &[Migration], version: i64) -> bool {
+    embedded.binary_search_by_key(&version, Migration::version).is_ok()
+}
+
 fn reference(version: i64, name: &str) -> MigrationRef {
     MigrationRef { version, name: name.to_string() }
 }
@@ -61,7 +67,7 @@ pub fn plan_up<'a>(
     target: Option<i64>,
 ) -> Result<Vec<&'a Migration>> {
     if let Some(target) = target
-        && !embedded.iter().any(|m| m.version() == target)
+        && !embeds(embedded, target)
     {
         return Err(Error::UnknownTarget(target));
     }
@@ -87,7 +93,7 @@ pub fn plan_up<'a>(
     if !checks.allow_missing {
         let missing: Vec<MigrationRef> = applied
             .iter()
-            .filter(|a| !embedded.iter().any(|m| m.version() == a.version))
+            .filter(|a| !embeds(embedded, a.version))
             .map(|a| reference(a.version, &a.name))
             .collect();
         if !missing.is_empty() {
@@ -129,7 +135,10 @@ pub fn plan_down<'a>(
     let mut steps = Vec::with_capacity(chosen.len());
     let mut without_down = Vec::new();
     for row in chosen {
-        let embedded = embedded.iter().find(|m| m.version() == row.version);
+        let embedded = embedded
+            .binary_search_by_key(&row.version, Migration::version)
+            .ok()
+            .map(|i| &embedded[i]);
         let section = embedded.and_then(Migration::down_section);
         let step = match (section, &row.down_sql) {
             (Some(section), _) => RevertStep {

@@ -242,10 +242,11 @@ impl<'m> Runner<'m> {
 
 /// Merges the embedded list and the history into status rows, by version.
 pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<StatusRow> {
+    let by_version: std::collections::HashMap<i64, &AppliedMigration> = history.iter().map(|a| (a.version, a)).collect();
     let mut rows: Vec<StatusRow> = embedded
         .iter()
         .map(|m| {
-            let applied = history.iter().find(|a| a.version == m.version());
+            let applied = by_version.get(&m.version()).copied();
             let state = match applied {
                 None => State::Pending,
                 Some(a) if a.checksum != m.checksum() => State::Divergent,
@@ -261,7 +262,7 @@ pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<
             }
         })
         .collect();
-    rows.extend(history.iter().filter(|a| !embedded.iter().any(|m| m.version() == a.version)).map(|a| StatusRow {
+    rows.extend(history.iter().filter(|a| !plan::embeds(embedded, a.version)).map(|a| StatusRow {
         version: a.version,
         name: a.name.clone(),
         state: State::Missing,

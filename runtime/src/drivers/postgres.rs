@@ -2,9 +2,9 @@
 //! batch below is one round trip.
 //!
 //! Protocol of a run:
-//! 1. `DO $$ ... create the history table if missing ... $$; SELECT <rows>`: one round trip.
-//!    With nothing pending the run ends here. (Concurrent first starts can race on creating
-//!    the table; the loser retries.)
+//! 1. `SELECT <rows>`: one round trip; with nothing pending the run ends here. Only when the
+//!    table does not exist yet: `DO $$ ... create it ... $$; SELECT <rows>` (concurrent first
+//!    starts can race on creating it; the loser retries).
 //! 2. `SELECT pg_try_advisory_lock(k); SELECT <lock holder>; SELECT <rows>`, repeated with
 //!    back-off while another session holds the lock (logged at info with its pid and
 //!    application_name). `k` is derived from the history table's schema and name.
@@ -29,6 +29,7 @@ use crate::history::{AppliedMigration, HistoryTable, literal};
 use crate::plan::RevertStep;
 
 const BEGIN: &str = "BEGIN;\n";
+const UNDEFINED_TABLE: &str = "42P01";
 
 fn db_error(error: &tokio_postgres::Error) -> DbError {
     match error.as_db_error() {
@@ -136,7 +137,14 @@ async fn one_by_one(client: &Client, statements: &[(usize, &str)]) -> Result<(),
 
 impl Driver for Client {
     async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError> {
-        let batch = format!("{}{};", create_table(table), select_rows(table));
+        // The common case, every start-up after the first, is one plain SELECT.
+        let select = select_rows(table);
+        match self.simple_query(&select).await {
+            Ok(messages) => return parse_rows(rows(&messages)),
+            Err(error) if db_error(&error).code == UNDEFINED_TABLE => {}
+            Err(error) => return Err(db_error(&error)),
+        }
+        let batch = format!("{}{select};", create_table(table));
         let mut attempts = 0;
         loop {
             match self.simple_query(&batch).await {
