@@ -1,9 +1,4 @@
-//! The `Driver` trait: the few operations the runner needs from a database. Implemented
-//! for `tokio_postgres::Client` and `rusqlite::Connection`, so `MIGRATIONS.run(&mut client)`
-//! takes either directly.
-//!
-//! The methods are `async fn` (native in Rust 1.75+). The trait is not object safe; code that
-//! picks a database at run time (the CLI) wraps the drivers in an enum that implements it.
+//! The `Driver` trait: the few operations the runner needs from a database.
 
 use std::time::Duration;
 
@@ -17,50 +12,87 @@ use crate::plan::RevertStep;
 /// section's SQL when known, and for statement-by-statement runs which statement failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepError {
+    /// What the database said. Its `position` is ignored by the runner: drivers put the
+    /// translated position in `offset`.
     pub error: DbError,
-    /// Byte offset into the section's SQL (not the batch sent) where the error is.
+    /// Byte offset into the section's SQL (not into the batch sent) where the error is.
     pub offset: Option<usize>,
     /// 0-based index of the failing statement when statements ran one by one.
     pub statement: Option<usize>,
     /// Statements that ran and stay in effect (no-transaction runs only).
     pub completed: usize,
+    /// Every statement ran and the history update (insert on apply, delete on revert)
+    /// failed. Only possible for no-transaction steps.
+    pub recording: bool,
 }
 
 impl StepError {
+    /// A failure with no position and no statement information.
     pub fn new(error: DbError) -> Self {
-        StepError { error, offset: None, statement: None, completed: 0 }
+        StepError { error, offset: None, statement: None, completed: 0, recording: false }
     }
 }
 
 /// Result of applying one migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
-    /// Applied and recorded; execution time in milliseconds.
-    Now { execution_ms: i64 },
+    /// Applied and recorded.
+    Now {
+        /// Execution time in milliseconds (measured by the server where it can).
+        execution_ms: i64,
+    },
     /// Another runner applied it between planning and applying (SQLite, which has no
     /// session lock, re-checks inside the migration's own write transaction).
     Already,
 }
 
+/// A database the runner can drive: implemented for `tokio_postgres::Client` (feature
+/// `postgres`) and `rusqlite::Connection` (feature `sqlite`), so `MIGRATIONS.run(&mut client)`
+/// takes either directly, with no trait import at the call site.
+///
+/// The runner calls, in order: [`read_history`](Driver::read_history) (start-up: one round
+/// trip when nothing is pending), then only if something is to be done
+/// [`lock`](Driver::lock), [`apply`](Driver::apply) or [`revert`](Driver::revert) once per
+/// migration, and [`unlock`](Driver::unlock) on every path out of the locked section.
+/// Planning (what to run, what is wrong) is not the driver's business; see [`crate::plan_up`].
+///
+/// # Design: `async fn`, generic, not `dyn`
+///
+/// The methods are native `async fn` (Rust 1.75+), so the trait is not dyn-compatible, and
+/// the futures carry no `Send` bound in the trait. For a concrete type (`Client`,
+/// `Connection`, or an enum of them) the compiler sees the concrete futures, so
+/// `tokio::spawn(async move { MIGRATIONS.run(&mut client).await })` works for
+/// `tokio_postgres::Client`. Code that picks a database at run time (the CLI) wraps the
+/// drivers in an enum that implements `Driver` by delegating each method; that keeps every
+/// call statically dispatched and avoids boxing a future per round trip.
+///
+/// A synchronous database (rusqlite) implements the methods without awaiting anything: the
+/// work happens on the first poll. That blocks the executor thread for the duration of a
+/// migration, which is what a migration run at start-up wants anyway.
 #[allow(async_fn_in_trait)]
 pub trait Driver {
-    /// Creates the history table if needed and reads it, ordered by version.
+    /// Reads the history table, ordered by version, creating it first if it does not exist.
     async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError>;
 
-    /// Serializes runners until [`Driver::unlock`]: waits for the lock (logging who holds
-    /// it), gives up after `timeout`, and returns the history as read under the lock.
+    /// Serializes runners until [`Driver::unlock`]: waits for the lock (logging at info who
+    /// holds it), gives up after `timeout` with [`Error::LockTimeout`], and returns the
+    /// history as read under the lock. The history table exists when this is called.
     async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error>;
 
+    /// Releases what [`Driver::lock`] took. Called on success and on failure.
     async fn unlock(&mut self, table: &HistoryTable) -> Result<(), DbError>;
 
-    /// Runs the UP and records the history row, atomically for transactional migrations.
+    /// Runs the UP and records the history row, atomically for transactional migrations;
+    /// no-transaction migrations run statement by statement (from
+    /// `Section::statement_texts`) and record the row after the last one.
     async fn apply(&mut self, table: &HistoryTable, migration: &Migration) -> Result<Applied, StepError>;
 
     /// Runs a DOWN and deletes the history row, atomically for transactional migrations.
     async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError>;
 }
 
-/// Statement texts of a DOWN: from the embedded boundaries, else split now (stored SQL).
+/// Statement texts of a DOWN with their byte offsets: from the embedded boundaries, else
+/// split now (stored SQL).
 pub(crate) fn revert_statements<'a>(step: &'a RevertStep<'_>) -> Vec<(usize, &'a str)> {
     match step.section {
         Some(section) => section.statement_texts().map(|(s, sql)| (s.range().start, sql)).collect(),
@@ -69,13 +101,28 @@ pub(crate) fn revert_statements<'a>(step: &'a RevertStep<'_>) -> Vec<(usize, &'a
             let (tokens, _) = strata_core::lexer::lex(strata_core::Dialect::Postgres, sql);
             strata_core::statements::split(sql, &tokens, &(0..sql.len()))
                 .into_iter()
-                .map(|s| (s.range.start, &sql[s.range]))
+                .filter_map(|s| Some((s.range.start, sql.get(s.range)?)))
                 .collect()
         }
     }
 }
 
-/// Converts a 0-based character index into `text` to a byte offset.
+/// Converts a 0-based character index into `text` to a byte offset (`None` past the end).
 pub(crate) fn char_to_byte(text: &str, chars: usize) -> Option<usize> {
     text.char_indices().map(|(i, _)| i).chain([text.len()]).nth(chars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::char_to_byte;
+
+    #[test]
+    fn character_offsets_become_byte_offsets() {
+        let text = "é🎉x";
+        assert_eq!(char_to_byte(text, 0), Some(0));
+        assert_eq!(char_to_byte(text, 1), Some(2));
+        assert_eq!(char_to_byte(text, 2), Some(6));
+        assert_eq!(char_to_byte(text, 3), Some(7));
+        assert_eq!(char_to_byte(text, 4), None);
+    }
 }

@@ -4,13 +4,19 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::report::Direction;
+
 /// A database error as reported by the server, without migration context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbError {
-    /// SQLSTATE (PostgreSQL) or the SQLite extended result code name; empty when unknown.
+    /// SQLSTATE (PostgreSQL) or the SQLite extended result code name; empty when unknown
+    /// (a broken connection, say).
     pub code: String,
+    /// The server's message (or the client library's, for connection errors).
     pub message: String,
     /// 0-based character offset into the SQL text that was executed, when the server says.
+    /// Drivers translate it into a byte offset inside the migration before it reaches an
+    /// [`Error`], so on errors returned by the runner it is `None`.
     pub position: Option<usize>,
 }
 
@@ -24,11 +30,16 @@ impl fmt::Display for DbError {
     }
 }
 
-/// Where in a migration file something happened.
+impl std::error::Error for DbError {}
+
+/// Where in a migration file something happened: `path:line:col` when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The file, relative to the manifest directory, or where a stored DOWN came from.
     pub path: String,
+    /// 1-based line in the file.
     pub line: Option<u32>,
+    /// 1-based column, counted in characters.
     pub column: Option<u32>,
 }
 
@@ -45,17 +56,24 @@ impl fmt::Display for Location {
 /// An applied migration whose checksum no longer matches the embedded one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Divergence {
+    /// The migration's version.
     pub version: i64,
+    /// The migration's name.
     pub name: String,
+    /// The embedded file.
     pub path: String,
+    /// The checksum recorded when it was applied.
     pub applied_checksum: String,
+    /// The checksum of the file this binary embeds.
     pub embedded_checksum: String,
 }
 
-/// A migration identified by version and name (and file, when the binary has it).
+/// A migration identified by version and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationRef {
+    /// The migration's version.
     pub version: i64,
+    /// The migration's name.
     pub name: String,
 }
 
@@ -63,47 +81,144 @@ fn list<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
     items.iter().map(show).collect::<Vec<_>>().join(", ")
 }
 
+fn lines(lines: &[u32]) -> String {
+    match lines {
+        [] => "no statement ran".to_string(),
+        [line] => format!("the statement at line {line} ran and stays in effect"),
+        _ => format!("the statements at lines {} ran and stay in effect", list(lines, u32::to_string)),
+    }
+}
+
+fn section_name(direction: &Direction) -> &'static str {
+    match direction {
+        Direction::Up => "UP",
+        Direction::Down => "DOWN",
+    }
+}
+
+/// Everything `run`, `rollback`, `status` and `dry_run` can fail with.
+///
+/// Variants that concern one migration name its version and its file (`path:line:col` for
+/// database errors, mapped from the server's error position). The checks made before
+/// anything runs ([`Error::Divergent`], [`Error::Missing`], [`Error::OutOfOrder`],
+/// [`Error::NoDown`]) list every offender at once.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Talking to the database failed outside any migration (connecting, the history table).
+    /// Talking to the database failed outside any migration (connecting, the history table,
+    /// the lock).
     #[error("database error: {0}")]
     Database(DbError),
 
-    /// A migration's SQL failed. Nothing of it was applied (it ran in a transaction).
+    /// A migration's UP failed. Nothing of it was applied: it ran in a transaction with its
+    /// history row (or, for a no-transaction migration, its first statement failed).
     #[error("migration {version} ({location}) failed: {error}")]
-    Migration { version: i64, name: String, location: Location, error: DbError },
+    Migration {
+        /// The migration's version.
+        version: i64,
+        /// The migration's name.
+        name: String,
+        /// The file, line and column of the failure.
+        location: Location,
+        /// What the database said.
+        error: DbError,
+    },
 
-    /// A `no-transaction` migration failed part-way: statements before `failed_statement`
-    /// are in effect, and the migration is NOT recorded as applied.
+    /// A `no-transaction` migration failed part-way, applying (UP) or rolling back (DOWN):
+    /// the statements before `failed_statement` ran and stay in effect, and the history is
+    /// unchanged (an UP is not recorded as applied; a DOWN leaves it recorded).
     #[error(
-        "no-transaction migration {version} ({location}) failed at statement {failed_statement} of {total}: {error}; \
-         statements 1..{failed_statement} ran and stay in effect, the migration is not recorded as applied"
+        "no-transaction migration {version} {name}: {dir} statement {failed_statement} of {total} ({location}) failed: {error}; \
+         {ran}; the history table is unchanged",
+        dir = section_name(.direction),
+        ran = lines(.completed_lines)
     )]
-    PartiallyApplied { version: i64, name: String, location: Location, failed_statement: usize, total: usize, error: DbError },
+    PartiallyApplied {
+        /// The migration's version.
+        version: i64,
+        /// The migration's name.
+        name: String,
+        /// Which section was running.
+        direction: Direction,
+        /// The file, line and column of the failure.
+        location: Location,
+        /// 1-based number of the statement that failed.
+        failed_statement: usize,
+        /// Number of statements in the section.
+        total: usize,
+        /// File lines of the statements that ran (and stay in effect), in order.
+        completed_lines: Vec<u32>,
+        /// What the database said.
+        error: DbError,
+    },
+
+    /// Every statement of a `no-transaction` migration ran, but recording it (UP: inserting
+    /// the history row; DOWN: deleting it) failed. The schema changed; the history did not.
+    #[error(
+        "no-transaction migration {version} {name} ({path}): every {dir} statement ran but updating the history table failed: {error}",
+        dir = section_name(.direction)
+    )]
+    Unrecorded {
+        /// The migration's version.
+        version: i64,
+        /// The migration's name.
+        name: String,
+        /// Which section ran.
+        direction: Direction,
+        /// The migration's file.
+        path: String,
+        /// What the database said.
+        error: DbError,
+    },
 
     /// Rolling back a migration failed; it stays applied.
     #[error("rolling back migration {version} ({location}) failed: {error}")]
-    Rollback { version: i64, name: String, location: Location, error: DbError },
+    Rollback {
+        /// The migration's version.
+        version: i64,
+        /// The migration's name.
+        name: String,
+        /// The file (or stored DOWN), line and column of the failure.
+        location: Location,
+        /// What the database said.
+        error: DbError,
+    },
 
+    /// Applied migrations whose file changed since (checksum differs). Nothing ran.
     #[error("applied migrations were changed since they ran (checksum differs): {}; restore them or opt out with allow_divergent(true)", list(.0, |d| format!("{} ({})", d.version, d.path)))]
     Divergent(Vec<Divergence>),
 
+    /// Applied migrations this binary does not embed. Nothing ran.
     #[error("the database has migrations this binary does not know: {}; deploy a binary that has them or opt out with allow_missing(true)", list(.0, |m| format!("{} {}", m.version, m.name)))]
     Missing(Vec<MigrationRef>),
 
+    /// Pending migrations older than the newest applied one. Nothing ran.
     #[error("pending migrations are older than the newest applied one ({highest_applied}): {}; renumber them or opt out with allow_out_of_order(true)", list(.pending, |m| format!("{} {}", m.version, m.name)))]
-    OutOfOrder { highest_applied: i64, pending: Vec<MigrationRef> },
+    OutOfOrder {
+        /// The highest applied version.
+        highest_applied: i64,
+        /// Every pending migration below it.
+        pending: Vec<MigrationRef>,
+    },
 
+    /// Migrations chosen for rollback have no DOWN, neither embedded nor stored. Nothing ran.
     #[error("cannot roll back: no DOWN SQL, neither embedded nor stored, for migration(s) {}", list(.0, |m| format!("{} {}", m.version, m.name)))]
     NoDown(Vec<MigrationRef>),
 
+    /// `runner().target(v)` names a version this binary does not embed.
     #[error("target version {0} is not a known migration")]
     UnknownTarget(i64),
 
+    /// Another runner held the migration lock longer than `lock_timeout`.
     #[error("gave up waiting {waited:?} for the migration lock{}", .holder.as_ref().map(|h| format!(" held by {h}")).unwrap_or_default())]
-    LockTimeout { waited: Duration, holder: Option<String> },
+    LockTimeout {
+        /// How long this runner waited.
+        waited: Duration,
+        /// Who held it (`pid 123 (application_name)`), when the server said.
+        holder: Option<String>,
+    },
 
+    /// A history table schema or name that is not a plain identifier.
     #[error("invalid history table identifier `{0}`: must match [A-Za-z_][A-Za-z0-9_]{{0,62}}")]
     InvalidIdentifier(String),
 
@@ -112,4 +227,45 @@ pub enum Error {
     CorruptHistory(String),
 }
 
+/// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> DbError {
+        DbError { code: "42703".into(), message: "column \"nope\" does not exist".into(), position: None }
+    }
+
+    #[test]
+    fn partial_failures_say_what_ran_and_what_failed() {
+        let error = Error::PartiallyApplied {
+            version: 2,
+            name: "indexes".into(),
+            direction: Direction::Up,
+            location: Location { path: "m/002_indexes.sql".into(), line: Some(4), column: Some(39) },
+            failed_statement: 2,
+            total: 3,
+            completed_lines: vec![3],
+            error: db(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "no-transaction migration 2 indexes: UP statement 2 of 3 (m/002_indexes.sql:4:39) failed: \
+             [42703] column \"nope\" does not exist; the statement at line 3 ran and stays in effect; \
+             the history table is unchanged"
+        );
+    }
+
+    #[test]
+    fn migration_errors_name_version_file_line_and_sqlstate() {
+        let error = Error::Migration {
+            version: 3,
+            name: "three".into(),
+            location: Location { path: "m/003_three.sql".into(), line: Some(4), column: Some(39) },
+            error: db(),
+        };
+        assert_eq!(error.to_string(), "migration 3 (m/003_three.sql:4:39) failed: [42703] column \"nope\" does not exist");
+    }
+}

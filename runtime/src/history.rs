@@ -4,7 +4,7 @@ use strata_core::config::{DEFAULT_HISTORY_TABLE, is_valid_identifier};
 
 use crate::error::{Error, Result};
 
-/// A validated, quotable history table name.
+/// A validated, quotable history table name (default `strata_migrations`, no schema).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryTable {
     schema: Option<String>,
@@ -28,10 +28,12 @@ impl HistoryTable {
         Ok(HistoryTable { schema: schema.map(str::to_string), table: table.to_string() })
     }
 
+    /// The schema, if one is configured (else the connection's `search_path` decides).
     pub fn schema(&self) -> Option<&str> {
         self.schema.as_deref()
     }
 
+    /// The table name.
     pub fn table(&self) -> &str {
         &self.table
     }
@@ -44,7 +46,8 @@ impl HistoryTable {
         }
     }
 
-    /// A stable 64-bit key for PostgreSQL's advisory lock, from the qualified name.
+    /// A stable 64-bit key for PostgreSQL's advisory lock: the first 8 bytes (big-endian) of
+    /// SHA-256 over `strata:<schema>.<table>`, the same in every process and version.
     pub fn lock_key(&self) -> i64 {
         use sha2::{Digest, Sha256};
         let name = format!("strata:{}.{}", self.schema.as_deref().unwrap_or(""), self.table);
@@ -58,19 +61,25 @@ impl HistoryTable {
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedMigration {
+    /// Primary key.
     pub version: i64,
+    /// The name at apply time.
     pub name: String,
+    /// The checksum at apply time (hex SHA-256 over the SQL tokens).
     pub checksum: String,
+    /// The DOWN SQL at apply time, so a binary that lacks the migration can still roll it back.
     pub down_sql: Option<String>,
+    /// Whether it ran in a transaction (a stored DOWN runs the same way).
     pub transactional: bool,
     /// UTC, RFC 3339 (`2026-11-22T20:24:25.123Z`).
     pub applied_at: String,
+    /// How long the UP took.
     pub execution_ms: i64,
 }
 
 /// A SQL string literal (`E'...'`), escaping quotes and backslashes, for simple-query
 /// batches that cannot carry parameters.
-pub fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 

@@ -1,9 +1,20 @@
 //! strata-runtime: the list of embedded migrations and what applies, verifies and rolls
-//! them back. Planning (`plan.rs`) is pure; databases sit behind the [`Driver`] trait.
+//! them back. Applications use it through the `strata` facade, which re-exports it.
+//!
+//! - [`Migrations`]: the list `embed_migrations!` expands to, with `run`, `rollback`,
+//!   `status`, `dry_run` and [`Migrations::runner`] (a [`Runner`] builder for options).
+//! - [`plan_up`] / [`plan_down`]: pure planning (what to apply or roll back, and what is
+//!   wrong: divergent, missing, out of order, no DOWN), with no database in it.
+//! - [`Driver`]: the few operations a database must offer; implemented for
+//!   `tokio_postgres::Client` (feature `postgres`, see [`drivers::postgres`] for the
+//!   round-trip protocol) and `rusqlite::Connection` (feature `sqlite`).
+//! - [`Error`]: one `#[non_exhaustive]` enum; every variant about a migration names its
+//!   version and file, and database errors carry SQLSTATE and `file:line:col`.
 
 // Errors carry the migration, file and database message; they are the cold path, so their
 // size does not matter and boxing would only make matching on them clumsier.
 #![allow(clippy::result_large_err)]
+#![warn(missing_docs)]
 
 mod driver;
 pub mod drivers;

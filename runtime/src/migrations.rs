@@ -14,6 +14,8 @@ pub struct Migrations {
 }
 
 impl Migrations {
+    /// What `embed_migrations!` expands to: `list` sorted by version without duplicates
+    /// (the macro's lints guarantee both), and the history table from `strata.toml`.
     #[doc(hidden)]
     pub const fn from_static(
         list: &'static [Migration],
@@ -49,10 +51,12 @@ impl Migrations {
         &self.history_table
     }
 
+    /// How many migrations the list holds.
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
+    /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
@@ -67,27 +71,39 @@ impl Migrations {
         self.list.binary_search_by_key(&version, Migration::version).ok().map(|i| &self.list[i])
     }
 
+    /// The migrations, in ascending version order.
     pub fn as_slice(&self) -> &[Migration] {
         &self.list
     }
 }
 
-/// Running them. Each takes a database connection directly: a `tokio_postgres::Client`
-/// (feature `postgres`) or a `rusqlite::Connection` (feature `sqlite`).
+/// Running them. Each method takes the database connection itself: a
+/// `tokio_postgres::Client` (feature `postgres`) or a `rusqlite::Connection` (feature
+/// `sqlite`), through the [`Driver`](crate::Driver) trait, which callers never import.
+///
+/// The examples build an empty list with `from_static` so that they compile inside this
+/// crate; an application writes `static MIGRATIONS: strata::Migrations =
+/// strata::embed_migrations!("migrations");` and calls the same methods.
 impl Migrations {
-    /// A builder for a run with options (target, check opt-outs, lock timeout, history table).
+    /// A builder for a run with options: target version, check opt-outs, lock timeout,
+    /// history table. See [`Runner`](crate::Runner).
     pub fn runner(&self) -> crate::Runner<'_> {
         crate::Runner::new(self)
     }
 
-    /// Applies every pending migration; see [`crate::Runner::run`].
+    /// Applies every pending migration; see [`Runner::run`](crate::Runner::run) for the
+    /// protocol, the checks made first, and the lock.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use strata_runtime as strata;
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
     /// # async fn example(url: &str) -> Result<(), Box<dyn std::error::Error>> {
-    /// static MIGRATIONS: strata::Migrations = strata::embed_migrations!("migrations");
     /// let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     /// tokio::spawn(connection);
     /// let report = MIGRATIONS.run(&mut client).await?;
+    /// for step in &report.applied {
+    ///     tracing::info!(step.version, step.name, step.execution_ms, "applied");
+    /// }
     /// # Ok(()) }
     /// ```
     ///
@@ -98,21 +114,53 @@ impl Migrations {
         self.runner().run(conn).await
     }
 
-    /// Rolls back to `target` (see [`crate::Target`]), running each DOWN in a transaction.
+    /// Rolls back to `target`: [`Target::Steps(n)`](crate::Target::Steps) undoes the n most
+    /// recently applied, [`Target::Version(v)`](crate::Target::Version) every applied one
+    /// above v, newest first, each DOWN in a transaction with its history delete.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use strata_runtime as strata;
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
     /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
-    /// static MIGRATIONS: strata::Migrations = strata::embed_migrations!("migrations");
-    /// MIGRATIONS.rollback(client, strata::Target::Steps(1)).await?;
+    /// let report = MIGRATIONS.rollback(client, strata::Target::Steps(1)).await?;
+    /// let report = MIGRATIONS.rollback(client, strata::Target::Version(3)).await?; // undo all above 3
     /// # Ok(()) }
     /// ```
     pub async fn rollback<D: crate::Driver>(&self, conn: &mut D, target: crate::Target) -> crate::Result<crate::Report> {
         self.runner().rollback(conn, target).await
     }
 
-    /// Every embedded and applied migration with its state.
+    /// Every embedded and applied migration with its state (applied, pending, divergent,
+    /// missing), applied_at and execution time, by version.
+    ///
+    /// ```no_run
+    /// # use strata_runtime as strata;
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
+    /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
+    /// for row in MIGRATIONS.status(client).await? {
+    ///     tracing::info!(row.version, row.name, state = row.state.as_str(), applied_at = row.applied_at.as_deref());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn status<D: crate::Driver>(&self, conn: &mut D) -> crate::Result<Vec<crate::StatusRow>> {
         self.runner().status(conn).await
+    }
+
+    /// What [`Migrations::run`] would apply, with the SQL, after the same checks; changes
+    /// nothing. Same as `runner().dry_run(conn)`.
+    ///
+    /// ```no_run
+    /// # use strata_runtime as strata;
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
+    /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
+    /// let plan = MIGRATIONS.runner().target(20250210120000).dry_run(client).await?;
+    /// for step in &plan.steps {
+    ///     tracing::info!(step.version, step.name, sql = step.sql, "would apply");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn dry_run<D: crate::Driver>(&self, conn: &mut D) -> crate::Result<crate::Plan> {
+        self.runner().dry_run(conn).await
     }
 }
 

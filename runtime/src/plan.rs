@@ -12,8 +12,11 @@ use crate::history::AppliedMigration;
 /// Opt-outs of the checks made before anything is applied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Checks {
+    /// Proceed although applied migrations changed since (checksum differs).
     pub allow_divergent: bool,
+    /// Proceed although the database has migrations the binary does not embed.
     pub allow_missing: bool,
+    /// Apply pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
 }
 
@@ -29,20 +32,25 @@ pub enum Target {
 /// A DOWN to run: from the binary when it embeds the migration, else the SQL stored at apply time.
 #[derive(Debug, Clone)]
 pub struct RevertStep<'a> {
+    /// The migration's version.
     pub version: i64,
+    /// The migration's name (from the history row).
     pub name: String,
+    /// The DOWN SQL to run.
     pub sql: Cow<'a, str>,
     /// The embedded DOWN section (for statement boundaries and error positions), if any.
     pub section: Option<&'a Section>,
+    /// Whether to run it in a transaction with the history delete.
     pub transactional: bool,
 }
 
 impl RevertStep<'_> {
-    /// The file the DOWN came from, or where it was stored.
+    /// The file the DOWN came from, or where it was stored
+    /// (`<table> version <v> down_sql`, `table` as the caller spells it).
     pub fn origin(&self, table: &str) -> String {
         match self.section {
             Some(section) => section.path().to_string(),
-            None => format!("DOWN stored in {table}"),
+            None => format!("{table} version {} down_sql", self.version),
         }
     }
 }
@@ -263,5 +271,83 @@ mod tests {
             Err(Error::NoDown(list)) => assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [1]),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn no_transaction(version: i64, checksum: &'static str) -> Migration {
+        let up = Section::from_file(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
+        let down = Section::from_file(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[]);
+        Migration::from_static(version, "x", up, Some(down), checksum, false)
+    }
+
+    #[test]
+    fn divergent_takes_precedence_and_nothing_is_planned_when_any_check_fails() {
+        let embedded = [migration(1, "a", true), migration(2, "b", true), migration(4, "d", true)];
+        // 1 divergent, 3 missing, 2 pending below the applied 4: three problems at once.
+        let applied = [row(1, "edited", None), row(3, "c", None), row(4, "d", None)];
+        assert!(matches!(plan_up(&embedded, &applied, Checks::default(), None), Err(Error::Divergent(_))));
+        let allow_divergent = Checks { allow_divergent: true, ..Checks::default() };
+        assert!(matches!(plan_up(&embedded, &applied, allow_divergent, None), Err(Error::Missing(_))));
+        let allow_two = Checks { allow_divergent: true, allow_missing: true, ..Checks::default() };
+        assert!(matches!(plan_up(&embedded, &applied, allow_two, None), Err(Error::OutOfOrder { highest_applied: 4, .. })));
+        let allow_all = Checks { allow_divergent: true, allow_missing: true, allow_out_of_order: true };
+        assert_eq!(versions(&plan_up(&embedded, &applied, allow_all, None).expect("allowed")), [2]);
+    }
+
+    #[test]
+    fn every_offender_is_listed() {
+        let embedded = [migration(1, "a", true), migration(2, "b", true), migration(3, "c", true), migration(9, "i", true)];
+        let applied = [row(9, "i", None), row(10, "j", None), row(11, "k", None)];
+        let allow_missing = Checks { allow_missing: true, ..Checks::default() };
+        match plan_up(&embedded, &applied, allow_missing, None) {
+            Err(Error::OutOfOrder { highest_applied: 11, pending }) => {
+                assert_eq!(pending.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2, 3])
+            }
+            other => panic!("{other:?}"),
+        }
+        match plan_up(&embedded, &applied, Checks::default(), None) {
+            Err(Error::Missing(list)) => assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [10, 11]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn targets_and_versions_compare_as_integers() {
+        let embedded = [migration(9, "i", true), migration(10, "j", true), migration(20250210120000, "t", true)];
+        assert_eq!(versions(&plan_up(&embedded, &[], Checks::default(), Some(10)).expect("plan")), [9, 10]);
+        // An applied target is not an error, just nothing to do below it.
+        let applied = [row(9, "i", None), row(10, "j", None)];
+        assert!(plan_up(&embedded, &applied, Checks::default(), Some(9)).expect("plan").is_empty());
+        assert_eq!(versions(&plan_up(&embedded, &applied, Checks::default(), None).expect("plan")), [20250210120000]);
+        // Out of order is judged on what the target lets through.
+        let late = [row(10, "j", None)];
+        assert!(matches!(plan_up(&embedded, &late, Checks::default(), Some(9)), Err(Error::OutOfOrder { .. })));
+        assert!(matches!(plan_up(&embedded, &late, Checks::default(), Some(-1)), Err(Error::UnknownTarget(-1))));
+    }
+
+    #[test]
+    fn rollback_edges() {
+        let embedded = [migration(1, "a", true), no_transaction(2, "b")];
+        // History rows in any order; steps come out newest first.
+        let applied = [row(2, "b", None), row(1, "a", None)];
+        assert!(plan_down(&embedded, &applied, Target::Steps(0)).expect("plan").is_empty());
+        assert!(plan_down(&embedded, &applied, Target::Version(99)).expect("plan").is_empty());
+        assert!(plan_down(&embedded, &[], Target::Steps(3)).expect("plan").is_empty());
+        let steps = plan_down(&embedded, &applied, Target::Version(i64::MIN)).expect("plan");
+        assert_eq!(steps.iter().map(|s| (s.version, s.transactional)).collect::<Vec<_>>(), [(2, false), (1, true)]);
+        assert_eq!(steps[0].origin("h"), "m/x.sql");
+        // A stored DOWN keeps the row's transactional flag; blank stored SQL is no DOWN.
+        let stored = [row(5, "e", Some("DROP TABLE e;")), row(6, "f", Some("  \n ")), row(7, "g", None)];
+        let mut no_tx = stored.clone();
+        no_tx[0].transactional = false;
+        let steps = plan_down(&[], &no_tx[..1], Target::Steps(1)).expect("plan");
+        assert!(!steps[0].transactional && steps[0].section.is_none());
+        assert_eq!(steps[0].origin("\"h\""), "\"h\" version 5 down_sql");
+        match plan_down(&[], &stored, Target::Steps(3)) {
+            Err(Error::NoDown(list)) => assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [7, 6]),
+            other => panic!("{other:?}"),
+        }
+        // The binary's DOWN wins over the stored copy.
+        let both = [row(1, "a", Some("DROP TABLE old;"))];
+        assert_eq!(plan_down(&embedded, &both, Target::Steps(1)).expect("plan")[0].sql, DOWN);
     }
 }

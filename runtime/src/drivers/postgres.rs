@@ -1,27 +1,62 @@
-//! PostgreSQL through tokio-postgres, using only the simple-query protocol so that each
-//! batch below is one round trip.
+//! PostgreSQL through tokio-postgres. Only the simple-query protocol is used, so every
+//! batch below is exactly one round trip (one `Query` message, one `ReadyForQuery`).
 //!
-//! Protocol of a run:
-//! 1. `SELECT <rows>`: one round trip; with nothing pending the run ends here. Only when the
-//!    table does not exist yet: `DO $$ ... create it ... $$; SELECT <rows>` (concurrent first
-//!    starts can race on creating it; the loser retries).
-//! 2. `SELECT pg_try_advisory_lock(k); SELECT <lock holder>; SELECT <rows>`, repeated with
-//!    back-off while another session holds the lock (logged at info with its pid and
-//!    application_name). `k` is derived from the history table's schema and name.
-//! 3. Per transactional migration: `BEGIN; <up>; INSERT <history row> RETURNING ...; COMMIT`,
-//!    one round trip; execution time is measured by the server (`clock_timestamp() - now()`).
-//!    On error, `ROLLBACK`. No-transaction migrations send one statement per round trip,
-//!    then the history row.
+//! # Protocol
+//!
+//! `k` is the advisory lock key, [`HistoryTable::lock_key`]: the first 8 bytes of SHA-256 over
+//! the history table's schema and name, so runners on the same table (and only those) exclude
+//! each other. `H` is the quoted history table.
+//!
+//! **`run`**
+//! 1. Read, without the lock: `SELECT <columns> FROM H ORDER BY version`. With nothing
+//!    pending (or a failed check) the run ends here: **a no-op start-up is one round trip**.
+//!    Only on a database where `H` does not exist yet (SQLSTATE 42P01) a second batch
+//!    `DO $$ create schema and table if missing $$; SELECT ...` follows; first runners racing
+//!    to create it retry on the catalog's unique violation.
+//! 2. Lock and re-read: `SELECT pg_try_advisory_lock(k); SELECT <holder pid,
+//!    application_name from pg_locks + pg_stat_activity>; SELECT <columns> FROM H`, one round
+//!    trip. While another session holds `k` this repeats with back-off (20 ms doubling to
+//!    500 ms) and logs at info who holds it, at most every 10 s; `lock_timeout` bounds the
+//!    wait. The plan is recomputed from the rows read under the lock.
+//! 3. Per transactional migration, one round trip:
+//!    `BEGIN; <UP as written>; INSERT INTO H (...) VALUES (..., (clock_timestamp() - now()) in
+//!    ms) RETURNING execution_ms; COMMIT;`. `now()` is the transaction start, so the
+//!    execution time is measured by the server. If anything fails, the server skips the rest
+//!    of the batch and a `ROLLBACK` follows (failure path only): no trace is left.
+//!    A no-transaction migration sends each statement of its UP as its own query (so
+//!    `CREATE INDEX CONCURRENTLY` runs outside a transaction block), then the `INSERT`.
 //! 4. `SELECT pg_advisory_unlock(k)`, on success and on failure.
 //!
-//! The lock is a session lock: if the run's future is dropped mid-way, drop the client as
-//! well; closing the session releases it.
+//! Applying N migrations therefore costs N + 3 round trips (N + 4 on the very first run,
+//! which creates `H`), and nothing pending costs 1.
+//!
+//! **`rollback`**: the read of step 1 (refusing early when a DOWN is missing), the lock of
+//! step 2, then per migration `BEGIN; <DOWN>; DELETE FROM H WHERE version = v; COMMIT;` in one
+//! round trip (statement by statement for no-transaction ones), then the unlock.
+//!
+//! **`status` and dry runs**: the read of step 1 only; no lock.
+//!
+//! # Error positions
+//!
+//! PostgreSQL reports an error's `position` as a 1-based *character* offset into the query
+//! string. The driver subtracts the `BEGIN;\n` prefix (or, statement by statement, adds the
+//! statement's start), converts characters to bytes, and hands the runner a byte offset inside
+//! the section, which `Section::file_position` maps to the file's `line:col`.
+//!
+//! # Dropped futures
+//!
+//! The lock is a session lock and is not released by a transaction ending. If the future of a
+//! run is dropped between two round trips (a timeout around `run`, say), the session keeps
+//! the lock, and if it is dropped while a batch is in flight the server still executes the
+//! whole batch (commit included, or an aborted transaction left open). Such a client is
+//! unusable for migrations: drop it. Closing the session releases the lock, so the next
+//! runner proceeds.
 
 use std::time::{Duration, Instant};
 
 use strata_core::model::Migration;
 use tokio_postgres::{Client, SimpleQueryMessage};
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::driver::{Applied, Driver, StepError, char_to_byte, revert_statements};
 use crate::error::{DbError, Error};
@@ -104,21 +139,27 @@ fn history_insert(table: &HistoryTable, migration: &Migration, transactional: bo
 }
 
 
-/// Runs `batch` wrapped in BEGIN/COMMIT; on error rolls back and maps the position into `sql`.
+/// Runs `sql` and then `tail` between BEGIN and COMMIT in one batch; on error rolls back and
+/// maps the server's position into `sql` (a position in `tail` is strata's own statement and
+/// maps to nothing).
 async fn transaction(client: &Client, sql: &str, tail: &str) -> Result<Vec<SimpleQueryMessage>, StepError> {
     let batch = format!("{BEGIN}{sql}\n;\n{tail};\nCOMMIT;");
     match client.simple_query(&batch).await {
         Ok(messages) => Ok(messages),
         Err(error) => {
             let mut db = db_error(&error);
-            let _ = client.simple_query("ROLLBACK").await;
+            // The server skipped the rest of the batch; end the aborted transaction. If the
+            // session is gone, there is nothing to end.
+            if let Err(rollback) = client.simple_query("ROLLBACK").await {
+                debug!(error = %rollback, "ROLLBACK after a failed migration failed");
+            }
             let offset = db
                 .position
                 .and_then(|p| p.checked_sub(BEGIN.len()))
-                .filter(|p| *p < sql.chars().count())
-                .and_then(|p| char_to_byte(sql, p));
+                .and_then(|p| char_to_byte(sql, p))
+                .filter(|p| *p < sql.len());
             db.position = None;
-            Err(StepError { error: db, offset, statement: None, completed: 0 })
+            Err(StepError { offset, ..StepError::new(db) })
         }
     }
 }
@@ -126,13 +167,31 @@ async fn transaction(client: &Client, sql: &str, tail: &str) -> Result<Vec<Simpl
 /// Runs statements one by one (no transaction); says which failed and how many ran.
 async fn one_by_one(client: &Client, statements: &[(usize, &str)]) -> Result<(), StepError> {
     for (index, (start, sql)) in statements.iter().enumerate() {
+        debug!(statement = index + 1, of = statements.len(), "running statement");
         if let Err(error) = client.simple_query(sql).await {
-            let db = db_error(&error);
+            let mut db = db_error(&error);
             let offset = db.position.and_then(|p| char_to_byte(sql, p)).map(|p| start + p);
-            return Err(StepError { error: db, offset, statement: Some(index), completed: index });
+            db.position = None;
+            return Err(StepError { offset, statement: Some(index), completed: index, ..StepError::new(db) });
         }
     }
     Ok(())
+}
+
+/// Statements succeeded, the history update after them failed.
+fn unrecorded(error: &tokio_postgres::Error, completed: usize) -> StepError {
+    StepError { completed, recording: true, ..StepError::new(db_error(error)) }
+}
+
+fn holder_query(key: i64) -> String {
+    // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1.
+    let (class_id, object_id) = ((key >> 32) as u32, key as u32);
+    format!(
+        "SELECT l.pid::text, coalesce(a.application_name, ''), 'holder' FROM pg_locks l \
+         LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() \
+         AND l.classid = {class_id}::oid AND l.objid = {object_id}::oid AND l.objsubid = 1"
+    )
 }
 
 impl Driver for Client {
@@ -144,6 +203,7 @@ impl Driver for Client {
             Err(error) if db_error(&error).code == UNDEFINED_TABLE => {}
             Err(error) => return Err(db_error(&error)),
         }
+        info!(table = %table.quoted(), "creating the history table");
         let batch = format!("{}{select};", create_table(table));
         let mut attempts = 0;
         loop {
@@ -158,6 +218,7 @@ impl Driver for Client {
                     if !lost_race || attempts > 3 {
                         return Err(db);
                     }
+                    debug!(code = %db.code, "lost the race to create the history table; reading again");
                 }
             }
         }
@@ -165,35 +226,45 @@ impl Driver for Client {
 
     async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error> {
         let key = table.lock_key();
-        let (class_id, object_id) = ((key >> 32) as u32, key as u32);
-        let batch = format!(
-            "SELECT pg_try_advisory_lock({key});\n\
-             SELECT a.pid::text, coalesce(a.application_name, ''), 'holder' FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {class_id}::oid AND l.objid = {object_id}::oid AND l.objsubid = 1;\n\
-             {};",
-            select_rows(table)
-        );
+        let batch = format!("SELECT pg_try_advisory_lock({key});\n{};\n{};", holder_query(key), select_rows(table));
         let started = Instant::now();
         let mut delay = Duration::from_millis(20);
         let mut last_log: Option<Instant> = None;
         loop {
-            let messages = self.simple_query(&batch).await.map_err(|e| Error::Database(db_error(&e)))?;
+            let messages = match self.simple_query(&batch).await {
+                Ok(messages) => messages,
+                Err(error) => {
+                    // The lock may have been taken before a later statement of the batch
+                    // failed (the history table dropped meanwhile, say): a session lock
+                    // survives the failed statement, so give it back before reporting.
+                    if let Err(unlock) = self.unlock(table).await {
+                        debug!(error = %unlock, "releasing the lock after a failed lock batch failed");
+                    }
+                    return Err(Error::Database(db_error(&error)));
+                }
+            };
             let all: Vec<_> = rows(&messages).collect();
             let locked = all.first().and_then(|r| r.get(0)) == Some("t");
             if locked {
+                if last_log.is_some() {
+                    info!(waited_ms = started.elapsed().as_millis() as u64, "took the migration lock");
+                }
                 return parse_rows(all.into_iter().skip(1)).map_err(Error::Database);
             }
-            let holder = all
-                .iter()
-                .find(|r| r.len() == 3 && r.get(2) == Some("holder"))
-                .map(|r| format!("pid {} ({})", r.get(0).unwrap_or("?"), r.get(1).filter(|n| !n.is_empty()).unwrap_or("no application_name")));
+            let holder = all.iter().find(|r| r.len() == 3 && r.get(2) == Some("holder")).map(|r| {
+                format!("pid {} ({})", r.get(0).unwrap_or("?"), r.get(1).filter(|n| !n.is_empty()).unwrap_or("no application_name"))
+            });
             if let Some(limit) = timeout
                 && started.elapsed() >= limit
             {
                 return Err(Error::LockTimeout { waited: started.elapsed(), holder });
             }
             if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
-                info!(holder = holder.as_deref().unwrap_or("unknown"), "another runner holds the migration lock; waiting");
+                info!(
+                    holder = holder.as_deref().unwrap_or("unknown"),
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    "another runner holds the migration lock; waiting"
+                );
                 last_log = Some(Instant::now());
             }
             tokio::time::sleep(delay).await;
@@ -217,12 +288,9 @@ impl Driver for Client {
         let statements: Vec<(usize, &str)> =
             migration.up_section().statement_texts().map(|(s, sql)| (s.range().start, sql)).collect();
         one_by_one(self, &statements).await?;
-        let execution_ms = started.elapsed().as_millis() as i64;
+        let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let insert = history_insert(table, migration, false, &execution_ms.to_string());
-        self.simple_query(&insert).await.map_err(|e| StepError {
-            completed: statements.len(),
-            ..StepError::new(db_error(&e))
-        })?;
+        self.simple_query(&insert).await.map_err(|e| unrecorded(&e, statements.len()))?;
         Ok(Applied::Now { execution_ms })
     }
 
@@ -234,6 +302,29 @@ impl Driver for Client {
         }
         let statements = revert_statements(step);
         one_by_one(self, &statements).await?;
-        self.simple_query(&delete).await.map(|_| ()).map_err(|e| StepError::new(db_error(&e)))
+        self.simple_query(&delete).await.map(|_| ()).map_err(|e| unrecorded(&e, statements.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holder_query_splits_the_key_like_pg_locks() {
+        let query = holder_query(0x0000_0001_0000_0002);
+        assert!(query.contains("l.classid = 1::oid AND l.objid = 2::oid"), "{query}");
+        let negative = holder_query(-1);
+        assert!(negative.contains("l.classid = 4294967295::oid AND l.objid = 4294967295::oid"), "{negative}");
+    }
+
+    #[test]
+    fn history_insert_quotes_every_value() {
+        const UP: &str = "SELECT 1;";
+        let up = strata_core::model::Section::from_file(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
+        let migration = Migration::from_static(1, "it's", up, None, "abc", true);
+        let insert = history_insert(&HistoryTable::default(), &migration, true, "0");
+        assert!(insert.starts_with("INSERT INTO \"strata_migrations\""), "{insert}");
+        assert!(insert.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0)"), "{insert}");
     }
 }

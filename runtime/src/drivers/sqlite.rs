@@ -71,7 +71,7 @@ fn execute(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 fn one_by_one(conn: &Connection, statements: &[(usize, &str)]) -> Result<(), StepError> {
     for (index, (_, sql)) in statements.iter().enumerate() {
         if let Err(error) = execute(conn, sql) {
-            return Err(StepError { error: db_error(&error), offset: None, statement: Some(index), completed: index });
+            return Err(StepError { statement: Some(index), completed: index, ..StepError::new(db_error(&error)) });
         }
     }
     Ok(())
@@ -142,7 +142,7 @@ impl Driver for Connection {
             one_by_one(self, &statements)?;
             let execution_ms = started.elapsed().as_millis() as i64;
             insert_row(self, table, migration, execution_ms)
-                .map_err(|e| StepError { completed: statements.len(), ..StepError::new(db_error(&e)) })?;
+                .map_err(|e| StepError { completed: statements.len(), recording: true, ..StepError::new(db_error(&e)) })?;
             return Ok(Applied::Now { execution_ms });
         }
         immediate(self, |conn| {
@@ -161,7 +161,10 @@ impl Driver for Connection {
         let delete = format!("DELETE FROM {} WHERE version = ?1", table.quoted());
         if !step.transactional {
             one_by_one(self, &statements)?;
-            return self.execute(&delete, [step.version]).map(|_| ()).map_err(|e| StepError::new(db_error(&e)));
+            return self
+                .execute(&delete, [step.version])
+                .map(|_| ())
+                .map_err(|e| StepError { completed: statements.len(), recording: true, ..StepError::new(db_error(&e)) });
         }
         immediate(self, |conn| {
             one_by_one(conn, &statements).map_err(|e| StepError { completed: 0, ..e })?;
