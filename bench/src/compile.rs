@@ -1,147 +1,193 @@
-//! Compile-time cost of each tool's macro: a crate embedding 700 generated migrations
-//! (~1 MB, no two files alike) against the same crate without the macro, default dev profile.
+//! Compile-time cost of each tool's macro: a crate embedding 700 generated migrations (~1 MB,
+//! no two files alike) against the same crate without the macro call, default dev profile.
+//! Measured: `cargo build` after touching only `main.rs` (the edit-rebuild loop) and after
+//! `cargo clean -p <crate>` (that crate only). strata is measured with its expansion cache
+//! (the normal case) and with `STRATA_NO_CACHE=1`.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::stats::{Samples, median_ms};
+use strata_bench_gen::{Scheme, realistic_set, write_set};
 
-const FILES: usize = 700;
+use crate::stats::Samples;
+
+pub const FILES: usize = 700;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/compile")
 }
 
-fn sql(i: usize) -> String {
-    let mut columns = String::new();
-    for c in 0..(30 + i % 25) {
-        let ty = ["text", "bigint", "boolean", "timestamptz"][(i + c) % 4];
-        columns.push_str(&format!(",\n    c{c} {ty}{}", if c % 3 == 0 { " NOT NULL" } else { "" }));
-    }
-    format!(
-        "-- migration {i}\nCREATE TABLE t{i} (\n    id bigint PRIMARY KEY{columns}\n);\nCREATE INDEX t{i}_c1_idx ON t{i} (c1);\n\
-         INSERT INTO t{i} (id) VALUES ({i});\nCOMMENT ON TABLE t{i} IS 'generated table number {i} for the compile benchmark';\n"
-    )
+/// (crate, dependency lines, build.rs, main.rs)
+fn crates(strata: &str) -> Vec<(String, String, Option<String>, String)> {
+    let strata_dep = format!("strata = {{ path = \"{strata}\", default-features = false, features = [\"postgres\"] }}\n");
+    let strata_build = format!("[build-dependencies]\nstrata = {{ path = \"{strata}\", default-features = false }}\n");
+    let track = "fn main() {\n    strata::build::track(\"../migrations/strata\");\n}\n".to_string();
+    let refinery_dep = "refinery = { version = \"=0.10.0\", features = [\"tokio-postgres\"] }\n".to_string();
+    let sqlx_dep =
+        "sqlx = { version = \"=0.8.6\", default-features = false, features = [\"postgres\", \"runtime-tokio\", \"migrate\", \"macros\"] }\n"
+            .to_string();
+    vec![
+        (
+            "strata-with".into(),
+            format!("{strata_dep}\n{strata_build}"),
+            Some(track.clone()),
+            "static M: strata::Migrations = strata::embed_migrations!(\"../migrations/strata\");\n\
+             fn main() {\n    println!(\"{}\", M.len());\n}\n"
+                .into(),
+        ),
+        (
+            "strata-without".into(),
+            format!("{strata_dep}\n{strata_build}"),
+            Some(track),
+            "static M: strata::Migrations = strata::Migrations::from_static(&[], None, \"strata_migrations\");\n\
+             fn main() {\n    println!(\"{}\", M.len());\n}\n"
+                .into(),
+        ),
+        (
+            "refinery-with".into(),
+            refinery_dep.clone(),
+            None,
+            "mod embedded {\n    refinery::embed_migrations!(\"../migrations/refinery\");\n}\n\
+             fn main() {\n    println!(\"{}\", embedded::migrations::runner().get_migrations().len());\n}\n"
+                .into(),
+        ),
+        (
+            "refinery-without".into(),
+            refinery_dep,
+            None,
+            "fn main() {\n    println!(\"{}\", refinery::Runner::new(&[]).get_migrations().len());\n}\n".into(),
+        ),
+        (
+            "sqlx-with".into(),
+            sqlx_dep.clone(),
+            None,
+            "static M: sqlx::migrate::Migrator = sqlx::migrate!(\"../migrations/sqlx\");\n\
+             fn main() {\n    println!(\"{}\", M.iter().count());\n}\n"
+                .into(),
+        ),
+        (
+            "sqlx-without".into(),
+            sqlx_dep,
+            None,
+            "static M: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;\n\
+             fn main() {\n    println!(\"{}\", M.iter().count());\n}\n"
+                .into(),
+        ),
+    ]
 }
 
-const CRATES: [(&str, &str, &str); 4] = [
-    ("none", "", "fn main() { println!(\"{}\", 700); }\n"),
-    (
-        "strata",
-        "strata = { path = \"../../../..\", default-features = false }\n",
-        "static M: strata::Migrations = strata::embed_migrations!(\"migrations\");\nfn main() { println!(\"{}\", M.len()); }\n",
-    ),
-    (
-        "refinery",
-        "refinery = { version = \"=0.10.0\", features = [\"tokio-postgres\"] }\n",
-        "mod embedded { refinery::embed_migrations!(\"migrations\"); }\nfn main() { println!(\"{}\", embedded::migrations::runner().get_migrations().len()); }\n",
-    ),
-    (
-        "sqlx",
-        "sqlx = { version = \"=0.8.6\", default-features = false, features = [\"postgres\", \"runtime-tokio\", \"migrate\", \"macros\"] }\n",
-        "static M: sqlx::migrate::Migrator = sqlx::migrate!(\"migrations\");\nfn main() { println!(\"{}\", M.migrations.len()); }\n",
-    ),
-];
-
+/// Writes the workspace (unchanged files keep their mtimes). Returns bytes of SQL per tool.
 fn generate() -> usize {
     let root = root();
-    let _ = fs::remove_dir_all(&root);
-    let mut bytes = 0;
-    let members: Vec<String> = CRATES.iter().map(|(name, _, _)| format!("\"{name}\"")).collect();
-    fs::create_dir_all(&root).expect("compile root");
-    fs::write(root.join("Cargo.toml"), format!("[workspace]\nmembers = [{}]\nresolver = \"3\"\n", members.join(", "))).expect("workspace");
-    // The same versions as the bench itself.
-    let _ = fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"), root.join("Cargo.lock"));
-    for (name, dependency, main) in CRATES {
+    let strata = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("strata path");
+    let crates = crates(&strata.display().to_string());
+    let write = |path: PathBuf, text: &str| strata_bench_gen::write_if_changed(&path, text.as_bytes()).expect("write");
+    let members: Vec<String> = crates.iter().map(|(name, ..)| format!("\"{name}\"")).collect();
+    write(root.join("Cargo.toml"), &format!("[workspace]\nmembers = [{}]\nresolver = \"3\"\n", members.join(", ")));
+    if !root.join("Cargo.lock").exists() {
+        // The same dependency versions as the bench itself.
+        let _ = fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"), root.join("Cargo.lock"));
+    }
+    for (name, dependencies, build, main) in &crates {
         let dir = root.join(name);
-        fs::create_dir_all(dir.join("src")).expect("crate dir");
-        fs::write(
-            dir.join("Cargo.toml"),
-            format!("[package]\nname = \"compile-{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{dependency}"),
-        )
-        .expect("manifest");
-        fs::write(dir.join("src/main.rs"), main).expect("main");
-        if name == "none" {
-            continue;
-        }
-        let migrations = dir.join("migrations");
-        fs::create_dir_all(&migrations).expect("migrations");
-        for i in 1..=FILES {
-            let file = match name {
-                "strata" => format!("{i:04}_table_{i}.sql"),
-                "refinery" => format!("V{i}__table_{i}.sql"),
-                _ => format!("{i}_table_{i}.sql"),
-            };
-            let text = sql(i);
-            bytes += text.len();
-            fs::write(migrations.join(file), text).expect("migration");
-        }
-        if name == "strata" {
-            fs::write(migrations.join("strata.toml"), "down = \"optional\"\n[lints]\nuntracked-directory = \"allow\"\n").expect("toml");
+        let manifest = format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{dependencies}"
+        );
+        write(dir.join("Cargo.toml"), &manifest);
+        write(dir.join("src/main.rs"), main);
+        if let Some(build) = build {
+            write(dir.join("build.rs"), build);
         }
     }
-    bytes / 3
+    let set = realistic_set(FILES);
+    write_set(&root.join("migrations"), &set).expect("write migrations");
+    debug_assert_eq!(Scheme::ALL.len(), 3);
+    set.iter().map(|m| m.sql.len()).sum()
+}
+
+fn cargo(args: &[&str], no_cache: bool) -> Duration {
+    let mut command = Command::new("cargo");
+    command.args(args).current_dir(root());
+    command.env_remove("CARGO_BUILD_TARGET_DIR").env("CARGO_TARGET_DIR", root().join("target"));
+    if no_cache {
+        command.env("STRATA_NO_CACHE", "1");
+    } else {
+        command.env_remove("STRATA_NO_CACHE");
+    }
+    let started = Instant::now();
+    let status = command.status().expect("run cargo");
+    let elapsed = started.elapsed();
+    assert!(status.success(), "cargo {args:?} failed");
+    elapsed
 }
 
 fn build(name: &str, no_cache: bool) -> Duration {
-    let started = Instant::now();
-    let mut command = Command::new("cargo");
-    command.args(["build", "-q", "-p", &format!("compile-{name}")]).current_dir(root());
-    command.env("CARGO_TARGET_DIR", root().join("target"));
-    if no_cache {
-        command.env("STRATA_NO_CACHE", "1");
-    }
-    let status = command.status().expect("cargo build");
-    assert!(status.success(), "building compile-{name} failed");
-    started.elapsed()
+    cargo(&["build", "-q", "--offline", "-p", name], no_cache)
 }
 
+/// Marks only `main.rs` as edited.
 fn touch(name: &str) {
-    let main = root().join(name).join("src/main.rs");
-    let text = fs::read_to_string(&main).expect("main.rs");
-    fs::write(&main, text).expect("touch main.rs");
+    let file = fs::File::options().append(true).open(root().join(name).join("src/main.rs")).expect("open main.rs");
+    file.set_modified(SystemTime::now()).expect("touch main.rs");
 }
 
-fn clean(name: &str) {
-    let status = Command::new("cargo")
-        .args(["clean", "-q", "-p", &format!("compile-{name}")])
-        .current_dir(root())
-        .env("CARGO_TARGET_DIR", root().join("target"))
-        .status()
-        .expect("cargo clean");
-    assert!(status.success());
-}
+/// (label in the CSV, crate, STRATA_NO_CACHE)
+const CASES: [(&str, &str, bool); 7] = [
+    ("strata-without", "strata-without", false),
+    ("strata", "strata-with", false),
+    ("strata-uncached", "strata-with", true),
+    ("refinery-without", "refinery-without", false),
+    ("refinery", "refinery-with", false),
+    ("sqlx-without", "sqlx-without", false),
+    ("sqlx", "sqlx-with", false),
+];
 
-pub fn run(csv: &mut Samples) {
+pub fn run(samples: usize, csv: &mut Samples) {
     let bytes = generate();
-    println!("\n## Compile time: {FILES} migrations, {} KB per tool, default dev profile\n", bytes / 1024);
-    for (name, _, _) in CRATES {
-        build(name, false); // dependencies, once
+    eprintln!("compile: {FILES} migrations, {} KB per tool; building dependencies once ...", bytes / 1000);
+    cargo(&["build", "-q", "--workspace"], false);
+    for (_, name, no_cache) in CASES {
+        build(name, no_cache);
     }
-    let rounds = 5;
-    let cases: [(&str, &str, bool); 5] =
-        [("none", "none", false), ("strata", "strata", false), ("strata", "strata (no cache)", true), ("refinery", "refinery", false), ("sqlx", "sqlx", false)];
-    for round in 0..rounds {
-        for (name, label, no_cache) in cases {
+    for sample in 0..samples {
+        for (label, name, no_cache) in CASES {
             touch(name);
-            csv.push(label, "compile", "touch", round, build(name, no_cache));
+            csv.push(label, "compile700", "touch", sample, build(name, no_cache));
         }
     }
-    for round in 0..3 {
-        for (name, label, no_cache) in cases {
-            clean(name);
-            csv.push(label, "compile", "clean", round, build(name, no_cache));
+    for sample in 0..samples.min(3) {
+        for (label, name, no_cache) in CASES {
+            cargo(&["clean", "-q", "--offline", "-p", name], false);
+            csv.push(label, "compile700", "clean", sample, build(name, no_cache));
         }
     }
-    let base_touch = median_ms(&csv.of("none", "compile", "touch"));
-    let base_clean = median_ms(&csv.of("none", "compile", "clean"));
-    println!("| crate | touch → rebuild ms | macro cost ms | clean build ms | macro cost ms |");
-    println!("|---|---:|---:|---:|---:|");
-    for (_, label, _) in cases {
-        let t = median_ms(&csv.of(label, "compile", "touch"));
-        let c = median_ms(&csv.of(label, "compile", "clean"));
-        println!("| {label} | {t:.0} | {:.0} | {c:.0} | {:.0} |", t - base_touch, c - base_clean);
+    csv.value("all", "compile700", "sql-bytes", bytes as f64, "bytes");
+}
+
+pub fn render(out: &mut String, csv: &Samples) {
+    let of = |label: &str, kind: &str| csv.median(label, "compile700", kind);
+    if of("strata", "touch").is_nan() {
+        return;
+    }
+    let kb = csv.median("all", "compile700", "sql-bytes") / 1000.0;
+    let _ = writeln!(out, "\n### Compile time: {FILES} migrations, {kb:.0} KB of SQL, default dev profile (median wall ms of `cargo build`)\n");
+    let _ = writeln!(out, "| crate | touch main.rs → rebuild | macro cost | clean build of the crate | macro cost |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for (label, _, _) in CASES {
+        let without = format!("{}-without", label.split('-').next().unwrap_or(label));
+        let (touch, clean) = (of(label, "touch"), of(label, "clean"));
+        if label.ends_with("-without") {
+            let _ = writeln!(out, "| {label} | {touch:.0} | – | {clean:.0} | – |");
+        } else {
+            let _ = writeln!(
+                out,
+                "| {label} | {touch:.0} | **{:.0}** | {clean:.0} | **{:.0}** |",
+                touch - of(&without, "touch"),
+                clean - of(&without, "clean")
+            );
+        }
     }
 }

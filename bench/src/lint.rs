@@ -1,46 +1,62 @@
-//! `strata lint` throughput (release CLI) on a generated 10 MB directory.
+//! `strata lint` throughput: the release CLI (built in the main workspace, into its own
+//! target directory) on a generated 10 MB directory of realistic migrations.
 
-use std::fs;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::stats::{Samples, median_ms};
+use strata_bench_gen::{Migration, realistic_migration, write_set};
 
-pub fn run(csv: &mut Samples) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let status = Command::new("cargo").args(["build", "-q", "--release", "-p", "strata-cli"]).current_dir(&repo).status().expect("cargo");
+use crate::stats::Samples;
+
+pub fn run(samples: usize, csv: &mut Samples) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repo");
+    eprintln!("lint: building the release CLI in {} ...", repo.display());
+    let status = Command::new("cargo")
+        .args(["build", "-q", "--release", "-p", "strata-cli"])
+        .current_dir(&repo)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .status()
+        .expect("cargo");
     assert!(status.success(), "building the strata CLI failed");
     let binary = repo.join("target/release/strata");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/lint10mb");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("dir");
+
+    let mut set: Vec<Migration> = Vec::new();
     let mut bytes = 0;
-    let mut i = 0;
-    while bytes < 10 * 1024 * 1024 {
-        i += 1;
-        let mut text = format!("-- migration {i}\n-- UP\n");
-        for t in 0..8 {
-            text.push_str(&format!(
-                "CREATE TABLE t{i}_{t} (id bigint PRIMARY KEY, name text NOT NULL DEFAULT 'n{i}', created_at timestamptz NOT NULL DEFAULT now());\n\
-                 CREATE INDEX t{i}_{t}_name_idx ON t{i}_{t} (name) WHERE name <> '';\n"
-            ));
-        }
-        text.push_str("-- DOWN\n");
-        for t in (0..8).rev() {
-            text.push_str(&format!("DROP TABLE t{i}_{t};\n"));
-        }
-        bytes += text.len();
-        fs::write(dir.join(format!("{i:05}_m{i}.sql")), text).expect("write");
+    while bytes < 10_000_000 {
+        let m = realistic_migration(set.len() + 1);
+        bytes += m.sql.len();
+        set.push(m);
     }
-    for sample in 0..3 {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/lint10mb");
+    let strata_dir = write_set(&dir, &set).expect("write lint set").remove(0);
+    // Warm the page cache once, and check the set is clean.
+    let out = Command::new(&binary).arg("--dir").arg(&strata_dir).args(["lint", "--format", "json"]).output().expect("lint");
+    assert!(out.status.success(), "the generated set must lint clean: {}", String::from_utf8_lossy(&out.stdout));
+    for sample in 0..samples {
         let started = Instant::now();
-        let out = Command::new(&binary).args(["--dir", &dir.to_string_lossy(), "lint", "--format", "json"]).output().expect("lint");
+        let out = Command::new(&binary).arg("--dir").arg(&strata_dir).args(["lint", "--format", "json"]).output().expect("lint");
         let elapsed = started.elapsed();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(out.status.success());
         csv.push("strata", "lint10mb", "lint", sample, elapsed);
     }
-    let ms = median_ms(&csv.of("strata", "lint10mb", "lint"));
-    let mb = bytes as f64 / (1024.0 * 1024.0);
-    println!("\n## strata lint (release) on {i} files, {mb:.1} MB: median {ms:.0} ms = {:.1} MB/s\n", mb / (ms / 1000.0));
+    csv.value("strata", "lint10mb", "files", set.len() as f64, "files");
+    csv.value("strata", "lint10mb", "bytes", bytes as f64, "bytes");
+}
+
+pub fn render(out: &mut String, csv: &Samples) {
+    let ms = csv.median("strata", "lint10mb", "lint");
+    if ms.is_nan() {
+        return;
+    }
+    let files = csv.median("strata", "lint10mb", "files");
+    let bytes = csv.median("strata", "lint10mb", "bytes");
+    let _ = writeln!(
+        out,
+        "\n### `strata lint` (release CLI), {files:.0} files, {:.1} MB: median {ms:.0} ms = **{:.1} MB/s**",
+        bytes / 1e6,
+        bytes / 1e6 / (ms / 1000.0)
+    );
 }

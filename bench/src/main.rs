@@ -1,55 +1,48 @@
-//! strata vs refinery 0.10 vs sqlx 0.8 vs a floor client, in one run, on one PostgreSQL,
-//! on byte-identical SQL. `cargo run --release -- [runtime|compile|lint|all]`; see BENCHMARKS.md.
+//! strata vs refinery 0.10 vs sqlx 0.8 vs a floor client, in one run, on one PostgreSQL, on
+//! byte-identical SQL. `cargo run --release -- [all|runtime|compile|lint] [--samples N]`;
+//! see ../BENCHMARKS.md for the method.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
 mod compile;
+mod db;
 mod lint;
+mod proxy;
 mod stats;
 
-use std::borrow::Cow;
+use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
 
-use common::{CountingProxy, TestDb};
-use stats::{Samples, median_ms};
+use db::Server;
+use proxy::{Proxy, Snapshot};
+use stats::{Report, Samples};
 
-const N: usize = const_n();
-
-const fn const_n() -> usize {
-    let bytes = env!("BENCH_N").as_bytes();
-    let mut i = 0;
-    let mut n = 0;
-    while i < bytes.len() {
-        n = n * 10 + (bytes[i] - b'0') as usize;
-        i += 1;
-    }
-    n
-}
-
-static STRATA_TABLE: strata::Migrations = strata::embed_migrations!("generated/strata/table");
-static STRATA_TINY: strata::Migrations = strata::embed_migrations!("generated/strata/tiny");
-static SQLX_TABLE: sqlx::migrate::Migrator = sqlx::migrate!("generated/sqlx/table");
-static SQLX_TINY: sqlx::migrate::Migrator = sqlx::migrate!("generated/sqlx/tiny");
-
+static STRATA_TABLE: strata::Migrations = strata::embed_migrations!("generated/table/strata");
+static STRATA_TABLE10: strata::Migrations = strata::embed_migrations!("generated/table10/strata");
+static STRATA_RT: strata::Migrations = strata::embed_migrations!("generated/rt/strata");
+static SQLX_TABLE: sqlx::migrate::Migrator = sqlx::migrate!("generated/table/sqlx");
+static SQLX_TABLE10: sqlx::migrate::Migrator = sqlx::migrate!("generated/table10/sqlx");
+static SQLX_RT: sqlx::migrate::Migrator = sqlx::migrate!("generated/rt/sqlx");
 mod refinery_table {
-    refinery::embed_migrations!("generated/refinery/table");
+    refinery::embed_migrations!("generated/table/refinery");
 }
-mod refinery_tiny {
-    refinery::embed_migrations!("generated/refinery/tiny");
+mod refinery_table10 {
+    refinery::embed_migrations!("generated/table10/refinery");
+}
+mod refinery_rt {
+    refinery::embed_migrations!("generated/rt/refinery");
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tool {
+pub enum Tool {
     Floor,
     Strata,
     Refinery,
     Sqlx,
 }
 
-const TOOLS: [Tool; 4] = [Tool::Floor, Tool::Strata, Tool::Refinery, Tool::Sqlx];
+pub const TOOLS: [Tool; 4] = [Tool::Floor, Tool::Strata, Tool::Refinery, Tool::Sqlx];
 
 impl Tool {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Tool::Floor => "floor",
             Tool::Strata => "strata",
@@ -61,209 +54,227 @@ impl Tool {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Set {
+    /// 1,000 × `CREATE TABLE t{n} (...); INSERT INTO t{n} ...`.
     Table,
-    Tiny,
+    /// The first 10 of the table set (round trips per migration = difference / 990).
+    Table10,
+    /// 1,000 tiny migrations: `INSERT INTO rt VALUES (n)`.
+    RoundTrip,
 }
 
 impl Set {
     fn name(self) -> &'static str {
         match self {
             Set::Table => "table",
-            Set::Tiny => "tiny",
+            Set::Table10 => "table10",
+            Set::RoundTrip => "rt",
         }
     }
 
     fn strata(self) -> &'static strata::Migrations {
         match self {
             Set::Table => &STRATA_TABLE,
-            Set::Tiny => &STRATA_TINY,
+            Set::Table10 => &STRATA_TABLE10,
+            Set::RoundTrip => &STRATA_RT,
         }
+    }
+
+    fn sqlx(self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Set::Table => &SQLX_TABLE,
+            Set::Table10 => &SQLX_TABLE10,
+            Set::RoundTrip => &SQLX_RT,
+        }
+    }
+
+    fn refinery(self) -> refinery::Runner {
+        match self {
+            Set::Table => refinery_table::migrations::runner(),
+            Set::Table10 => refinery_table10::migrations::runner(),
+            Set::RoundTrip => refinery_rt::migrations::runner(),
+        }
+    }
+
+    /// The floor's list: (version, up SQL), read from the same generated files at start-up.
+    fn floor(self) -> Vec<(i64, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("generated").join(self.name()).join("sqlx");
+        let mut list: Vec<(i64, String)> = std::fs::read_dir(&dir)
+            .expect("generated dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+            .map(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
+                let version = name.split('_').next().and_then(|v| v.parse().ok()).expect("version");
+                (version, std::fs::read_to_string(&p).expect("read migration"))
+            })
+            .collect();
+        list.sort();
+        list
     }
 }
 
-/// The floor: exactly one round trip at start-up and one per migration.
-async fn floor(client: &tokio_postgres::Client, set: Set, upto: usize) {
+/// The floor: one round trip at start-up (create the history table if missing, read it) and
+/// one per migration (`BEGIN; sql; INSERT history; COMMIT` as one simple-query batch).
+async fn floor(client: &tokio_postgres::Client, migrations: &[(i64, String)]) {
     let messages = client
-        .simple_query("CREATE TABLE IF NOT EXISTS floor_history (version bigint PRIMARY KEY); SELECT version FROM floor_history")
+        .simple_query("CREATE TABLE IF NOT EXISTS floor_history (version bigint PRIMARY KEY); SELECT max(version) FROM floor_history")
         .await
         .expect("floor start-up");
-    let applied: Vec<i64> = messages
+    let applied: i64 = messages
         .iter()
-        .filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|v| v.parse().ok()),
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).and_then(|v| v.parse().ok()).unwrap_or(0)),
             _ => None,
         })
-        .collect();
-    for m in set.strata().iter().take(upto).filter(|m| !applied.contains(&m.version())) {
-        let batch = format!("BEGIN; {}; INSERT INTO floor_history VALUES ({}); COMMIT", m.up(), m.version());
+        .unwrap_or(0);
+    for (version, sql) in migrations.iter().filter(|(v, _)| *v > applied) {
+        let batch = format!("BEGIN;\n{sql}\n;INSERT INTO floor_history VALUES ({version});\nCOMMIT;");
         client.simple_query(&batch).await.expect("floor migration");
     }
 }
 
-async fn pg(url: &str) -> tokio_postgres::Client {
-    common::connect(url).await
+/// A connected client of one tool, ready for its migrate call.
+enum Connected {
+    Postgres(tokio_postgres::Client),
+    Sqlx(sqlx::PgConnection),
 }
 
-/// Runs one tool's migrate call up to `upto` on `url`; returns the time of that call alone.
-async fn migrate(tool: Tool, set: Set, url: &str, upto: usize) -> Duration {
+async fn connect(tool: Tool, url: &str) -> Connected {
     match tool {
-        Tool::Floor => {
-            let client = pg(url).await;
-            let started = Instant::now();
-            floor(&client, set, upto).await;
-            started.elapsed()
-        }
-        Tool::Strata => {
-            let mut client = pg(url).await;
-            let started = Instant::now();
-            set.strata().runner().target(upto as i64).run(&mut client).await.expect("strata run");
-            started.elapsed()
-        }
-        Tool::Refinery => {
-            let mut client = pg(url).await;
-            let runner = match set {
-                Set::Table => refinery_table::migrations::runner(),
-                Set::Tiny => refinery_tiny::migrations::runner(),
-            }
-            .set_target(refinery::Target::Version(upto as i32));
-            let started = Instant::now();
-            runner.run_async(&mut client).await.expect("refinery run");
-            started.elapsed()
-        }
         Tool::Sqlx => {
             use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(url).await.expect("sqlx connect");
-            let all = match set {
-                Set::Table => &SQLX_TABLE,
-                Set::Tiny => &SQLX_TINY,
-            };
-            let migrator = sqlx::migrate::Migrator {
-                migrations: Cow::Owned(all.migrations[..upto.min(all.migrations.len())].to_vec()),
-                ignore_missing: false,
-                locking: true,
-                no_tx: false,
-            };
-            let started = Instant::now();
-            migrator.run(&mut conn).await.expect("sqlx run");
-            let elapsed = started.elapsed();
-            let _ = conn.close().await;
-            elapsed
+            Connected::Sqlx(sqlx::PgConnection::connect(url).await.expect("sqlx connect"))
         }
+        _ => Connected::Postgres(db::connect(url).await),
     }
 }
 
-/// Round trips for applying `upto` migrations from empty, and for a no-op run after it.
-async fn round_trips(tool: Tool, set: Set, upto: usize) -> (usize, usize) {
-    let db = TestDb::new(&format!("rt_{}", tool.name())).await;
-    let proxy = CountingProxy::start(5432).await;
-    let url = proxy.url(&db.url);
-    // Connection set-up is excluded: migrate() connects before counting starts... so count
-    // the difference against a connect-only baseline.
-    let baseline = {
-        let before = proxy.counts.round_trips();
-        drop(pg(&url).await);
-        proxy.counts.round_trips() - before
-    };
-    let sqlx_baseline = {
+/// The migrate call alone, as an application makes it at start-up.
+async fn migrate(tool: Tool, set: Set, conn: &mut Connected, floor_list: &[(i64, String)]) -> Duration {
+    let started = Instant::now();
+    match (tool, conn) {
+        (Tool::Floor, Connected::Postgres(client)) => floor(client, floor_list).await,
+        (Tool::Strata, Connected::Postgres(client)) => {
+            set.strata().run(client).await.expect("strata run");
+        }
+        (Tool::Refinery, Connected::Postgres(client)) => {
+            set.refinery().run_async(client).await.expect("refinery run");
+        }
+        (Tool::Sqlx, Connected::Sqlx(conn)) => set.sqlx().run(conn).await.expect("sqlx run"),
+        _ => unreachable!("tool and connection match"),
+    }
+    started.elapsed()
+}
+
+async fn close(conn: Connected) {
+    if let Connected::Sqlx(conn) = conn {
         use sqlx::Connection;
-        let before = proxy.counts.round_trips();
-        let conn = sqlx::PgConnection::connect(&url).await.expect("sqlx connect");
         let _ = conn.close().await;
-        proxy.counts.round_trips() - before
-    };
-    let connect_cost = if tool == Tool::Sqlx { sqlx_baseline } else { baseline };
-    let before = proxy.counts.round_trips();
-    migrate(tool, set, &url, upto).await;
-    let apply = proxy.counts.round_trips() - before - connect_cost;
-    let before = proxy.counts.round_trips();
-    migrate(tool, set, &url, upto).await;
-    let noop = proxy.counts.round_trips() - before - connect_cost;
+    }
+}
+
+/// The order of the tools in round `round`: rotated, so no tool always goes first.
+fn order(round: usize) -> Vec<Tool> {
+    (0..TOOLS.len()).map(|i| TOOLS[(i + round) % TOOLS.len()]).collect()
+}
+
+/// Counts one apply from empty and one no-op run after it, through the proxy.
+async fn count(server: &Server, proxy: &Proxy, tool: Tool, set: Set, floor_list: &[(i64, String)]) -> (Snapshot, Snapshot) {
+    let database = server.create().await;
+    let url = database.url_via(proxy.port);
+    let mut conn = connect(tool, &url).await;
+    let before = proxy.snapshot();
+    migrate(tool, set, &mut conn, floor_list).await;
+    let apply = proxy.snapshot().since(&before);
+    close(conn).await;
+    let mut conn = connect(tool, &url).await;
+    let before = proxy.snapshot();
+    migrate(tool, set, &mut conn, floor_list).await;
+    let noop = proxy.snapshot().since(&before);
+    close(conn).await;
+    database.drop().await;
     (apply, noop)
 }
 
-async fn runtime(samples: usize, csv: &mut Samples) {
-    println!("\n## Round trips (counted by a loopback proxy: simple queries + extended-protocol syncs)\n");
-    println!("| tool | per migration | fixed per run | no-op run |");
-    println!("|---|---:|---:|---:|");
+async fn runtime(server: &Server, samples: usize, csv: &mut Samples, report: &mut Report) {
+    let upstream = (server.url.host.as_str(), server.url.port).to_socket_addrs().expect("server address").next().expect("address");
+    let proxy = Proxy::start(upstream).await;
+    let lists: Vec<(Set, Vec<(i64, String)>)> =
+        [Set::Table, Set::Table10, Set::RoundTrip].into_iter().map(|s| (s, s.floor())).collect();
+    let list = |set: Set| lists.iter().find(|(s, _)| *s == set).map(|(_, l)| l.as_slice()).expect("list");
+
+    eprintln!("counting round trips through the proxy ...");
     for tool in TOOLS {
-        let (ten, _) = round_trips(tool, Set::Table, 10).await;
-        let (twenty, noop) = round_trips(tool, Set::Table, 20).await;
-        let per = (twenty - ten) as f64 / 10.0;
-        let fixed = ten as f64 - 10.0 * per;
-        println!("| {} | {per} | {fixed} | {noop} |", tool.name());
+        let (ten, _) = count(server, &proxy, tool, Set::Table10, list(Set::Table10)).await;
+        let (thousand, noop) = count(server, &proxy, tool, Set::Table, list(Set::Table)).await;
+        let per = (thousand.round_trips() - ten.round_trips()) as f64 / 990.0;
+        let statements = (thousand.statements - ten.statements) as f64 / 990.0;
+        let fixed = ten.round_trips() as f64 - 10.0 * per;
+        for (what, s) in [("apply10", ten), ("apply1000", thousand), ("noop", noop)] {
+            csv.count(tool.name(), what, &s);
+        }
+        report.round_trips.push((tool, per, statements, fixed, noop.round_trips(), noop.statements, thousand, noop));
     }
 
-    for set in [Set::Table, Set::Tiny] {
-        let mut medians = Vec::new();
+    for set in [Set::Table, Set::RoundTrip] {
+        eprintln!("apply {} ({samples} samples per tool, alternating) ...", set.name());
         for sample in 0..samples {
-            for tool in TOOLS {
-                let db = TestDb::new(&format!("apply_{}", tool.name())).await;
-                let elapsed = migrate(tool, set, &db.url, N).await;
+            for tool in order(sample) {
+                let database = server.create().await;
+                server.checkpoint().await;
+                let mut conn = connect(tool, &database.url()).await;
+                let elapsed = migrate(tool, set, &mut conn, list(set)).await;
+                close(conn).await;
                 csv.push(tool.name(), set.name(), "apply", sample, elapsed);
+                if set == Set::Table {
+                    // No-op runs with 1,000 applied: a fresh connection each, like a start-up.
+                    for repeat in 0..3 {
+                        let mut conn = connect(tool, &database.url()).await;
+                        let elapsed = migrate(tool, set, &mut conn, list(set)).await;
+                        close(conn).await;
+                        csv.push(tool.name(), set.name(), "noop", sample * 3 + repeat, elapsed);
+                    }
+                }
+                database.drop().await;
             }
         }
-        for tool in TOOLS {
-            medians.push((tool, median_ms(&csv.of(tool.name(), set.name(), "apply"))));
-        }
-        print_ratios(&format!("apply {N} migrations, set `{}`", set.name()), &medians);
-    }
-
-    let mut medians = Vec::new();
-    let dbs: Vec<(Tool, TestDb)> = {
-        let mut dbs = Vec::new();
-        for tool in TOOLS {
-            let db = TestDb::new(&format!("noop_{}", tool.name())).await;
-            migrate(tool, Set::Table, &db.url, N).await;
-            dbs.push((tool, db));
-        }
-        dbs
-    };
-    for sample in 0..samples * 6 {
-        for (tool, db) in &dbs {
-            let elapsed = migrate(*tool, Set::Table, &db.url, N).await;
-            csv.push(tool.name(), "table", "noop", sample, elapsed);
-        }
-    }
-    for tool in TOOLS {
-        medians.push((tool, median_ms(&csv.of(tool.name(), "table", "noop"))));
-    }
-    print_ratios(&format!("no-op run with {N} applied (the migrate call)"), &medians);
-}
-
-fn print_ratios(title: &str, medians: &[(Tool, f64)]) {
-    let of = |t: Tool| medians.iter().find(|(m, _)| *m == t).map_or(f64::NAN, |(_, v)| *v);
-    let faster_peer = of(Tool::Refinery).min(of(Tool::Sqlx));
-    println!("\n## {title}\n");
-    println!("| tool | median ms | ÷ floor | ÷ strata | ÷ faster peer |");
-    println!("|---|---:|---:|---:|---:|");
-    for (tool, ms) in medians {
-        println!(
-            "| {} | {ms:.1} | {:.2} | {:.2} | {:.2} |",
-            tool.name(),
-            ms / of(Tool::Floor),
-            ms / of(Tool::Strata),
-            ms / faster_peer
-        );
     }
 }
 
 #[tokio::main]
 async fn main() {
-    let what = std::env::args().nth(1).unwrap_or_else(|| "all".to_string());
-    let samples: usize = std::env::var("BENCH_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    println!("# strata benchmark: {N} migrations per set, {samples} samples, PostgreSQL at {}", common::server_url());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let what = args.iter().find(|a| !a.starts_with("--") && a.parse::<usize>().is_err()).cloned().unwrap_or_else(|| "all".to_string());
+    let samples: usize = args
+        .iter()
+        .position(|a| a == "--samples")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    if !["all", "runtime", "compile", "lint"].contains(&what.as_str()) {
+        eprintln!("usage: strata-bench [all|runtime|compile|lint] [--samples N]");
+        std::process::exit(2);
+    }
     let mut csv = Samples::default();
-    if what == "runtime" || what == "all" {
-        runtime(samples, &mut csv).await;
+    let mut report = Report { samples, ..Report::default() };
+    if what == "all" || what == "runtime" {
+        let server = Server::connect().await;
+        report.server = format!("PostgreSQL {} at {}:{}", server.version().await, server.url.host, server.url.port);
+        runtime(&server, samples, &mut csv, &mut report).await;
+        server.drop_leftovers(true).await;
+        report.leftover_databases = Some(server.count_bench_databases().await);
     }
-    if what == "compile" || what == "all" {
-        compile::run(&mut csv);
+    if what == "all" || what == "compile" {
+        compile::run(samples, &mut csv);
     }
-    if what == "lint" || what == "all" {
-        lint::run(&mut csv);
+    if what == "all" || what == "lint" {
+        lint::run(samples, &mut csv);
     }
-    match csv.write("results/samples.csv") {
-        Ok(path) => println!("\nraw samples: {path}"),
-        Err(e) => eprintln!("cannot write samples: {e}"),
-    }
+    let text = report.render(&csv);
+    println!("{text}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    std::fs::create_dir_all(&dir).expect("results dir");
+    csv.write(&dir.join("samples.csv")).expect("write samples.csv");
+    std::fs::write(dir.join("summary.md"), &text).expect("write summary.md");
+    println!("raw samples: {}\nsummary: {}", dir.join("samples.csv").display(), dir.join("summary.md").display());
 }
