@@ -35,6 +35,19 @@ pub async fn connect(url: &str) -> Client {
     client
 }
 
+/// `host:port` of [`server_url`] (default `127.0.0.1:5432`).
+pub fn server_address() -> String {
+    let url = server_url();
+    let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    match host_port {
+        "" => "127.0.0.1:5432".to_string(),
+        hp if hp.contains(':') => hp.to_string(),
+        host => format!("{host}:5432"),
+    }
+}
+
 /// A fresh database, dropped (with force) when the guard goes.
 pub struct TestDb {
     pub name: String,
@@ -59,25 +72,62 @@ impl TestDb {
         connect(&self.url).await
     }
 
-    /// Tables, columns and indexes outside the catalogs, for comparing schemas.
+    /// A catalog snapshot of everything user-visible outside the system schemas and the
+    /// history table: schemas, columns (type, nullability, default), constraints, indexes,
+    /// views, functions, enum types and sequences, one sorted line each. Equal snapshots mean
+    /// equal schemas for the purposes of these tests.
     pub async fn schema(&self) -> Vec<String> {
         let client = self.client().await;
-        let sql = "SELECT 'column ' || table_schema || '.' || table_name || '.' || column_name || ' ' || data_type \
-                   FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
-                   AND table_name <> 'strata_migrations' \
+        let sql = "WITH user_ns AS (SELECT oid, nspname FROM pg_namespace \
+                       WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+                       AND nspname NOT LIKE 'pg_temp_%' AND nspname NOT LIKE 'pg_toast_temp_%') \
+                   SELECT 'schema ' || nspname FROM user_ns WHERE nspname <> 'public' \
+                   UNION ALL SELECT 'column ' || table_schema || '.' || table_name || '.' || column_name || ' ' || data_type \
+                       || ' ' || udt_name || ' null=' || is_nullable || ' default=' || coalesce(column_default, '-') \
+                       || ' identity=' || is_identity \
+                     FROM information_schema.columns WHERE table_schema IN (SELECT nspname FROM user_ns) \
+                     AND table_name NOT LIKE 'strata_migrations%' \
+                   UNION ALL SELECT 'constraint ' || n.nspname || '.' || t.relname || '.' || c.conname || ' ' || pg_get_constraintdef(c.oid) \
+                     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN user_ns n ON n.oid = t.relnamespace \
+                     WHERE t.relname NOT LIKE 'strata_migrations%' \
                    UNION ALL SELECT 'index ' || schemaname || '.' || indexname || ' ' || indexdef FROM pg_indexes \
-                   WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename <> 'strata_migrations' \
+                     WHERE schemaname IN (SELECT nspname FROM user_ns) AND tablename NOT LIKE 'strata_migrations%' \
+                   UNION ALL SELECT 'view ' || schemaname || '.' || viewname || ' ' || definition FROM pg_views \
+                     WHERE schemaname IN (SELECT nspname FROM user_ns) \
+                   UNION ALL SELECT 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) \
+                       || ') ' || pg_get_function_result(p.oid) || ' ' || p.prosrc \
+                     FROM pg_proc p JOIN user_ns n ON n.oid = p.pronamespace \
+                   UNION ALL SELECT 'enum ' || n.nspname || '.' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
+                     FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN user_ns n ON n.oid = t.typnamespace \
+                     GROUP BY n.nspname, t.typname \
+                   UNION ALL SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || data_type || ' start=' || start_value \
+                     FROM pg_sequences WHERE schemaname IN (SELECT nspname FROM user_ns) \
                    ORDER BY 1";
+        rows(&client, sql).await
+    }
+
+    /// Advisory locks held in this database (pg_locks lists every database's).
+    pub async fn advisory_locks(&self) -> i64 {
+        let client = self.client().await;
         client
-            .simple_query(sql)
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[],
+            )
             .await
-            .expect("schema query")
-            .iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
-                _ => None,
-            })
-            .collect()
+            .map(|row| row.get::<_, i64>(0))
+            .expect("pg_locks")
+    }
+
+    /// Whether a relation (table, index, ...) exists, by name in any user schema.
+    pub async fn has_relation(&self, name: &str) -> bool {
+        let client = self.client().await;
+        client
+            .query_one("SELECT count(*) FROM pg_class WHERE relname = $1", &[&name])
+            .await
+            .map(|row| row.get::<_, i64>(0) > 0)
+            .expect("pg_class")
     }
 
     pub async fn history_versions(&self) -> Vec<i64> {
@@ -90,6 +140,20 @@ impl TestDb {
             .map(|r| r.get(0))
             .collect()
     }
+}
+
+/// The first column of every row of a simple query, as text.
+pub async fn rows(client: &Client, sql: &str) -> Vec<String> {
+    client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Drop for TestDb {
@@ -129,14 +193,16 @@ pub struct CountingProxy {
 }
 
 impl CountingProxy {
-    pub async fn start(server_port: u16) -> CountingProxy {
+    /// Listens on a loopback port and forwards to the server named by [`server_url`].
+    pub async fn start() -> CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let counts = Arc::new(Counts::default());
         let shared = Arc::clone(&counts);
+        let upstream_address = server_address();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let server = TcpStream::connect(("127.0.0.1", server_port)).await.expect("connect server");
+                let Ok(server) = TcpStream::connect(upstream_address.as_str()).await else { continue };
                 let counts = Arc::clone(&shared);
                 tokio::spawn(async move {
                     let (mut client_read, mut client_write) = client.into_split();

@@ -184,12 +184,14 @@ fn unrecorded(error: &tokio_postgres::Error, completed: usize) -> StepError {
 }
 
 fn holder_query(key: i64) -> String {
-    // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1.
+    // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1;
+    // advisory locks are per database, and pg_locks lists every database's.
     let (class_id, object_id) = ((key >> 32) as u32, key as u32);
     format!(
         "SELECT l.pid::text, coalesce(a.application_name, ''), 'holder' FROM pg_locks l \
          LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
          WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
          AND l.classid = {class_id}::oid AND l.objid = {object_id}::oid AND l.objsubid = 1"
     )
 }
