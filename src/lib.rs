@@ -53,6 +53,6 @@ pub use strata_core::build;
 pub use strata_core::model::{Migration, Section, Statement};
 pub use strata_macros::embed_migrations;
 pub use strata_runtime::{
-    AppliedMigration, DbError, Direction, Divergence, Driver, Error, HistoryTable, Location, MigrationRef, Migrations, Plan,
-    PlannedStep, Report, Result, Runner, State, StatusRow, Step, Target,
+    Applied, AppliedMigration, Checks, DbError, Direction, Divergence, Driver, Error, HistoryTable, Location, MigrationRef,
+    Migrations, Plan, PlannedStep, Report, Result, RevertStep, Runner, State, StatusRow, Step, StepError, Target,
 };
