@@ -221,10 +221,6 @@ pub enum Error {
     /// A history table schema or name that is not a plain identifier.
     #[error("invalid history table identifier `{0}`: must match [A-Za-z_][A-Za-z0-9_]{{0,62}}")]
     InvalidIdentifier(String),
-
-    /// The history table holds a row strata cannot read (edited by hand?).
-    #[error("unreadable history row: {0}")]
-    CorruptHistory(String),
 }
 
 /// `Result` with [`Error`] as the default error type.

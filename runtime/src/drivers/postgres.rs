@@ -251,7 +251,16 @@ impl Driver for Client {
                 if last_log.is_some() {
                     info!(waited_ms = started.elapsed().as_millis() as u64, "took the migration lock");
                 }
-                return parse_rows(all.into_iter().skip(1)).map_err(Error::Database);
+                return match parse_rows(all.into_iter().skip(1)) {
+                    Ok(history) => Ok(history),
+                    Err(error) => {
+                        // The runner only unlocks what `lock` returned Ok for.
+                        if let Err(unlock) = self.unlock(table).await {
+                            debug!(error = %unlock, "releasing the lock after an unreadable history failed");
+                        }
+                        Err(Error::Database(error))
+                    }
+                };
             }
             let holder = all.iter().find(|r| r.len() == 3 && r.get(2) == Some("holder")).map(|r| {
                 format!("pid {} ({})", r.get(0).unwrap_or("?"), r.get(1).filter(|n| !n.is_empty()).unwrap_or("no application_name"))
