@@ -108,6 +108,7 @@ pub(crate) fn revert_statements<'a>(step: &'a RevertStep<'_>) -> Vec<(usize, &'a
 }
 
 /// Converts a 0-based character index into `text` to a byte offset (`None` past the end).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn char_to_byte(text: &str, chars: usize) -> Option<usize> {
     text.char_indices().map(|(i, _)| i).chain([text.len()]).nth(chars)
 }

@@ -79,6 +79,7 @@ pub struct AppliedMigration {
 
 /// A SQL string literal (`E'...'`), escaping quotes and backslashes, for simple-query
 /// batches that cannot carry parameters.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn literal(text: &str) -> String {
     format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
