@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "strata", version, about = "Lint, apply, roll back and inspect SQL migrations")]
 pub struct Cli {
     /// Database URL: postgres://..., postgresql://..., sqlite:path or sqlite://path.
@@ -25,6 +25,19 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Debug output never shows the database password.
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("database_url", &self.database_url.as_deref().map(crate::database::redact))
+            .field("dir", &self.dir)
+            .field("quiet", &self.quiet)
+            .field("verbose", &self.verbose)
+            .field("command", &self.command)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,4 +123,16 @@ pub enum Command {
         #[arg(long)]
         write: Option<PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn debug_output_redacts_the_password() {
+        let cli = super::Cli::parse_from(["strata", "--database-url", "postgres://app:hunter2@db/prod", "status"]);
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("hunter2") && debug.contains("app:***@db"), "{debug}");
+    }
 }
