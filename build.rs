@@ -12,4 +12,5 @@ fn main() {
     strata_core::build::track("tests/fixtures/pg/no-transaction");
     strata_core::build::track("tests/fixtures/pg/no-transaction-partial");
     strata_core::build::track("tests/fixtures/pg/slow");
+    strata_core::build::track("tests/fixtures/pg/no-position");
 }

@@ -14,6 +14,7 @@ static FAILING: Migrations = strata::embed_migrations!("tests/fixtures/pg/failin
 static POSITIONS: Migrations = strata::embed_migrations!("tests/fixtures/pg/positions");
 static NO_TRANSACTION: Migrations = strata::embed_migrations!("tests/fixtures/pg/no-transaction");
 static PARTIAL: Migrations = strata::embed_migrations!("tests/fixtures/pg/no-transaction-partial");
+static NO_POSITION: Migrations = strata::embed_migrations!("tests/fixtures/pg/no-position");
 
 #[tokio::test]
 async fn a_failing_migration_in_the_middle_of_five() {
@@ -65,6 +66,22 @@ async fn error_positions_count_characters_not_bytes() {
         other => panic!("{other:?}"),
     }
     assert!(!db.has_relation("naïve").await);
+}
+
+#[tokio::test]
+async fn errors_without_a_position_point_at_the_failing_statement() {
+    let db = TestDb::new("no_position").await;
+    let mut client = db.client().await;
+    let error = NO_POSITION.run(&mut client).await.expect_err("duplicate key");
+    match &error {
+        Error::Migration { version: 1, location, error, .. } => {
+            // The unique violation has no position; the third statement starts at line 5.
+            assert_eq!(location.to_string(), "tests/fixtures/pg/no-position/001_duplicate.sql:5:1");
+            assert_eq!(error.code, "23505");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!db.has_relation("a").await);
 }
 
 #[tokio::test]

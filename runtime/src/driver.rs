@@ -17,7 +17,9 @@ pub struct StepError {
     pub error: DbError,
     /// Byte offset into the section's SQL (not into the batch sent) where the error is.
     pub offset: Option<usize>,
-    /// 0-based index of the failing statement when statements ran one by one.
+    /// 0-based index of the failing statement, when known (statement-by-statement runs, and
+    /// PostgreSQL batches, which report how many statements completed). Used for the line
+    /// when the server gives no position.
     pub statement: Option<usize>,
     /// Statements that ran and stay in effect (no-transaction runs only).
     pub completed: usize,

@@ -42,6 +42,9 @@
 //! string. The driver subtracts the `BEGIN;\n` prefix (or, statement by statement, adds the
 //! statement's start), converts characters to bytes, and hands the runner a byte offset inside
 //! the section, which `Section::file_position` maps to the file's `line:col`.
+//! Many errors carry no position (a unique violation, "already exists"): the batch is read as a
+//! stream, so the driver knows how many statements completed before the failing one, and the
+//! error points at the start of the failing statement instead.
 //!
 //! # Dropped futures
 //!
@@ -55,6 +58,7 @@
 use std::time::{Duration, Instant};
 
 use strata_core::model::Migration;
+use futures_util::StreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage};
 use tracing::{debug, info};
 
@@ -139,14 +143,35 @@ fn history_insert(table: &HistoryTable, migration: &Migration, transactional: bo
 }
 
 
+/// Sends one simple-query batch, collecting its messages; on error also says how many of
+/// its statements completed before the failing one (the server skips the rest).
+async fn batch(client: &Client, sql: &str) -> Result<Vec<SimpleQueryMessage>, (tokio_postgres::Error, usize)> {
+    let stream = client.simple_query_raw(sql).await.map_err(|e| (e, 0))?;
+    let mut stream = std::pin::pin!(stream);
+    let mut messages = Vec::new();
+    let mut completed = 0;
+    while let Some(message) = stream.next().await {
+        match message {
+            Ok(message) => {
+                completed += usize::from(matches!(message, SimpleQueryMessage::CommandComplete(_)));
+                messages.push(message);
+            }
+            Err(error) => return Err((error, completed)),
+        }
+    }
+    Ok(messages)
+}
+
 /// Runs `sql` and then `tail` between BEGIN and COMMIT in one batch; on error rolls back and
-/// maps the server's position into `sql` (a position in `tail` is strata's own statement and
-/// maps to nothing).
+/// says where in `sql` it failed: the server's position when it gives one, and always the
+/// 0-based index of the failing statement (statements completed before it, minus `BEGIN`),
+/// which the runner maps to the statement's line when there is no position. An index past
+/// the section's statements means strata's own tail (history row, COMMIT) failed.
 async fn transaction(client: &Client, sql: &str, tail: &str) -> Result<Vec<SimpleQueryMessage>, StepError> {
-    let batch = format!("{BEGIN}{sql}\n;\n{tail};\nCOMMIT;");
-    match client.simple_query(&batch).await {
+    let text = format!("{BEGIN}{sql}\n;\n{tail};\nCOMMIT;");
+    match batch(client, &text).await {
         Ok(messages) => Ok(messages),
-        Err(error) => {
+        Err((error, completed)) => {
             let mut db = db_error(&error);
             // The server skipped the rest of the batch; end the aborted transaction. If the
             // session is gone, there is nothing to end.
@@ -159,7 +184,7 @@ async fn transaction(client: &Client, sql: &str, tail: &str) -> Result<Vec<Simpl
                 .and_then(|p| char_to_byte(sql, p))
                 .filter(|p| *p < sql.len());
             db.position = None;
-            Err(StepError { offset, ..StepError::new(db) })
+            Err(StepError { offset, statement: completed.checked_sub(1), ..StepError::new(db) })
         }
     }
 }
