@@ -240,7 +240,8 @@ impl Driver for Client {
                     let db = db_error(&error);
                     // Two first runners creating the table at once: the loser sees a
                     // unique violation on the catalog or "already exists"; the table exists now.
-                    let lost_race = db.code == "23505" || db.code == "42P07" || db.code == "42P06";
+                    // 42710: the table's row type already exists (the other runner won).
+                    let lost_race = matches!(db.code.as_str(), "23505" | "42P07" | "42P06" | "42710");
                     attempts += 1;
                     if !lost_race || attempts > 3 {
                         return Err(db);
