@@ -48,6 +48,20 @@ impl Samples {
         self.rows.iter().filter(|r| r.2 == tool && r.1 == set && r.0 == experiment).map(|r| r.4).collect()
     }
 
+    /// Median over samples of (this tool ÷ `base`) within the same sample index: tools ran
+    /// back to back in each round, so slow drifts of the machine cancel out.
+    pub fn paired_ratio(&self, tool: &str, base: &str, set: &str, experiment: &str) -> f64 {
+        let rows = |t: &str| -> Vec<(usize, f64)> {
+            self.rows.iter().filter(|r| r.2 == t && r.1 == set && r.0 == experiment).map(|r| (r.3, r.4)).collect()
+        };
+        let base_rows = rows(base);
+        let ratios: Vec<f64> = rows(tool)
+            .into_iter()
+            .filter_map(|(i, v)| base_rows.iter().find(|(j, _)| *j == i).map(|(_, b)| v / b))
+            .collect();
+        median(&ratios)
+    }
+
     pub fn median(&self, tool: &str, set: &str, experiment: &str) -> f64 {
         median(&self.of(tool, set, experiment))
     }
@@ -90,18 +104,21 @@ fn ratio_table(out: &mut String, title: &str, csv: &Samples, set: &str, experime
     }
     let faster_peer = of(Tool::Refinery).min(of(Tool::Sqlx));
     let _ = writeln!(out, "\n### {title}\n");
-    let _ = writeln!(out, "| tool | samples | median ms | ÷ floor | ÷ strata | ÷ faster peer |");
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    let faster = if of(Tool::Refinery) <= of(Tool::Sqlx) { Tool::Refinery } else { Tool::Sqlx };
+    let _ = writeln!(out, "| tool | samples | median ms | ÷ floor | ÷ strata | ÷ faster peer ({}) | paired: ÷ floor | paired: ÷ strata |", faster.name());
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for tool in crate::TOOLS {
         let ms = of(tool);
         let n = csv.of(tool.name(), set, experiment).len();
         let _ = writeln!(
             out,
-            "| {} | {n} | {ms:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {n} | {ms:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
             tool.name(),
             ms / of(Tool::Floor),
             ms / of(Tool::Strata),
-            ms / faster_peer
+            ms / faster_peer,
+            csv.paired_ratio(tool.name(), "floor", set, experiment),
+            csv.paired_ratio(tool.name(), "strata", set, experiment),
         );
     }
 }
