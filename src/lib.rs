@@ -53,6 +53,7 @@ pub use strata_core::build;
 pub use strata_core::model::{Migration, Section, Statement};
 pub use strata_macros::embed_migrations;
 pub use strata_runtime::{
-    Applied, AppliedMigration, Checks, DbError, Direction, Divergence, Driver, Error, HistoryTable, Location, MigrationRef,
+    Applied, AppliedMigration, Checks, DbError, Direction, Divergence, Driver, Error, Fingerprint, HistoryTable, Location,
+    MigrationRef,
     Migrations, Plan, PlannedStep, Report, Result, RevertStep, Runner, State, StatusRow, Step, StepError, Target,
 };

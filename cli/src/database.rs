@@ -96,6 +96,13 @@ impl Driver for Database {
         }
     }
 
+    async fn fingerprint(&mut self, table: &HistoryTable) -> Result<Option<strata_runtime::Fingerprint>, DbError> {
+        match self {
+            Database::Postgres(c) => c.fingerprint(table).await,
+            Database::Sqlite(c) => c.fingerprint(table).await,
+        }
+    }
+
     async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error> {
         match self {
             Database::Postgres(c) => c.lock(table, timeout).await,

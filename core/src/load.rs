@@ -119,5 +119,22 @@ fn build_migrations(directory: &Directory) -> Vec<Migration> {
     let mut migrations: Vec<Migration> =
         directory.candidates.iter().filter_map(|c| build_migration(directory, c)).collect();
     migrations.sort_by(|a, b| a.version().cmp(&b.version()).then_with(|| a.path().cmp(b.path())));
+    set_prefix_digests(&mut migrations);
     migrations
+}
+
+/// Gives each migration the digest of `"v1:c1,v2:c2,...,v:c"` up to itself: the same text
+/// PostgreSQL's `string_agg(version || ':' || checksum, ',' ORDER BY version)` builds from the
+/// history table, so one aggregate row tells whether the database holds exactly this prefix.
+pub fn set_prefix_digests(migrations: &mut [Migration]) {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (i, migration) in migrations.iter_mut().enumerate() {
+        if i > 0 {
+            hasher.update(b",");
+        }
+        hasher.update(format!("{}:{}", migration.version(), migration.checksum()).as_bytes());
+        let digest: String = hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect();
+        migration.set_prefix_digest(digest);
+    }
 }

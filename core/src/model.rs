@@ -158,6 +158,10 @@ pub struct Migration {
     down: Option<Section>,
     checksum: Cow<'static, str>,
     transactional: bool,
+    /// Hex SHA-256 of `"v1:c1,v2:c2,...,v:c"` over this migration and every one before it in
+    /// its list (versions and checksums). Computed when the list is built, so start-up can
+    /// compare one digest the database computes against it instead of reading every row.
+    prefix_digest: Option<Cow<'static, str>>,
 }
 
 impl Migration {
@@ -177,7 +181,41 @@ impl Migration {
             down,
             checksum: Cow::Borrowed(checksum),
             transactional,
+            prefix_digest: None,
         }
+    }
+
+    /// `from_static` with the prefix digest the macro computed at compile time.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn from_static_with_digest(
+        version: i64,
+        name: &'static str,
+        up: Section,
+        down: Option<Section>,
+        checksum: &'static str,
+        transactional: bool,
+        prefix_digest: &'static str,
+    ) -> Self {
+        Migration {
+            version,
+            name: Cow::Borrowed(name),
+            up,
+            down,
+            checksum: Cow::Borrowed(checksum),
+            transactional,
+            prefix_digest: Some(Cow::Borrowed(prefix_digest)),
+        }
+    }
+
+    /// The digest of this migration's list up to and including it (see the field's doc), when
+    /// the list was built by strata (the macro or `strata_core::load`).
+    pub fn prefix_digest(&self) -> Option<&str> {
+        self.prefix_digest.as_deref()
+    }
+
+    pub(crate) fn set_prefix_digest(&mut self, digest: String) {
+        self.prefix_digest = Some(Cow::Owned(digest));
     }
 
     pub(crate) fn new(
@@ -195,6 +233,7 @@ impl Migration {
             down,
             checksum: Cow::Owned(checksum),
             transactional,
+            prefix_digest: None,
         }
     }
 

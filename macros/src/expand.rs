@@ -108,8 +108,9 @@ fn migration(files: &mut Files, migration: &Migration) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let digest = migration.prefix_digest().unwrap_or_default();
     quote! {
-        ::strata::Migration::from_static(#version, #name, #up, #down, #checksum, #transactional)
+        ::strata::Migration::from_static_with_digest(#version, #name, #up, #down, #checksum, #transactional, #digest)
     }
 }
 

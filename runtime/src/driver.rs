@@ -48,6 +48,20 @@ pub enum Applied {
     Already,
 }
 
+/// One aggregate row of the history: how many rows, the highest version, and the hex SHA-256
+/// of `"v1:c1,v2:c2,..."` (version and checksum of every row, by version). Equal to an
+/// embedded migration's [`Migration::prefix_digest`] with the same count and highest version,
+/// it proves the database holds exactly the embedded list up to that migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Rows in the history table.
+    pub count: i64,
+    /// The highest applied version (0 when empty).
+    pub max_version: i64,
+    /// Hex SHA-256 of the rows' `version:checksum`, comma-separated, by version.
+    pub digest: String,
+}
+
 /// A database the runner can drive: implemented for `tokio_postgres::Client` (feature
 /// `postgres`) and `rusqlite::Connection` (feature `sqlite`), so `MIGRATIONS.run(&mut client)`
 /// takes either directly, with no trait import at the call site.
@@ -75,6 +89,14 @@ pub enum Applied {
 pub trait Driver {
     /// Reads the history table, ordered by version, creating it first if it does not exist.
     async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError>;
+
+    /// The history's [`Fingerprint`], computed by the database, for a start-up with nothing
+    /// to do in one small round trip. `Ok(None)` (the default) when the driver cannot compute
+    /// it or the table does not exist yet; the runner then reads the whole history.
+    async fn fingerprint(&mut self, table: &HistoryTable) -> Result<Option<Fingerprint>, DbError> {
+        let _ = table;
+        Ok(None)
+    }
 
     /// Serializes runners until [`Driver::unlock`]: waits for the lock (logging at info who
     /// holds it), gives up after `timeout` with [`Error::LockTimeout`], and returns the

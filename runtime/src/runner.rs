@@ -217,10 +217,21 @@ impl<'m> Runner<'m> {
     /// a transaction: drop the connection too (closing the session releases both).
     pub async fn run<D: Driver>(&self, conn: &mut D) -> Result<Report> {
         let table = self.table()?;
-        let history = conn.read_history(&table).await.map_err(Error::Database)?;
-        if plan::plan_up(self.embedded(), &history, self.checks, self.target)?.is_empty() {
-            info!(applied = history.len(), "migrations are up to date");
-            return Ok(Report::default());
+        match conn.fingerprint(&table).await.map_err(Error::Database)? {
+            Some(fingerprint) if self.up_to_date(&fingerprint) => {
+                info!(applied = fingerprint.count, "migrations are up to date");
+                return Ok(Report::default());
+            }
+            // Something differs: pending, divergent, missing or beyond the target. The lock
+            // re-reads the whole history and the plan under it says which, as always.
+            Some(_) => {}
+            None => {
+                let history = conn.read_history(&table).await.map_err(Error::Database)?;
+                if plan::plan_up(self.embedded(), &history, self.checks, self.target)?.is_empty() {
+                    info!(applied = history.len(), "migrations are up to date");
+                    return Ok(Report::default());
+                }
+            }
         }
         let history = conn.lock(&table, self.lock_timeout).await?;
         let outcome = self.apply_locked(conn, &table, &history).await;
@@ -228,6 +239,23 @@ impl<'m> Runner<'m> {
         let report = outcome?;
         unlocked.map_err(Error::Database)?;
         Ok(report)
+    }
+
+    /// Whether the database holds exactly the embedded migrations up to the target, checksums
+    /// included: then nothing is pending and no check can fail.
+    fn up_to_date(&self, fingerprint: &crate::driver::Fingerprint) -> bool {
+        let embedded = self.embedded();
+        let upto = match self.target {
+            Some(target) => embedded.partition_point(|m| m.version() <= target),
+            None => embedded.len(),
+        };
+        if fingerprint.count != upto as i64 {
+            return false;
+        }
+        match upto.checked_sub(1).map(|i| &embedded[i]) {
+            None => true,
+            Some(last) => last.version() == fingerprint.max_version && last.prefix_digest() == Some(fingerprint.digest.as_str()),
+        }
     }
 
     async fn apply_locked<D: Driver>(&self, conn: &mut D, table: &HistoryTable, history: &[AppliedMigration]) -> Result<Report> {

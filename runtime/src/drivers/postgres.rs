@@ -91,6 +91,15 @@ fn rows(messages: &[SimpleQueryMessage]) -> impl Iterator<Item = &tokio_postgres
     })
 }
 
+/// One row, whatever the history's length: count, highest version and the digest of
+/// `"v:c,..."` (the text `strata_core::load::set_prefix_digests` hashes).
+fn select_fingerprint(table: &HistoryTable) -> String {
+    format!(
+        "SELECT count(*)::text, coalesce(max(version), 0)::text,          encode(sha256(convert_to(coalesce(string_agg(version::text || ':' || checksum, ',' ORDER BY version), ''), 'UTF8')), 'hex')          FROM {}",
+        table.quoted()
+    )
+}
+
 fn select_rows(table: &HistoryTable) -> String {
     format!(
         "SELECT version, name, checksum, down_sql, transactional, \
@@ -221,35 +230,54 @@ fn holder_query(key: i64) -> String {
     )
 }
 
-impl Driver for Client {
-    async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError> {
-        // The common case, every start-up after the first, is one plain SELECT.
-        let select = select_rows(table);
-        match self.simple_query(&select).await {
-            Ok(messages) => return parse_rows(rows(&messages)),
-            Err(error) if db_error(&error).code == UNDEFINED_TABLE => {}
-            Err(error) => return Err(db_error(&error)),
-        }
-        info!(table = %table.quoted(), "creating the history table");
-        let batch = format!("{}{select};", create_table(table));
-        let mut attempts = 0;
-        loop {
-            match self.simple_query(&batch).await {
-                Ok(messages) => return parse_rows(rows(&messages)),
-                Err(error) => {
-                    let db = db_error(&error);
-                    // Two first runners creating the table at once: the loser sees a
-                    // unique violation on the catalog or "already exists"; the table exists now.
-                    // 42710: the table's row type already exists (the other runner won).
-                    let lost_race = matches!(db.code.as_str(), "23505" | "42P07" | "42P06" | "42710");
-                    attempts += 1;
-                    if !lost_race || attempts > 3 {
-                        return Err(db);
-                    }
-                    debug!(code = %db.code, "lost the race to create the history table; reading again");
+/// Runs `select` on the history table; only when the table does not exist yet, creates it
+/// and runs `select` again in the same batch. The common case, every start-up after the
+/// first, is one plain query.
+async fn select_creating(client: &Client, table: &HistoryTable, select: &str) -> Result<Vec<SimpleQueryMessage>, DbError> {
+    match client.simple_query(select).await {
+        Ok(messages) => return Ok(messages),
+        Err(error) if db_error(&error).code == UNDEFINED_TABLE => {}
+        Err(error) => return Err(db_error(&error)),
+    }
+    info!(table = %table.quoted(), "creating the history table");
+    let batch = format!("{}{select};", create_table(table));
+    let mut attempts = 0;
+    loop {
+        match client.simple_query(&batch).await {
+            Ok(messages) => return Ok(messages),
+            Err(error) => {
+                let db = db_error(&error);
+                // Two first runners creating the table at once: the loser sees a unique
+                // violation on the catalog or "already exists" (42710: the table's row type);
+                // the table exists now.
+                let lost_race = matches!(db.code.as_str(), "23505" | "42P07" | "42P06" | "42710");
+                attempts += 1;
+                if !lost_race || attempts > 3 {
+                    return Err(db);
                 }
+                debug!(code = %db.code, "lost the race to create the history table; reading again");
             }
         }
+    }
+}
+
+impl Driver for Client {
+    async fn fingerprint(&mut self, table: &HistoryTable) -> Result<Option<crate::driver::Fingerprint>, DbError> {
+        let messages = select_creating(self, table, &select_fingerprint(table)).await?;
+        let row = rows(&messages).next();
+        let field = |i: usize| row.and_then(|r| r.get(i));
+        let number = |i: usize| field(i).and_then(|v| v.parse::<i64>().ok());
+        Ok(match (number(0), number(1), field(2)) {
+            (Some(count), Some(max_version), Some(digest)) => {
+                Some(crate::driver::Fingerprint { count, max_version, digest: digest.to_string() })
+            }
+            _ => None,
+        })
+    }
+
+    async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError> {
+        let messages = select_creating(self, table, &select_rows(table)).await?;
+        parse_rows(rows(&messages))
     }
 
     async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error> {
