@@ -174,15 +174,7 @@ impl Migration {
         checksum: &'static str,
         transactional: bool,
     ) -> Self {
-        Migration {
-            version,
-            name: Cow::Borrowed(name),
-            up,
-            down,
-            checksum: Cow::Borrowed(checksum),
-            transactional,
-            prefix_digest: None,
-        }
+        Self::borrowed(version, name, up, down, checksum, transactional, None)
     }
 
     /// `from_static` with the prefix digest the macro computed at compile time.
@@ -197,6 +189,19 @@ impl Migration {
         transactional: bool,
         prefix_digest: &'static str,
     ) -> Self {
+        Self::borrowed(version, name, up, down, checksum, transactional, Some(prefix_digest))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    const fn borrowed(
+        version: i64,
+        name: &'static str,
+        up: Section,
+        down: Option<Section>,
+        checksum: &'static str,
+        transactional: bool,
+        prefix_digest: Option<&'static str>,
+    ) -> Self {
         Migration {
             version,
             name: Cow::Borrowed(name),
@@ -204,7 +209,10 @@ impl Migration {
             down,
             checksum: Cow::Borrowed(checksum),
             transactional,
-            prefix_digest: Some(Cow::Borrowed(prefix_digest)),
+            prefix_digest: match prefix_digest {
+                Some(digest) => Some(Cow::Borrowed(digest)),
+                None => None,
+            },
         }
     }
 
