@@ -56,14 +56,12 @@ impl Database {
             return Ok(Database::Sqlite(conn));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .map_err(|e| format!("cannot connect to {}: {e}", redact(url)))?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::warn!(%error, "PostgreSQL connection closed");
-                }
-            });
+            // sslmode / sslrootcert follow libpq; tokio-postgres gets the URL without them.
+            let (stripped, tls) = crate::tls::split_url(url, |name| std::env::var(name).ok())
+                .map_err(|e| format!("database URL {}: {e}", redact(url)))?;
+            let config: tokio_postgres::Config =
+                stripped.parse().map_err(|e| format!("invalid database URL {}: {e}", redact(url)))?;
+            let client = crate::tls::connect(config, &tls).await.map_err(|e| format!("cannot connect to {}: {e}", redact(url)))?;
             return Ok(Database::Postgres(client));
         }
         Err(format!(
@@ -81,7 +79,22 @@ impl Database {
                     tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
                     _ => None,
                 });
-                Ok(format!("PostgreSQL {}", version.unwrap_or_default()))
+                // What the server sees of this session's encryption, when it says.
+                let tls = match client
+                    .simple_query("SELECT CASE WHEN ssl THEN version || ', ' || cipher END FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                    .await
+                {
+                    Ok(messages) => match messages.iter().find_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_string)),
+                        _ => None,
+                    }) {
+                        Some(Some(tls)) => format!(" over TLS ({tls})"),
+                        Some(None) => " without TLS".to_string(),
+                        None => String::new(),
+                    },
+                    Err(_) => String::new(),
+                };
+                Ok(format!("PostgreSQL {}{tls}", version.unwrap_or_default()))
             }
             Database::Sqlite(_) => Ok(format!("SQLite {}", rusqlite::version())),
         }

@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod database;
 mod output;
+mod tls;
 
 use std::process::ExitCode;
 
