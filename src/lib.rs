@@ -52,6 +52,12 @@
 pub use strata_core::build;
 pub use strata_core::model::{Migration, Section, Statement};
 pub use strata_macros::embed_migrations;
+
+/// What `embed_migrations!` expands to; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use strata_core::embedded::{Embedded, check_lengths};
+}
 pub use strata_runtime::{
     Applied, AppliedMigration, Checks, DbError, Direction, Divergence, Driver, Error, Fingerprint, HistoryTable, Location,
     MigrationRef,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod directives;
 pub mod discover;
+pub mod embedded;
 pub mod lexer;
 pub mod lints;
 mod load;

@@ -135,6 +135,6 @@ pub fn set_prefix_digests(migrations: &mut [Migration]) {
         }
         hasher.update(format!("{}:{}", migration.version(), migration.checksum()).as_bytes());
         let digest: String = hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect();
-        migration.set_prefix_digest(digest);
+        migration.set_prefix_digest(digest.into());
     }
 }

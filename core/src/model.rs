@@ -9,30 +9,25 @@ use std::borrow::Cow;
 /// 1-based line of the migration file on which it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Statement {
-    // Public only for the macro's generated code: struct literals cost the compiler far less
-    // than thousands of const fn calls to evaluate.
-    #[doc(hidden)]
-    pub __start: u32,
-    #[doc(hidden)]
-    pub __end: u32,
-    #[doc(hidden)]
-    pub __line: u32,
+    start: u32,
+    end: u32,
+    line: u32,
 }
 
 impl Statement {
     #[doc(hidden)]
     pub const fn new(start: u32, end: u32, line: u32) -> Self {
-        Statement { __start: start, __end: end, __line: line }
+        Statement { start, end, line }
     }
 
     /// Byte range of the statement (without its terminating `;`) inside the section's SQL.
     pub const fn range(&self) -> std::ops::Range<usize> {
-        self.__start as usize..self.__end as usize
+        self.start as usize..self.end as usize
     }
 
     /// 1-based line in the migration file where the statement starts.
     pub const fn line(&self) -> u32 {
-        self.__line
+        self.line
     }
 }
 
@@ -85,6 +80,26 @@ impl Section {
             path: Cow::Borrowed(path),
             line,
             statements: Cow::Borrowed(statements),
+        }
+    }
+
+    /// A section of an embedded file, decoded at run time (see [`crate::embedded`]).
+    pub(crate) fn embedded(
+        file: &'static str,
+        start: u32,
+        end: u32,
+        path: &'static str,
+        line: u32,
+        statements: Vec<Statement>,
+    ) -> Self {
+        Section {
+            text: Cow::Borrowed(file),
+            start,
+            end,
+            raw_offset: start,
+            path: Cow::Borrowed(path),
+            line,
+            statements: Cow::Owned(statements),
         }
     }
 
@@ -174,34 +189,6 @@ impl Migration {
         checksum: &'static str,
         transactional: bool,
     ) -> Self {
-        Self::borrowed(version, name, up, down, checksum, transactional, None)
-    }
-
-    /// `from_static` with the prefix digest the macro computed at compile time.
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    pub const fn from_static_with_digest(
-        version: i64,
-        name: &'static str,
-        up: Section,
-        down: Option<Section>,
-        checksum: &'static str,
-        transactional: bool,
-        prefix_digest: &'static str,
-    ) -> Self {
-        Self::borrowed(version, name, up, down, checksum, transactional, Some(prefix_digest))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    const fn borrowed(
-        version: i64,
-        name: &'static str,
-        up: Section,
-        down: Option<Section>,
-        checksum: &'static str,
-        transactional: bool,
-        prefix_digest: Option<&'static str>,
-    ) -> Self {
         Migration {
             version,
             name: Cow::Borrowed(name),
@@ -209,10 +196,7 @@ impl Migration {
             down,
             checksum: Cow::Borrowed(checksum),
             transactional,
-            prefix_digest: match prefix_digest {
-                Some(digest) => Some(Cow::Borrowed(digest)),
-                None => None,
-            },
+            prefix_digest: None,
         }
     }
 
@@ -222,8 +206,8 @@ impl Migration {
         self.prefix_digest.as_deref()
     }
 
-    pub(crate) fn set_prefix_digest(&mut self, digest: String) {
-        self.prefix_digest = Some(Cow::Owned(digest));
+    pub(crate) fn set_prefix_digest(&mut self, digest: Cow<'static, str>) {
+        self.prefix_digest = Some(digest);
     }
 
     pub(crate) fn new(

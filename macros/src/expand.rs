@@ -1,10 +1,12 @@
 //! Loaded directory -> tokens.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+extern crate proc_macro;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
-use strata_core::{Diagnostic, Level, Lint, Loaded, Migration, Section, build, render};
+use strata_core::{Diagnostic, Level, Lint, Loaded, Migration, Section, build, embedded, render};
 use syn::LitStr;
 
 use crate::cache;
@@ -38,80 +40,21 @@ fn error(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStre
     quote::quote_spanned! {span=> ::core::compile_error!(#message);}
 }
 
-fn statements(section: &Section) -> TokenStream {
-    let items = section.statements().iter().map(|s| {
-        let (start, end, line) = (s.range().start as u32, s.range().end as u32, s.line());
-        quote!(::strata::Statement { __start: #start, __end: #end, __line: #line })
+/// One migration: `Embedded(&[include_str!(file), ..], "encoded")`. `include_str!` embeds
+/// each file once (sections are ranges of it) and rebuilds the crate when it changes; the
+/// string literal holds the rest (see `strata_core::embedded`), a handful of tokens where
+/// struct literals would cost rustc hundreds per migration.
+fn migration(base: &Path, migration: &Migration) -> TokenStream {
+    let mut paths: Vec<&str> = vec![migration.up_section().path()];
+    paths.extend(migration.down_section().map(Section::path).filter(|down| *down != paths[0]));
+    let files: Vec<(&str, u64)> =
+        paths.iter().map(|p| (*p, std::fs::metadata(base.join(p)).map_or(0, |m| m.len()))).collect();
+    let encoded = embedded::encode(migration, &files);
+    let includes = paths.iter().map(|p| {
+        let absolute = base.join(p).to_string_lossy().into_owned();
+        quote!(::core::include_str!(#absolute))
     });
-    quote!(&[#(#items),*])
-}
-
-/// The embedded files: each SQL file is included once with `include_str!` (which also makes
-/// edits rebuild), and sections point into it.
-struct Files {
-    base: PathBuf,
-    paths: Vec<String>,
-}
-
-impl Files {
-    fn ident(index: usize) -> proc_macro2::Ident {
-        format_ident!("__STRATA_FILE_{}", index)
-    }
-
-    /// The constant holding `path`'s text.
-    fn file(&mut self, path: &str) -> proc_macro2::Ident {
-        let index = self.paths.iter().position(|p| p == path).unwrap_or_else(|| {
-            self.paths.push(path.to_string());
-            self.paths.len() - 1
-        });
-        Self::ident(index)
-    }
-
-    fn absolute(&self, path: &str) -> String {
-        self.base.join(path).to_string_lossy().into_owned()
-    }
-
-    /// `include_str!` of every file, with a compile-time check that it is still the text
-    /// whose offsets were computed (an edit racing the build fails it instead of mis-slicing).
-    fn declarations(&self) -> TokenStream {
-        let items = self.paths.iter().enumerate().map(|(index, path)| {
-            let ident = Self::ident(index);
-            let absolute = self.absolute(path);
-            let length = std::fs::metadata(&absolute).map_or(0, |m| m.len()) as usize;
-            let message = format!("{path} changed while it was being compiled; build again");
-            quote! {
-                const #ident: &str = ::core::include_str!(#absolute);
-                const _: () = ::core::assert!(#ident.len() == #length, #message);
-            }
-        });
-        quote!(#(#items)*)
-    }
-}
-
-fn section(files: &mut Files, section: &Section) -> TokenStream {
-    let (path, line) = (section.path(), section.line());
-    let file = files.file(path);
-    let start = section.raw_offset();
-    let end = start + section.sql().len() as u32;
-    let statements = statements(section);
-    quote!(::strata::Section::from_file(#file, #start, #end, #path, #line, #statements))
-}
-
-fn migration(files: &mut Files, migration: &Migration) -> TokenStream {
-    let (version, name, checksum, transactional) =
-        (migration.version(), migration.name(), migration.checksum(), migration.transactional());
-    let up = section(files, migration.up_section());
-    let down = match migration.down_section() {
-        Some(down) => {
-            let down = section(files, down);
-            quote!(::core::option::Option::Some(#down))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    let digest = migration.prefix_digest().unwrap_or_default();
-    quote! {
-        ::strata::Migration::from_static_with_digest(#version, #name, #up, #down, #checksum, #transactional, #digest)
-    }
+    quote!(E(&[#(#includes),*], #encoded))
 }
 
 fn untracked(loaded: &Loaded, rel_dir: &str) -> Option<Diagnostic> {
@@ -131,7 +74,7 @@ fn untracked(loaded: &Loaded, rel_dir: &str) -> Option<Diagnostic> {
     Some(diagnostic)
 }
 
-pub fn expand(path: Option<LitStr>) -> TokenStream {
+pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
     let rel_dir = path.as_ref().map_or_else(|| DEFAULT_DIR.to_string(), LitStr::value);
     let base = base_dir();
     let flags = [
@@ -143,14 +86,16 @@ pub fn expand(path: Option<LitStr>) -> TokenStream {
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let cache = cache::directory(&base).map(|dir| (cache::key(&base.join(&rel_dir), &flags), dir));
     let cached = cache.as_ref().and_then(|(key, dir)| cache::load(dir, key));
-    if let Some(tokens) = cached.and_then(|text| text.parse::<TokenStream>().ok()) {
+    // The compiler's own lexer: proc_macro2's `parse` first re-lexes the text itself, in
+    // this (usually unoptimized) proc macro, which took 3/4 of a cache hit for 700 files.
+    if let Some(tokens) = cached.and_then(|text| text.parse::<proc_macro::TokenStream>().ok()) {
         return tokens;
     }
     let (tokens, clean) = expand_uncached(path, &rel_dir, &base);
     if let (true, Some((key, dir))) = (clean, &cache) {
         cache::store(dir, key, &tokens.to_string());
     }
-    tokens
+    tokens.into()
 }
 
 /// The expansion, and whether it is clean (no finding at all): only clean ones are cached,
@@ -165,20 +110,24 @@ fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) 
         let source = loaded.source(&d.file);
         reports.push(if d.is_error() { error(d, source, span) } else { warning(d, source, span) });
     }
-    let mut files = Files { base: base.to_path_buf(), paths: Vec::new() };
     let list = if loaded.has_errors() {
         // Nothing cascades: the list is empty, so only strata's own errors are shown.
         quote!(&[])
     } else {
-        let items: Vec<TokenStream> = loaded.migrations.iter().map(|m| migration(&mut files, m)).collect();
+        let items = loaded.migrations.iter().map(|m| migration(base, m));
         quote!(&[#(#items),*])
     };
-    let embedded = files.declarations();
+    let embedded: Vec<PathBuf> = loaded
+        .migrations
+        .iter()
+        .flat_map(|m| std::iter::once(m.up_section()).chain(m.down_section()))
+        .map(|s| base.join(s.path()))
+        .collect();
     // Every other file read (strata.toml, metadata.toml, files with errors) still rebuilds on edit.
     let tracked = loaded
         .tracked
         .iter()
-        .filter(|p| !files.paths.iter().any(|f| base.join(f) == **p))
+        .filter(|p| loaded.has_errors() || !embedded.contains(p))
         .filter_map(|p| p.to_str())
         .map(|p| quote!(const _: &[u8] = ::core::include_bytes!(#p);));
     let table = &loaded.config.history.table;
@@ -188,10 +137,11 @@ fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) 
     };
     let tokens = quote! {{
         #(#tracked)*
-        #embedded
         #(#reports)*
-        const MIGRATIONS: &[::strata::Migration] = #list;
-        ::strata::Migrations::from_static(MIGRATIONS, #schema, #table)
+        use ::strata::__private::Embedded as E;
+        const MIGRATIONS: &[E] = #list;
+        const _: () = ::strata::__private::check_lengths(MIGRATIONS);
+        ::strata::Migrations::from_embedded(MIGRATIONS, #schema, #table)
     }};
     (tokens, loaded.diagnostics.is_empty())
 }

@@ -20,5 +20,5 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
             Err(error) => return error.to_compile_error().into(),
         }
     };
-    expand::expand(path).into()
+    expand::expand(path)
 }

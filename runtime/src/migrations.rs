@@ -1,32 +1,57 @@
 //! `Migrations`: the list `embed_migrations!` expands to (or the CLI loads), sorted by version.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
+use strata_core::embedded::Embedded;
 use strata_core::model::Migration;
 
 /// An ordered list of migrations. `embed_migrations!` builds one as a `const`, with no
-/// parsing, hashing or allocation at run time.
+/// parsing, hashing or allocation at run time until a migration is needed.
 #[derive(Debug, Clone)]
 pub struct Migrations {
-    list: Cow<'static, [Migration]>,
+    list: List,
     history_schema: Option<Cow<'static, str>>,
     history_table: Cow<'static, str>,
 }
 
+#[derive(Debug, Clone)]
+enum List {
+    Borrowed(&'static [Migration]),
+    Owned(Vec<Migration>),
+    /// The macro's compact form, decoded on first use: a no-op start-up reads only the
+    /// length and one entry's version and digest ([`Migrations::tip`]).
+    Embedded(&'static [Embedded], OnceLock<Vec<Migration>>),
+}
+
 impl Migrations {
-    /// What `embed_migrations!` expands to: `list` sorted by version without duplicates
-    /// (the macro's lints guarantee both), and the history table from `strata.toml`.
+    /// A list built by hand, `list` sorted by version without duplicates.
     #[doc(hidden)]
     pub const fn from_static(
         list: &'static [Migration],
         history_schema: Option<&'static str>,
         history_table: &'static str,
     ) -> Self {
+        Self::with_list(List::Borrowed(list), history_schema, history_table)
+    }
+
+    /// What `embed_migrations!` expands to: `list` sorted by version without duplicates
+    /// (the macro's lints guarantee both), and the history table from `strata.toml`.
+    #[doc(hidden)]
+    pub const fn from_embedded(
+        list: &'static [Embedded],
+        history_schema: Option<&'static str>,
+        history_table: &'static str,
+    ) -> Self {
+        Self::with_list(List::Embedded(list, OnceLock::new()), history_schema, history_table)
+    }
+
+    const fn with_list(list: List, history_schema: Option<&'static str>, history_table: &'static str) -> Self {
         let history_schema = match history_schema {
             Some(schema) => Some(Cow::Borrowed(schema)),
             None => None,
         };
-        Migrations { list: Cow::Borrowed(list), history_schema, history_table: Cow::Borrowed(history_table) }
+        Migrations { list, history_schema, history_table: Cow::Borrowed(history_table) }
     }
 
     /// Builds a list from migrations loaded at run time (the CLI does this), with the history
@@ -35,7 +60,7 @@ impl Migrations {
     pub fn from_vec(mut list: Vec<Migration>, history: &strata_core::config::History) -> Self {
         list.sort_by_key(Migration::version);
         Migrations {
-            list: Cow::Owned(list),
+            list: List::Owned(list),
             history_schema: history.schema.clone().map(Cow::Owned),
             history_table: Cow::Owned(history.table.clone()),
         }
@@ -53,27 +78,54 @@ impl Migrations {
 
     /// How many migrations the list holds.
     pub fn len(&self) -> usize {
-        self.list.len()
+        match &self.list {
+            List::Borrowed(list) => list.len(),
+            List::Owned(list) => list.len(),
+            List::Embedded(list, _) => list.len(),
+        }
     }
 
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.len() == 0
     }
 
     /// In ascending version order.
     pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
-        self.list.iter()
+        self.as_slice().iter()
     }
 
     /// The migration with this version, if embedded.
     pub fn get(&self, version: i64) -> Option<&Migration> {
-        self.list.binary_search_by_key(&version, Migration::version).ok().map(|i| &self.list[i])
+        let list = self.as_slice();
+        list.binary_search_by_key(&version, Migration::version).ok().map(|i| &list[i])
     }
 
     /// The migrations, in ascending version order.
     pub fn as_slice(&self) -> &[Migration] {
-        &self.list
+        match &self.list {
+            List::Borrowed(list) => list,
+            List::Owned(list) => list,
+            List::Embedded(list, decoded) => decoded.get_or_init(|| list.iter().map(Embedded::decode).collect()),
+        }
+    }
+
+    /// How many migrations have a version up to `target` (all of them for `None`), and the
+    /// version and prefix digest of the last of those: what a no-op start-up compares with
+    /// the database, read without decoding the list.
+    pub(crate) fn tip(&self, target: Option<i64>) -> (usize, Option<(i64, Option<&str>)>) {
+        let (count, last) = match &self.list {
+            List::Embedded(list, _) => {
+                let count = target.map_or(list.len(), |t| list.partition_point(|m| m.version() <= t));
+                (count, count.checked_sub(1).map(|i| (list[i].version(), list[i].prefix_digest())))
+            }
+            _ => {
+                let list = self.as_slice();
+                let count = target.map_or(list.len(), |t| list.partition_point(|m| m.version() <= t));
+                (count, count.checked_sub(1).map(|i| (list[i].version(), list[i].prefix_digest())))
+            }
+        };
+        (count, last)
     }
 }
 

@@ -183,7 +183,7 @@ mod tests {
 
     const UP: &str = "CREATE TABLE t (id int);";
     const DOWN: &str = "DROP TABLE t;";
-    const STATEMENTS: &[Statement] = &[Statement { __start: 0, __end: 23, __line: 2 }];
+    const STATEMENTS: &[Statement] = &[Statement::new(0, 23, 2)];
 
     fn migration(version: i64, checksum: &'static str, down: bool) -> Migration {
         let up = Section::from_file(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);

@@ -244,17 +244,10 @@ impl<'m> Runner<'m> {
     /// Whether the database holds exactly the embedded migrations up to the target, checksums
     /// included: then nothing is pending and no check can fail.
     fn up_to_date(&self, fingerprint: &crate::driver::Fingerprint) -> bool {
-        let embedded = self.embedded();
-        let upto = match self.target {
-            Some(target) => embedded.partition_point(|m| m.version() <= target),
-            None => embedded.len(),
-        };
-        if fingerprint.count != upto as i64 {
-            return false;
-        }
-        match upto.checked_sub(1).map(|i| &embedded[i]) {
-            None => true,
-            Some(last) => last.version() == fingerprint.max_version && last.prefix_digest() == Some(fingerprint.digest.as_str()),
+        match self.migrations.tip(self.target) {
+            (count, _) if fingerprint.count != count as i64 => false,
+            (_, None) => true,
+            (_, Some((version, digest))) => version == fingerprint.max_version && digest == Some(fingerprint.digest.as_str()),
         }
     }
 
