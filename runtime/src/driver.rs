@@ -48,17 +48,21 @@ pub enum Applied {
     Already,
 }
 
-/// One aggregate row of the history: how many rows, the highest version, and the hex SHA-256
-/// of `"v1:c1,v2:c2,..."` (version and checksum of every row, by version). Equal to an
-/// embedded migration's [`Migration::prefix_digest`] with the same count and highest version,
-/// it proves the database holds exactly the embedded list up to that migration.
+/// What a no-op start-up compares: the history's row count, its highest version, and the
+/// `chain` stored with that row, the [`Migration::prefix_digest`] (SHA-256 of
+/// `"v1:c1,v2:c2,..."` over the applying list up to that migration) of the list that applied
+/// it. Equal to the embedded migration with the same count and version, it shows the
+/// database holds the embedded list up to there, checksums included: rollbacks delete from
+/// the top, so the rows below were applied by a list that agreed up to that version, and the
+/// count rules out a hole. Rows edited by hand are not detected here; any difference falls
+/// through to the full read and its checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     /// Rows in the history table.
     pub count: i64,
     /// The highest applied version (0 when empty).
     pub max_version: i64,
-    /// Hex SHA-256 of the rows' `version:checksum`, comma-separated, by version.
+    /// The highest row's `chain` (empty when there are no rows).
     pub digest: String,
 }
 
