@@ -14,6 +14,8 @@ const TRACKED: &[&str] = &[
     "tests/fixtures/pg/no-transaction-partial",
     "tests/fixtures/pg/slow",
     "tests/fixtures/pg/no-position",
+    "tests/fixtures/pg/restart",
+    "tests/fixtures/reliability",
 ];
 
 fn main() {

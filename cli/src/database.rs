@@ -130,10 +130,10 @@ impl Driver for Database {
         }
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration) -> Result<strata_runtime::Applied, StepError> {
+    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, durable: bool) -> Result<strata_runtime::Applied, StepError> {
         match self {
-            Database::Postgres(c) => c.apply(table, migration).await,
-            Database::Sqlite(c) => c.apply(table, migration).await,
+            Database::Postgres(c) => c.apply(table, migration, durable).await,
+            Database::Sqlite(c) => c.apply(table, migration, durable).await,
         }
     }
 

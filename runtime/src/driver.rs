@@ -113,7 +113,12 @@ pub trait Driver {
     /// Runs the UP and records the history row, atomically for transactional migrations;
     /// no-transaction migrations run statement by statement (from
     /// `Section::statement_texts`) and record the row after the last one.
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration) -> Result<Applied, StepError>;
+    ///
+    /// `durable`: the commit must wait until it is on disk. The runner passes `true` for the
+    /// last migration of a run only; the ones before may commit without waiting, since a
+    /// database that writes its log in order (PostgreSQL's WAL) makes the last commit's flush
+    /// cover them, and a crash before it loses whole migrations, each with its history row.
+    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, durable: bool) -> Result<Applied, StepError>;
 
     /// Runs a DOWN and deletes the history row, atomically for transactional migrations.
     async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError>;

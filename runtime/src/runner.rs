@@ -255,10 +255,11 @@ impl<'m> Runner<'m> {
         let pending = plan::plan_up(self.embedded(), history, self.checks, self.target)?;
         info!(pending = pending.len(), "applying migrations");
         let mut report = Report::default();
-        for migration in pending {
+        let last = pending.len().saturating_sub(1);
+        for (index, migration) in pending.into_iter().enumerate() {
             let (version, name) = (migration.version(), migration.name());
             let span = info_span!("migration", version, name, path = migration.path(), transactional = migration.transactional());
-            match conn.apply(table, migration).instrument(span.clone()).await {
+            match conn.apply(table, migration, index == last).instrument(span.clone()).await {
                 Ok(Applied::Now { execution_ms }) => {
                     span.in_scope(|| info!(execution_ms, "applied"));
                     report.applied.push(Step { version, name: name.to_string(), execution_ms });

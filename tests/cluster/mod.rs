@@ -211,6 +211,16 @@ impl PrivateCluster {
         );
     }
 
+    /// `pg_ctl stop -m immediate` then start: a crash as far as the data is concerned (no
+    /// shutdown checkpoint; recovery replays the WAL that reached the disk).
+    pub fn crash_restart(&self) {
+        let log = self.log_path().to_string_lossy().into_owned();
+        for args in [&["stop", "-m", "immediate", "-w", "-t", "60"][..], &["start", "-w", "-t", "60", "-l", &log]] {
+            let out = self.pg_ctl(args);
+            assert!(out.status.success(), "pg_ctl {args:?} failed:\n{}{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr), self.log());
+        }
+    }
+
     /// Waits until the server accepts connections (after a restart another process made).
     pub fn wait_ready(&self, limit: Duration) {
         let started = std::time::Instant::now();

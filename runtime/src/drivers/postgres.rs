@@ -26,11 +26,17 @@
 //!    wait. The plan is recomputed from the rows read under the lock.
 //! 3. Per transactional migration, one round trip:
 //!    `BEGIN; <UP as written>; INSERT INTO H (...) VALUES (..., (clock_timestamp() - now()) in
-//!    ms) RETURNING execution_ms; COMMIT;`. `now()` is the transaction start, so the
+//!    ms) RETURNING execution_ms; SET LOCAL synchronous_commit TO off; COMMIT;`, the `SET`
+//!    left out for the run's last migration. `now()` is the transaction start, so the
 //!    execution time is measured by the server. If anything fails, the server skips the rest
 //!    of the batch and a `ROLLBACK` follows (failure path only): no trace is left.
 //!    A no-transaction migration sends each statement of its UP as its own query (so
 //!    `CREATE INDEX CONCURRENTLY` runs outside a transaction block), then the `INSERT`.
+//!    The last commit waits for the WAL flush and so covers every earlier one: a run waits
+//!    for the disk once, before `run` returns, where a flush per migration cost more than
+//!    the round trip itself on a round-trip-bound set. (A failed run returns without that
+//!    flush: its committed migrations reach the disk within PostgreSQL's `wal_writer_delay`,
+//!    or a crash first loses them whole, as above.)
 //! 4. `SELECT pg_advisory_unlock(k)`, on success and on failure.
 //!
 //! Applying N migrations therefore costs N + 3 round trips (N + 4 on the very first run,
@@ -179,8 +185,16 @@ async fn batch(client: &Client, sql: &str) -> Result<Vec<SimpleQueryMessage>, (t
 /// 0-based index of the failing statement (statements completed before it, minus `BEGIN`),
 /// which the runner maps to the statement's line when there is no position. An index past
 /// the section's statements means strata's own tail (history row, COMMIT) failed.
-async fn transaction(client: &Client, sql: &str, tail: &str) -> Result<Vec<SimpleQueryMessage>, StepError> {
-    let text = format!("{BEGIN}{sql}\n;\n{tail};\nCOMMIT;");
+/// A commit that does not wait for the WAL flush. The run's last migration commits
+/// synchronously (the session's default), and PostgreSQL flushes its WAL in order, so that
+/// flush covers every earlier one. A server crash before it loses a tail of whole migrations,
+/// each with its history row (same transaction), and anything written after them: history
+/// and schema still agree, and a re-run applies them again.
+const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit TO off;\n";
+
+async fn transaction(client: &Client, sql: &str, tail: &str, durable: bool) -> Result<Vec<SimpleQueryMessage>, StepError> {
+    let asynchronous = if durable { "" } else { ASYNC_COMMIT };
+    let text = format!("{BEGIN}{sql}\n;\n{tail};\n{asynchronous}COMMIT;");
     match batch(client, &text).await {
         Ok(messages) => Ok(messages),
         Err((error, completed)) => {
@@ -346,11 +360,11 @@ impl Driver for Client {
         self.simple_query(&format!("SELECT pg_advisory_unlock({})", table.lock_key())).await.map(|_| ()).map_err(|e| db_error(&e))
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration) -> Result<Applied, StepError> {
+    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, durable: bool) -> Result<Applied, StepError> {
         if migration.transactional() {
             let execution = "(extract(epoch from (clock_timestamp() - now())) * 1000)::bigint";
             let insert = history_insert(table, migration, true, execution);
-            let messages = transaction(self, migration.up(), &insert).await?;
+            let messages = transaction(self, migration.up(), &insert, durable).await?;
             let execution_ms = rows(&messages).last().and_then(|r| r.get(0)).and_then(|v| v.parse().ok()).unwrap_or(0);
             return Ok(Applied::Now { execution_ms });
         }
@@ -367,7 +381,7 @@ impl Driver for Client {
     async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError> {
         let delete = format!("DELETE FROM {} WHERE version = {}", table.quoted(), step.version);
         if step.transactional {
-            transaction(self, &step.sql, &delete).await?;
+            transaction(self, &step.sql, &delete, true).await?;
             return Ok(());
         }
         let statements = revert_statements(step);

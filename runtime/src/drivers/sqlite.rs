@@ -134,7 +134,7 @@ impl Driver for Connection {
         Ok(())
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration) -> Result<Applied, StepError> {
+    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, _durable: bool) -> Result<Applied, StepError> {
         let statements: Vec<(usize, &str)> =
             migration.up_section().statement_texts().map(|(s, sql)| (s.range().start, sql)).collect();
         let started = Instant::now();
