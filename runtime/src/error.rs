@@ -32,6 +32,28 @@ impl fmt::Display for DbError {
 
 impl std::error::Error for DbError {}
 
+impl DbError {
+    /// SQLSTATE of a connection that broke without a server error (the socket closed).
+    pub const CONNECTION_FAILURE: &str = "08006";
+
+    /// The connection broke (SQLSTATE class 08), or the server ended the session while
+    /// shutting down or restarting (57P01 to 57P03).
+    pub fn is_connection_lost(&self) -> bool {
+        self.code.starts_with("08") || matches!(self.code.as_str(), "57P01" | "57P02" | "57P03")
+    }
+}
+
+/// What a lost connection means for the migration in flight.
+fn lost(error: &DbError) -> &'static str {
+    if error.is_connection_lost() {
+        "; the connection was lost: re-run once the database is back (the history table says \
+         whether the migration committed before the loss; a transaction that did not commit \
+         left nothing)"
+    } else {
+        ""
+    }
+}
+
 /// Where in a migration file something happened: `path:line:col` when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -111,8 +133,10 @@ pub enum Error {
     Database(DbError),
 
     /// A migration's UP failed. Nothing of it was applied: it ran in a transaction with its
-    /// history row (or, for a no-transaction migration, its first statement failed).
-    #[error("migration {version} ({location}) failed: {error}")]
+    /// history row (or, for a no-transaction migration, its first statement failed). One
+    /// exception, said in the message: when the connection was lost
+    /// ([`DbError::is_connection_lost`]) the COMMIT may have reached the server first.
+    #[error("migration {version} ({location}) failed: {error}{}", lost(.error))]
     Migration {
         /// The migration's version.
         version: i64,
@@ -263,5 +287,21 @@ mod tests {
             error: db(),
         };
         assert_eq!(error.to_string(), "migration 3 (m/003_three.sql:4:39) failed: [42703] column \"nope\" does not exist");
+    }
+
+    #[test]
+    fn a_lost_connection_says_what_it_means_for_the_migration() {
+        let lost = |code: &str| Error::Migration {
+            version: 2,
+            name: "in_flight".into(),
+            location: Location { path: "m/002_in_flight.sql".into(), line: Some(5), column: Some(1) },
+            error: DbError { code: code.into(), message: "terminating connection".into(), position: None },
+        };
+        for code in ["57P01", DbError::CONNECTION_FAILURE, "08003"] {
+            let text = lost(code).to_string();
+            assert!(text.starts_with("migration 2 (m/002_in_flight.sql:5:1) failed: ["), "{text}");
+            assert!(text.contains("the connection was lost: re-run"), "{text}");
+        }
+        assert!(!lost("42703").to_string().contains("connection was lost"));
     }
 }

@@ -92,7 +92,19 @@ fn db_error(error: &tokio_postgres::Error) -> DbError {
                 _ => None,
             },
         },
-        None => DbError { code: String::new(), message: error.to_string(), position: None },
+        None => {
+            // tokio-postgres's own text is only the kind ("connection closed", "error
+            // communicating with the server"); the cause is in the source chain.
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            let io = std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>());
+            let code = if error.is_closed() || io { DbError::CONNECTION_FAILURE } else { "" };
+            DbError { code: code.to_string(), message, position: None }
+        }
     }
 }
 
@@ -409,6 +421,6 @@ mod tests {
         let migration = Migration::from_static(1, "it's", up, None, "abc", true);
         let insert = history_insert(&HistoryTable::default(), &migration, true, "0");
         assert!(insert.starts_with("INSERT INTO \"strata_migrations\""), "{insert}");
-        assert!(insert.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0)"), "{insert}");
+        assert!(insert.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL)"), "{insert}");
     }
 }
