@@ -1,8 +1,10 @@
 //! Expansion cache. The expansion is a pure function of the directory's files, the
 //! environment flags the macro reads and strata's version, while parsing and linting ~1 MB of
 //! SQL in an unoptimized proc macro takes seconds. Clean expansions are stored under the
-//! target directory, keyed by every file's path, size and modification time (the same
-//! freshness test cargo uses), and replayed when nothing changed.
+//! target directory under two keys: every file's path, size and modification time (the same
+//! freshness test cargo uses; a few stat calls, the edit-rebuild loop), and every file's path
+//! and content (a fresh clone, a CI checkout or `git switch` touches files without changing
+//! them: reading and hashing 1 MB costs milliseconds, the full expansion seconds).
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs;
@@ -25,7 +27,14 @@ pub fn directory(manifest_dir: &Path) -> Option<PathBuf> {
     target.is_dir().then(|| target.join("strata-cache"))
 }
 
-fn hash_entries(dir: &Path, depth: usize, hasher: &mut DefaultHasher) {
+/// What identifies a file in a key.
+#[derive(Clone, Copy)]
+pub enum Key {
+    Metadata,
+    Content,
+}
+
+fn hash_entries(dir: &Path, depth: usize, kind: Key, hasher: &mut DefaultHasher) {
     let Ok(entries) = fs::read_dir(dir) else {
         "unreadable".hash(hasher);
         return;
@@ -37,26 +46,30 @@ fn hash_entries(dir: &Path, depth: usize, hasher: &mut DefaultHasher) {
         match fs::metadata(&path) {
             Ok(meta) if meta.is_dir() => {
                 if depth > 0 {
-                    hash_entries(&path, depth - 1, hasher);
+                    hash_entries(&path, depth - 1, kind, hasher);
                 }
             }
-            Ok(meta) => {
-                meta.len().hash(hasher);
-                meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).hash(hasher);
-            }
+            Ok(meta) => match kind {
+                Key::Metadata => {
+                    meta.len().hash(hasher);
+                    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).hash(hasher);
+                }
+                Key::Content => fs::read(&path).ok().hash(hasher),
+            },
             Err(_) => "broken".hash(hasher),
         }
     }
 }
 
 /// The cache key for one expansion.
-pub fn key(root: &Path, inputs: &[&str]) -> String {
+pub fn key(root: &Path, inputs: &[&str], kind: Key) -> String {
     let mut hasher = DefaultHasher::new();
+    (kind as u8).hash(&mut hasher);
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
     env!("STRATA_MACRO_FINGERPRINT").hash(&mut hasher);
     inputs.hash(&mut hasher);
     // Migration directories hold files and one level of per-migration directories.
-    hash_entries(root, 2, &mut hasher);
+    hash_entries(root, 2, kind, &mut hasher);
     format!("{:016x}", hasher.finish())
 }
 
@@ -92,5 +105,30 @@ fn prune(cache: &Path) {
     files.sort();
     for (_, path) in &files[..files.len() - MAX_ENTRIES] {
         let _ = fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_keys_survive_a_touch_that_metadata_keys_do_not() {
+        let root = std::env::temp_dir().join(format!("strata-cache-key-{}", std::process::id()));
+        fs::create_dir_all(root.join("0002_dir")).expect("create");
+        fs::write(root.join("0001_a.sql"), "-- UP\nSELECT 1;\n").expect("write");
+        fs::write(root.join("0002_dir/up.sql"), "SELECT 2;\n").expect("write");
+        let keys = || (key(&root, &["x"], Key::Metadata), key(&root, &["x"], Key::Content));
+        let (metadata, content) = keys();
+        assert_ne!(metadata, content);
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        fs::File::options().write(true).open(root.join("0002_dir/up.sql")).expect("open").set_modified(later).expect("touch");
+        let (touched_metadata, touched_content) = keys();
+        assert_ne!(touched_metadata, metadata, "a touched file misses by metadata");
+        assert_eq!(touched_content, content, "and hits by content");
+        fs::write(root.join("0002_dir/up.sql"), "SELECT 3;\n").expect("edit");
+        assert_ne!(keys().1, content, "an edit misses both");
+        assert_ne!(key(&root, &["y"], Key::Content), key(&root, &["x"], Key::Content), "flags are part of the key");
+        fs::remove_dir_all(&root).expect("clean up");
     }
 }

@@ -84,16 +84,31 @@ pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
         std::env::var(build::marker_variable(&rel_dir)).unwrap_or_default(),
     ];
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let cache = cache::directory(&base).map(|dir| (cache::key(&base.join(&rel_dir), &flags), dir));
-    let cached = cache.as_ref().and_then(|(key, dir)| cache::load(dir, key));
+    let root = base.join(&rel_dir);
+    let directory = cache::directory(&base);
+    let by_metadata = directory.as_ref().map(|_| cache::key(&root, &flags, cache::Key::Metadata));
+    let lookup = |key: &Option<String>| directory.as_ref().zip(key.as_ref()).and_then(|(dir, key)| cache::load(dir, key));
+    let mut cached = lookup(&by_metadata);
+    let mut by_content = None;
+    if cached.is_none() {
+        by_content = directory.as_ref().map(|_| cache::key(&root, &flags, cache::Key::Content));
+        cached = lookup(&by_content);
+        // Same files, new mtimes: remember them, so the next build is a stat-only hit.
+        if let (Some(text), Some(dir), Some(key)) = (&cached, &directory, &by_metadata) {
+            cache::store(dir, key, text);
+        }
+    }
     // The compiler's own lexer: proc_macro2's `parse` first re-lexes the text itself, in
     // this (usually unoptimized) proc macro, which took 3/4 of a cache hit for 700 files.
     if let Some(tokens) = cached.and_then(|text| text.parse::<proc_macro::TokenStream>().ok()) {
         return tokens;
     }
     let (tokens, clean) = expand_uncached(path, &rel_dir, &base);
-    if let (true, Some((key, dir))) = (clean, &cache) {
-        cache::store(dir, key, &tokens.to_string());
+    if let (true, Some(dir)) = (clean, &directory) {
+        let text = tokens.to_string();
+        for key in by_metadata.iter().chain(&by_content) {
+            cache::store(dir, key, &text);
+        }
     }
     tokens.into()
 }
