@@ -222,8 +222,8 @@ mod verifying {
             .map_err(|e| format!("TLS configuration: {e}"))?;
         let verifier: Arc<dyn ServerCertVerifier> = match params.verification() {
             SslMode::VerifyFull => webpki(params, &provider)?,
-            SslMode::VerifyCa => Arc::new(ChainOnly(webpki(params, &provider)?)),
-            _ => Arc::new(Unverified(provider)),
+            SslMode::VerifyCa => Arc::new(Relaxed { chain: Some(webpki(params, &provider)?), provider }),
+            _ => Arc::new(Relaxed { provider, chain: None }),
         };
         Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
     }
@@ -260,52 +260,18 @@ mod verifying {
         Ok(store)
     }
 
-    /// `require` / `prefer`: encrypted, the certificate accepted as it is (libpq without a
-    /// root certificate). The handshake signature is still checked against it.
+    /// The modes weaker than `verify-full`. `require` / `prefer` (`chain: None`): encrypted,
+    /// the certificate accepted as it is (libpq without a root certificate). `verify-ca`
+    /// (`chain: Some`): the chain must verify, the host name is not compared; webpki checks
+    /// the chain before the name, so a name mismatch means the chain is good. Either way the
+    /// handshake signature is checked against the certificate presented.
     #[derive(Debug)]
-    struct Unverified(Arc<CryptoProvider>);
-
-    impl ServerCertVerifier for Unverified {
-        fn verify_server_cert(
-            &self,
-            _end_entity: &CertificateDer<'_>,
-            _intermediates: &[CertificateDer<'_>],
-            _server_name: &ServerName<'_>,
-            _ocsp_response: &[u8],
-            _now: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            Ok(ServerCertVerified::assertion())
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
+    struct Relaxed {
+        provider: Arc<CryptoProvider>,
+        chain: Option<Arc<WebPkiServerVerifier>>,
     }
 
-    /// `verify-ca`: the chain must verify; the host name is not compared. webpki checks the
-    /// chain before the name, so a name mismatch means the chain is good.
-    #[derive(Debug)]
-    struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-    impl ServerCertVerifier for ChainOnly {
+    impl ServerCertVerifier for Relaxed {
         fn verify_server_cert(
             &self,
             end_entity: &CertificateDer<'_>,
@@ -314,7 +280,8 @@ mod verifying {
             ocsp_response: &[u8],
             now: UnixTime,
         ) -> Result<ServerCertVerified, rustls::Error> {
-            match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+            match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
                 Err(rustls::Error::InvalidCertificate(
                     CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
                 )) => Ok(ServerCertVerified::assertion()),
@@ -328,7 +295,7 @@ mod verifying {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            self.0.verify_tls12_signature(message, cert, dss)
+            verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
         }
 
         fn verify_tls13_signature(
@@ -337,11 +304,11 @@ mod verifying {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            self.0.verify_tls13_signature(message, cert, dss)
+            verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
         }
 
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.supported_verify_schemes()
+            self.provider.signature_verification_algorithms.supported_schemes()
         }
     }
 }

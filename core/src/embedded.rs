@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn garbage_decodes_without_panicking() {
-        for text in ["", "\0", "strata-embedded-1\0x\0y\0\0\0\0\0\0\0\0", "strata-embedded-1\00\01\0a\0c\01\0\09\0p\01 2"] {
+        for text in ["", "\0", "strata-embedded-1\0x\0y\0\0\0\0\0\0\0\0", "strata-embedded-1\x000\x001\x00a\x00c\x001\x00\x009\x00p\x001 2"] {
             let embedded = Embedded(&["abc"], text);
             let _ = (embedded.decode(), embedded.version(), embedded.prefix_digest());
         }

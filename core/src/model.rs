@@ -62,7 +62,7 @@ impl Eq for Section {}
 
 impl Section {
     /// A section of an embedded file: `file[start..end]`, both on char boundaries (the macro
-    /// asserts at compile time that the file is the one that was parsed).
+    /// checks at compile time that the file is the one that was parsed).
     #[doc(hidden)]
     pub const fn from_file(
         file: &'static str,
@@ -72,15 +72,7 @@ impl Section {
         line: u32,
         statements: &'static [Statement],
     ) -> Self {
-        Section {
-            text: Cow::Borrowed(file),
-            start,
-            end,
-            raw_offset: start,
-            path: Cow::Borrowed(path),
-            line,
-            statements: Cow::Borrowed(statements),
-        }
+        Self::in_file(file, start, end, path, line, Cow::Borrowed(statements))
     }
 
     /// A section of an embedded file, decoded at run time (see [`crate::embedded`]).
@@ -92,15 +84,18 @@ impl Section {
         line: u32,
         statements: Vec<Statement>,
     ) -> Self {
-        Section {
-            text: Cow::Borrowed(file),
-            start,
-            end,
-            raw_offset: start,
-            path: Cow::Borrowed(path),
-            line,
-            statements: Cow::Owned(statements),
-        }
+        Self::in_file(file, start, end, path, line, Cow::Owned(statements))
+    }
+
+    const fn in_file(
+        file: &'static str,
+        start: u32,
+        end: u32,
+        path: &'static str,
+        line: u32,
+        statements: Cow<'static, [Statement]>,
+    ) -> Self {
+        Section { text: Cow::Borrowed(file), start, end, raw_offset: start, path: Cow::Borrowed(path), line, statements }
     }
 
     pub(crate) fn new(sql: String, path: String, line: u32, statements: Vec<Statement>, raw_offset: u32) -> Self {
@@ -123,7 +118,7 @@ impl Section {
     }
 
     /// Byte offset of the section in the file as stored on disk (a BOM included), for
-    /// `Section::from_file`.
+    /// the embedded form.
     #[doc(hidden)]
     pub const fn raw_offset(&self) -> u32 {
         self.raw_offset
