@@ -100,6 +100,32 @@ async fn out_of_order_is_refused_before_anything_runs_and_can_be_allowed() {
     assert_eq!(db.history_versions().await, [1, 2, 3]);
 }
 
+/// The start-up shortcut trusts the top row's stored count; a binary that applies a migration
+/// below it (out of order) must make that count unknown, or a binary that lacks that
+/// migration would take the shortcut and never see it as missing.
+#[tokio::test]
+async fn an_out_of_order_apply_elsewhere_turns_the_start_up_shortcut_off() {
+    let db = TestDb::new("shortcut_off").await;
+    let mut client = db.client().await;
+    let without_two = Migrations::from_vec(
+        SEQUENTIAL.iter().filter(|m| m.version() != 2).cloned().collect(),
+        &Default::default(),
+    );
+    client.simple_query("CREATE TABLE posts (id bigint, account_id bigint)").await.expect("what 3 needs");
+    without_two.run(&mut client).await.expect("apply 1 and 3");
+    client.simple_query("DROP TABLE posts CASCADE").await.expect("cleanup");
+    assert!(without_two.run(&mut client).await.expect("no-op").applied.is_empty());
+
+    let report = SEQUENTIAL.runner().allow_out_of_order(true).run(&mut client).await.expect("2, out of order");
+    assert_eq!(versions(&report), [2]);
+    let missing = without_two.run(&mut client).await;
+    assert!(
+        matches!(&missing, Err(Error::Missing(list)) if list.iter().map(|m| m.version).collect::<Vec<_>>() == [2]),
+        "the binary without 2 must see it: {missing:?}"
+    );
+    assert!(SEQUENTIAL.run(&mut client).await.expect("up to date").applied.is_empty());
+}
+
 #[tokio::test]
 async fn targets_and_dry_runs() {
     let db = TestDb::new("targets").await;

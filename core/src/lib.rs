@@ -23,6 +23,6 @@ pub mod syntax;
 pub use config::{Config, Dialect, DownPolicy};
 pub use diagnostic::{Diagnostic, Level, Span};
 pub use lints::Lint;
-pub use load::{Loaded, load};
+pub use load::{Loaded, load, set_prefix_digests};
 pub use model::{Migration, Section, Statement};
 pub use naming::Scheme;

@@ -48,17 +48,18 @@ pub enum Applied {
     Already,
 }
 
-/// What a no-op start-up compares: the history's row count, its highest version, and the
-/// `chain` stored with that row, the [`Migration::prefix_digest`] (SHA-256 of
-/// `"v1:c1,v2:c2,..."` over the applying list up to that migration) of the list that applied
-/// it. Equal to the embedded migration with the same count and version, it shows the
-/// database holds the embedded list up to there, checksums included: rollbacks delete from
-/// the top, so the rows below were applied by a list that agreed up to that version, and the
-/// count rules out a hole. Rows edited by hand are not detected here; any difference falls
-/// through to the full read and its checks.
+/// What a no-op start-up compares, all stored in the history's top row: its version; its
+/// `chain`, the [`Migration::prefix_digest`] (SHA-256 of `"v1:c1,v2:c2,..."` up to that
+/// migration) of the list that applied it; and `history_count`, the number of rows, which
+/// every insert and delete keeps (and sets to NULL on the rows above an out-of-order insert
+/// or delete). Equal to the embedded migration at the same count, it shows the database
+/// holds exactly the embedded list up to there, checksums included: the row was written by a
+/// list that agreed up to its version, with all of that list applied below it, and the count
+/// rules out rows added or removed since. Rows edited by hand are not detected here; any
+/// difference falls through to the full read and its checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
-    /// Rows in the history table.
+    /// Rows in the history table (as the top row records it).
     pub count: i64,
     /// The highest applied version (0 when empty).
     pub max_version: i64,

@@ -59,6 +59,8 @@ impl Migrations {
     /// rejected duplicates through the lints.
     pub fn from_vec(mut list: Vec<Migration>, history: &strata_core::config::History) -> Self {
         list.sort_by_key(Migration::version);
+        // Digests copied from another list (a filtered clone, say) would vouch for it.
+        strata_core::set_prefix_digests(&mut list);
         Migrations {
             list: List::Owned(list),
             history_schema: history.schema.clone().map(Cow::Owned),
