@@ -60,6 +60,7 @@ pub mod __private {
 }
 pub use strata_runtime::{
     Applied, AppliedMigration, Checks, DbError, Direction, Divergence, Driver, Error, Fingerprint, HistoryTable, Location,
+    Recording,
     MigrationRef,
     Migrations, Plan, PlannedStep, Report, Result, RevertStep, Runner, State, StatusRow, Step, StepError, Target,
 };

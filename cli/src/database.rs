@@ -130,10 +130,15 @@ impl Driver for Database {
         }
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, durable: bool) -> Result<strata_runtime::Applied, StepError> {
+    async fn apply(
+        &mut self,
+        table: &HistoryTable,
+        migration: &Migration,
+        recording: strata_runtime::Recording,
+    ) -> Result<strata_runtime::Applied, StepError> {
         match self {
-            Database::Postgres(c) => c.apply(table, migration, durable).await,
-            Database::Sqlite(c) => c.apply(table, migration, durable).await,
+            Database::Postgres(c) => c.apply(table, migration, recording).await,
+            Database::Sqlite(c) => c.apply(table, migration, recording).await,
         }
     }
 

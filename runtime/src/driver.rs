@@ -67,6 +67,22 @@ pub struct Fingerprint {
     pub digest: String,
 }
 
+/// What the runner, holding the lock and the history it read under it, tells
+/// [`Driver::apply`] about the row to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recording {
+    /// The commit must wait until it is on disk: `true` for the run's last migration only.
+    /// The ones before may commit without waiting, since a database that writes its log in
+    /// order (PostgreSQL's WAL) makes the last commit's flush cover them, and a crash before
+    /// it loses whole migrations, each with its history row.
+    pub durable: bool,
+    /// The number of history rows once this one is recorded, when it becomes the top row
+    /// (applied above every recorded version): stored for [`Fingerprint::count`]. `None`
+    /// for a migration applied out of order, whose rows above must then stop vouching for
+    /// the count.
+    pub history_count: Option<i64>,
+}
+
 /// A database the runner can drive: implemented for `tokio_postgres::Client` (feature
 /// `postgres`) and `rusqlite::Connection` (feature `sqlite`), so `MIGRATIONS.run(&mut client)`
 /// takes either directly, with no trait import at the call site.
@@ -114,12 +130,8 @@ pub trait Driver {
     /// Runs the UP and records the history row, atomically for transactional migrations;
     /// no-transaction migrations run statement by statement (from
     /// `Section::statement_texts`) and record the row after the last one.
-    ///
-    /// `durable`: the commit must wait until it is on disk. The runner passes `true` for the
-    /// last migration of a run only; the ones before may commit without waiting, since a
-    /// database that writes its log in order (PostgreSQL's WAL) makes the last commit's flush
-    /// cover them, and a crash before it loses whole migrations, each with its history row.
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, durable: bool) -> Result<Applied, StepError>;
+    /// `recording` says how (see [`Recording`]).
+    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, recording: Recording) -> Result<Applied, StepError>;
 
     /// Runs a DOWN and deletes the history row, atomically for transactional migrations.
     async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError>;

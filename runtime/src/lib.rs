@@ -25,7 +25,7 @@ mod plan;
 mod report;
 mod runner;
 
-pub use driver::{Applied, Driver, Fingerprint, StepError};
+pub use driver::{Applied, Driver, Fingerprint, Recording, StepError};
 pub use error::{DbError, Divergence, Error, Location, MigrationRef, Result};
 pub use history::{AppliedMigration, HistoryTable};
 pub use migrations::Migrations;

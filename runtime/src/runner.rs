@@ -256,11 +256,18 @@ impl<'m> Runner<'m> {
         info!(pending = pending.len(), "applying migrations");
         let mut report = Report::default();
         let last = pending.len().saturating_sub(1);
+        // Under the lock nobody else writes the history: its row count and top are known.
+        let mut count = history.len() as i64;
+        let mut top = history.iter().map(|a| a.version).max();
         for (index, migration) in pending.into_iter().enumerate() {
+            let on_top = top.is_none_or(|top| migration.version() > top);
+            let recording = crate::driver::Recording { durable: index == last, history_count: on_top.then_some(count + 1) };
             let (version, name) = (migration.version(), migration.name());
             let span = info_span!("migration", version, name, path = migration.path(), transactional = migration.transactional());
-            match conn.apply(table, migration, index == last).instrument(span.clone()).await {
+            match conn.apply(table, migration, recording).instrument(span.clone()).await {
                 Ok(Applied::Now { execution_ms }) => {
+                    count += 1;
+                    top = top.max(Some(version));
                     span.in_scope(|| info!(execution_ms, "applied"));
                     report.applied.push(Step { version, name: name.to_string(), execution_ms });
                 }

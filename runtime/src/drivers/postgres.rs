@@ -13,7 +13,9 @@
 //!    nothing else for a fresh backend to resolve (a server-side `sha256(string_agg(..))`
 //!    cost a new session 0.7 ms more in catalog look-ups, a `count(*)` 0.3 ms at 1,000 rows).
 //!    `chain` is the prefix digest of the list that applied the row, `history_count` the row
-//!    count (kept by every insert and delete, NULL once out-of-order work made it unknown).
+//!    count, which the runner knows under the lock when the row goes on top; an out-of-order
+//!    insert or any delete first sets it to NULL on the rows above (`UPDATE H SET
+//!    history_count = NULL WHERE version > v`), so it is never trusted once unknown.
 //!    Equal to the embedded list's: nothing to do, **a no-op start-up is one round trip**.
 //!    Anything else goes to step 2, where the full history is read under the lock and
 //!    planned (a driver without a fingerprint reads it without the lock first).
@@ -26,8 +28,7 @@
 //!    500 ms) and logs at info who holds it, at most every 10 s; `lock_timeout` bounds the
 //!    wait. The plan is recomputed from the rows read under the lock.
 //! 3. Per transactional migration, one round trip:
-//!    `BEGIN; <UP as written>; UPDATE H SET history_count = NULL WHERE version > v ...;
-//!    INSERT INTO H (...) VALUES (..., (clock_timestamp() - now()) in
+//!    `BEGIN; <UP as written>; INSERT INTO H (...) VALUES (..., (clock_timestamp() - now()) in
 //!    ms) RETURNING execution_ms; SET LOCAL synchronous_commit TO off; COMMIT;`, the `SET`
 //!    left out for the run's last migration. `now()` is the transaction start, so the
 //!    execution time is measured by the server. If anything fails, the server skips the rest
@@ -76,7 +77,7 @@ use futures_util::StreamExt;
 use tokio_postgres::{Client, SimpleQueryMessage};
 use tracing::{debug, info};
 
-use crate::driver::{Applied, Driver, StepError, char_to_byte, revert_statements};
+use crate::driver::{Applied, Driver, Recording, StepError, char_to_byte, revert_statements};
 use crate::error::{DbError, Error};
 use crate::history::{AppliedMigration, HistoryTable, literal};
 use crate::plan::RevertStep;
@@ -171,22 +172,23 @@ fn parse_rows<'a>(rows: impl Iterator<Item = &'a tokio_postgres::SimpleQueryRow>
     rows.filter(|r| r.len() == 7).map(parse_row).collect()
 }
 
-/// The history row, after [`invalidate_above`]. `history_count` is the new row count when
-/// the row becomes the top and the old top vouched for its count (or the table was empty);
-/// NULL otherwise, so the fingerprint never trusts a count nobody kept.
-fn history_insert(table: &HistoryTable, migration: &Migration, transactional: bool, execution: &str) -> String {
+/// The history row. `history_count` is the row count the runner knows when the row goes on
+/// top; a row applied out of order stores NULL and first makes the rows above it NULL too
+/// ([`invalidate_above`]), so the fingerprint never trusts a count nobody kept.
+fn history_insert(table: &HistoryTable, migration: &Migration, recording: Recording, execution: &str) -> String {
     let down = migration.down().map_or_else(|| "NULL".to_string(), literal);
     let chain = migration.prefix_digest().map_or_else(|| "NULL".to_string(), literal);
-    let (h, version) = (table.quoted(), migration.version());
+    let (version, transactional) = (migration.version(), migration.transactional());
+    let (invalidate, count) = match recording.history_count {
+        Some(count) => (String::new(), count.to_string()),
+        None => (format!("{};\n", invalidate_above(table, version)), "NULL".to_string()),
+    };
     format!(
-        "{invalidate};\nINSERT INTO {h} (version, name, checksum, down_sql, transactional, applied_at, execution_ms, chain, history_count) \
-         VALUES ({version}, {}, {}, {down}, {transactional}, now(), {execution}, {chain}, \
-         CASE WHEN EXISTS (SELECT FROM {h} WHERE version > {version}) THEN NULL \
-         ELSE coalesce((SELECT history_count + 1 FROM {h} ORDER BY version DESC LIMIT 1), \
-         CASE WHEN EXISTS (SELECT FROM {h}) THEN NULL ELSE 1 END) END) RETURNING execution_ms",
+        "{invalidate}INSERT INTO {} (version, name, checksum, down_sql, transactional, applied_at, execution_ms, chain, history_count) \
+         VALUES ({version}, {}, {}, {down}, {transactional}, now(), {execution}, {chain}, {count}) RETURNING execution_ms",
+        table.quoted(),
         literal(migration.name()),
         literal(migration.checksum()),
-        invalidate = invalidate_above(table, version),
     )
 }
 
@@ -390,11 +392,11 @@ impl Driver for Client {
         self.simple_query(&format!("SELECT pg_advisory_unlock({})", table.lock_key())).await.map(|_| ()).map_err(|e| db_error(&e))
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, durable: bool) -> Result<Applied, StepError> {
+    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, recording: Recording) -> Result<Applied, StepError> {
         if migration.transactional() {
             let execution = "(extract(epoch from (clock_timestamp() - now())) * 1000)::bigint";
-            let insert = history_insert(table, migration, true, execution);
-            let messages = transaction(self, migration.up(), &insert, durable).await?;
+            let insert = history_insert(table, migration, recording, execution);
+            let messages = transaction(self, migration.up(), &insert, recording.durable).await?;
             let execution_ms = rows(&messages).last().and_then(|r| r.get(0)).and_then(|v| v.parse().ok()).unwrap_or(0);
             return Ok(Applied::Now { execution_ms });
         }
@@ -403,7 +405,7 @@ impl Driver for Client {
             migration.up_section().statement_texts().map(|(s, sql)| (s.range().start, sql)).collect();
         one_by_one(self, &statements).await?;
         let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let insert = history_insert(table, migration, false, &execution_ms.to_string());
+        let insert = history_insert(table, migration, recording, &execution_ms.to_string());
         self.simple_query(&insert).await.map_err(|e| unrecorded(&e, statements.len()))?;
         Ok(Applied::Now { execution_ms })
     }
@@ -438,9 +440,12 @@ mod tests {
         const UP: &str = "SELECT 1;";
         let up = strata_core::model::Section::from_file(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
         let migration = Migration::from_static(1, "it's", up, None, "abc", true);
-        let insert = history_insert(&HistoryTable::default(), &migration, true, "0");
-        assert!(insert.starts_with("UPDATE \"strata_migrations\" SET history_count = NULL WHERE version > 1"), "{insert}");
-        assert!(insert.contains("INSERT INTO \"strata_migrations\""), "{insert}");
-        assert!(insert.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL, CASE"), "{insert}");
+        let on_top = Recording { durable: true, history_count: Some(4) };
+        let insert = history_insert(&HistoryTable::default(), &migration, on_top, "0");
+        assert!(insert.starts_with("INSERT INTO \"strata_migrations\""), "{insert}");
+        assert!(insert.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL, 4)"), "{insert}");
+        let out_of_order = history_insert(&HistoryTable::default(), &migration, Recording { history_count: None, ..on_top }, "0");
+        assert!(out_of_order.starts_with("UPDATE \"strata_migrations\" SET history_count = NULL WHERE version > 1"), "{out_of_order}");
+        assert!(out_of_order.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL, NULL)"), "{out_of_order}");
     }
 }

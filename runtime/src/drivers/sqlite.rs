@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension};
 use strata_core::model::Migration;
 
-use crate::driver::{Applied, Driver, StepError, revert_statements};
+use crate::driver::{Applied, Driver, Recording, StepError, revert_statements};
 use crate::error::{DbError, Error};
 use crate::history::{AppliedMigration, HistoryTable};
 use crate::plan::RevertStep;
@@ -134,7 +134,7 @@ impl Driver for Connection {
         Ok(())
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, _durable: bool) -> Result<Applied, StepError> {
+    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, _recording: Recording) -> Result<Applied, StepError> {
         let statements: Vec<(usize, &str)> =
             migration.up_section().statement_texts().map(|(s, sql)| (s.range().start, sql)).collect();
         let started = Instant::now();
