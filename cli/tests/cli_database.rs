@@ -3,12 +3,13 @@
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::strata;
 
 const MIGRATIONS: &[(&str, &str)] = &[
     ("migrations/001_users.sql", "-- UP\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE users;\n"),
@@ -17,24 +18,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
 ];
 
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tmp");
-    for (path, text) in MIGRATIONS {
-        let full = dir.path().join(path);
-        fs::create_dir_all(full.parent().expect("parent")).expect("dirs");
-        fs::write(full, text).expect("write");
-    }
-    dir
-}
-
-fn strata(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("strata")
-        .expect("binary")
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .args(args)
-        .output()
-        .expect("run strata");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    support::project(MIGRATIONS)
 }
 
 fn json(dir: &Path, url: &str, args: &[&str]) -> Vec<Value> {

@@ -14,38 +14,19 @@
 mod cluster;
 #[path = "../../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use cluster::{ClusterOptions, PrivateCluster, ServerTls};
+use support::strata;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
 
 const PASSWORD: &str = "hunter2";
 
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tmp");
-    fs::create_dir_all(dir.path().join("migrations")).expect("dirs");
-    fs::write(
-        dir.path().join("migrations/001_users.sql"),
-        "-- UP\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE users;\n",
-    )
-    .expect("write");
-    dir
-}
-
-fn strata(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("strata")
-        .expect("binary")
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .env_remove("PGSSLMODE")
-        .env_remove("PGSSLROOTCERT")
-        .args(args)
-        .output()
-        .expect("run strata");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    support::project(&[("migrations/001_users.sql", "-- UP\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- DOWN\nDROP TABLE users;\n")])
 }
 
 /// A CA, written to `dir/<name>.pem`, and the issuer to sign with.
