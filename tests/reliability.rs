@@ -2,9 +2,6 @@
 //! once, and runners killed with SIGKILL at random moments. The normal suite runs a short
 //! version; `STRATA_RELIABILITY_TRIALS=N` runs N trials of each (see RELIABILITY.md).
 
-// The fixture directory is not tracked by a build script; the warning would only repeat.
-#![allow(deprecated)]
-
 mod common;
 
 use std::process::{Child, Command, Stdio};
