@@ -116,19 +116,22 @@ impl Migrations {
     /// version and prefix digest of the last of those: what a no-op start-up compares with
     /// the database, read without decoding the list.
     pub(crate) fn tip(&self, target: Option<i64>) -> (usize, Option<(i64, Option<&str>)>) {
-        let (count, last) = match &self.list {
-            List::Embedded(list, _) => {
-                let count = target.map_or(list.len(), |t| list.partition_point(|m| m.version() <= t));
-                (count, count.checked_sub(1).map(|i| (list[i].version(), list[i].prefix_digest())))
-            }
-            _ => {
-                let list = self.as_slice();
-                let count = target.map_or(list.len(), |t| list.partition_point(|m| m.version() <= t));
-                (count, count.checked_sub(1).map(|i| (list[i].version(), list[i].prefix_digest())))
-            }
-        };
-        (count, last)
+        match &self.list {
+            List::Embedded(list, _) => tip_of(list, target, Embedded::version, Embedded::prefix_digest),
+            _ => tip_of(self.as_slice(), target, Migration::version, Migration::prefix_digest),
+        }
     }
+}
+
+/// [`Migrations::tip`] over either form of the list.
+fn tip_of<'a, T>(
+    list: &'a [T],
+    target: Option<i64>,
+    version: impl Fn(&T) -> i64,
+    digest: impl Fn(&'a T) -> Option<&'a str>,
+) -> (usize, Option<(i64, Option<&'a str>)>) {
+    let count = target.map_or(list.len(), |t| list.partition_point(|m| version(m) <= t));
+    (count, count.checked_sub(1).map(|i| (version(&list[i]), digest(&list[i]))))
 }
 
 /// Running them. Each method takes the database connection itself: a
@@ -224,5 +227,52 @@ impl<'a> IntoIterator for &'a Migrations {
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strata_core::model::Section;
+
+    use super::*;
+
+    const FILE: &str = "CREATE TABLE t (id int);\n";
+
+    fn leak<T: ?Sized>(value: Box<T>) -> &'static T {
+        Box::leak(value)
+    }
+
+    /// The same three migrations as a decoded list and in the macro's embedded form.
+    fn both() -> (Migrations, Migrations) {
+        let mut list: Vec<Migration> = [1, 5, 9]
+            .iter()
+            .map(|v| {
+                let path = leak(format!("m/{v}_t.sql").into_boxed_str());
+                let up = Section::from_file(FILE, 0, FILE.len() as u32, path, 1, &[]);
+                Migration::from_static(*v, "t", up, None, leak(format!("c{v}").into_boxed_str()), true)
+            })
+            .collect();
+        strata_core::set_prefix_digests(&mut list);
+        let embedded: Vec<Embedded> = list
+            .iter()
+            .map(|m| {
+                let encoded = strata_core::embedded::encode(m, &[(m.path(), FILE.len() as u64)]);
+                Embedded(leak(Box::new([FILE])), leak(encoded.into_boxed_str()))
+            })
+            .collect();
+        let embedded = Migrations::from_embedded(leak(embedded.into_boxed_slice()), None, "strata_migrations");
+        (Migrations::from_vec(list, &Default::default()), embedded)
+    }
+
+    #[test]
+    fn the_tip_is_the_same_read_from_either_form_without_decoding() {
+        let (decoded, embedded) = both();
+        for target in [None, Some(0), Some(1), Some(4), Some(5), Some(100)] {
+            assert_eq!(decoded.tip(target), embedded.tip(target), "target {target:?}");
+        }
+        assert_eq!(decoded.tip(Some(5)).0, 2);
+        assert_eq!(decoded.tip(Some(0)), (0, None));
+        assert!(matches!(&embedded.list, List::Embedded(_, decoded) if decoded.get().is_none()), "tip decodes nothing");
+        assert_eq!(embedded.as_slice(), decoded.as_slice());
     }
 }
