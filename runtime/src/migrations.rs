@@ -116,22 +116,25 @@ impl Migrations {
     /// version and prefix digest of the last of those: what a no-op start-up compares with
     /// the database, read without decoding the list.
     pub(crate) fn tip(&self, target: Option<i64>) -> (usize, Option<(i64, Option<&str>)>) {
+        let count = match &self.list {
+            List::Embedded(list, _) => count_upto(list, target, Embedded::version),
+            _ => count_upto(self.as_slice(), target, Migration::version),
+        };
+        (count, count.checked_sub(1).and_then(|i| self.entry(i)))
+    }
+
+    /// The version and prefix digest of the migration at `index`, without decoding the list.
+    pub(crate) fn entry(&self, index: usize) -> Option<(i64, Option<&str>)> {
         match &self.list {
-            List::Embedded(list, _) => tip_of(list, target, Embedded::version, Embedded::prefix_digest),
-            _ => tip_of(self.as_slice(), target, Migration::version, Migration::prefix_digest),
+            List::Embedded(list, _) => list.get(index).map(|m| (m.version(), m.prefix_digest())),
+            _ => self.as_slice().get(index).map(|m| (m.version(), m.prefix_digest())),
         }
     }
 }
 
-/// [`Migrations::tip`] over either form of the list.
-fn tip_of<'a, T>(
-    list: &'a [T],
-    target: Option<i64>,
-    version: impl Fn(&T) -> i64,
-    digest: impl Fn(&'a T) -> Option<&'a str>,
-) -> (usize, Option<(i64, Option<&'a str>)>) {
-    let count = target.map_or(list.len(), |t| list.partition_point(|m| version(m) <= t));
-    (count, count.checked_sub(1).map(|i| (version(&list[i]), digest(&list[i]))))
+/// How many of `list` (sorted by version) have a version up to `target`.
+fn count_upto<T>(list: &[T], target: Option<i64>, version: impl Fn(&T) -> i64) -> usize {
+    target.map_or(list.len(), |t| list.partition_point(|m| version(m) <= t))
 }
 
 /// Running them. Each method takes the database connection itself: a

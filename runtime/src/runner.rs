@@ -14,6 +14,13 @@ use crate::migrations::Migrations;
 use crate::plan::{self, Checks, RevertStep, Target};
 use crate::report::{Direction, Plan, PlannedStep, Report, State, StatusRow, Step};
 
+/// See [`Runner::shortcut`].
+enum Shortcut {
+    UpToDate,
+    Behind,
+    Unknown,
+}
+
 /// Builder for a run with options. Get one from [`Migrations::runner`]; finish it with
 /// [`run`](Runner::run), [`rollback`](Runner::rollback), [`status`](Runner::status),
 /// [`dry_run`](Runner::dry_run) or [`dry_run_rollback`](Runner::dry_run_rollback).
@@ -217,15 +224,18 @@ impl<'m> Runner<'m> {
     /// a transaction: drop the connection too (closing the session releases both).
     pub async fn run<D: Driver>(&self, conn: &mut D) -> Result<Report> {
         let table = self.table()?;
-        match conn.fingerprint(&table).await.map_err(Error::Database)? {
-            Some(fingerprint) if self.up_to_date(&fingerprint) => {
-                info!(applied = fingerprint.count, "migrations are up to date");
+        let shortcut = conn.fingerprint(&table).await.map_err(Error::Database)?.map(|f| (self.shortcut(&f), f.count));
+        match shortcut {
+            Some((Shortcut::UpToDate, applied)) => {
+                info!(applied, "migrations are up to date");
                 return Ok(Report::default());
             }
-            // Something differs: pending, divergent, missing or beyond the target. The lock
-            // re-reads the whole history and the plan under it says which, as always.
-            Some(_) => {}
-            None => {
+            // The history is exactly a prefix of the embedded list: only pending work, no
+            // check can fail. The lock re-reads it and plans under it, as always.
+            Some((Shortcut::Behind, _)) => {}
+            // Divergent, missing, ahead of this binary, or unknown: plan without the lock, so
+            // a failed check or an older binary with nothing to do never waits for it.
+            Some((Shortcut::Unknown, _)) | None => {
                 let history = conn.read_history(&table).await.map_err(Error::Database)?;
                 if plan::plan_up(self.embedded(), &history, self.checks, self.target)?.is_empty() {
                     info!(applied = history.len(), "migrations are up to date");
@@ -241,13 +251,22 @@ impl<'m> Runner<'m> {
         Ok(report)
     }
 
-    /// Whether the database holds exactly the embedded migrations up to the target, checksums
-    /// included: then nothing is pending and no check can fail.
-    fn up_to_date(&self, fingerprint: &crate::driver::Fingerprint) -> bool {
-        match self.migrations.tip(self.target) {
-            (count, _) if fingerprint.count != count as i64 => false,
-            (_, None) => true,
-            (_, Some((version, digest))) => version == fingerprint.max_version && digest == Some(fingerprint.digest.as_str()),
+    /// What the fingerprint tells without reading the history: the database holds exactly
+    /// the embedded migrations up to the target (checksums included), or exactly a shorter
+    /// prefix of them, or something else.
+    fn shortcut(&self, fingerprint: &crate::driver::Fingerprint) -> Shortcut {
+        let (upto, _) = self.migrations.tip(self.target);
+        let prefix = match usize::try_from(fingerprint.count) {
+            Ok(0) => true,
+            Ok(count) if count <= upto => {
+                self.migrations.entry(count - 1) == Some((fingerprint.max_version, Some(fingerprint.digest.as_str())))
+            }
+            _ => false,
+        };
+        match (prefix, fingerprint.count == upto as i64) {
+            (true, true) => Shortcut::UpToDate,
+            (true, false) => Shortcut::Behind,
+            (false, _) => Shortcut::Unknown,
         }
     }
 

@@ -17,8 +17,9 @@
 //!    insert or any delete first sets it to NULL on the rows above (`UPDATE H SET
 //!    history_count = NULL WHERE version > v`), so it is never trusted once unknown.
 //!    Equal to the embedded list's: nothing to do, **a no-op start-up is one round trip**.
-//!    Anything else goes to step 2, where the full history is read under the lock and
-//!    planned (a driver without a fingerprint reads it without the lock first).
+//!    Equal to a shorter prefix of it: only pending work, straight to step 2. Anything else
+//!    (divergent, missing, an older binary, a NULL count) reads the history without the lock
+//!    and plans first, so a failed check or nothing to do never waits for the lock.
 //!    Only on a database where `H` does not exist yet (SQLSTATE 42P01) a second batch
 //!    `DO $$ create schema and table if missing $$; SELECT ...` follows; first runners racing
 //!    to create it retry on the catalog's unique violation.
