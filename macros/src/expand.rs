@@ -45,8 +45,7 @@ fn error(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStre
 /// string literal holds the rest (see `strata_core::embedded`), a handful of tokens where
 /// struct literals would cost rustc hundreds per migration.
 fn migration(base: &Path, migration: &Migration) -> TokenStream {
-    let mut paths: Vec<&str> = vec![migration.up_section().path()];
-    paths.extend(migration.down_section().map(Section::path).filter(|down| *down != paths[0]));
+    let paths = files(migration);
     let files: Vec<(&str, u64)> =
         paths.iter().map(|p| (*p, std::fs::metadata(base.join(p)).map_or(0, |m| m.len()))).collect();
     let encoded = embedded::encode(migration, &files);
@@ -55,6 +54,13 @@ fn migration(base: &Path, migration: &Migration) -> TokenStream {
         quote!(::core::include_str!(#absolute))
     });
     quote!(E(&[#(#includes),*], #encoded))
+}
+
+/// The files a migration's sections come from: the UP file, and the DOWN file if separate.
+fn files(migration: &Migration) -> Vec<&str> {
+    let up = migration.up_section().path();
+    let down = migration.down_section().map(Section::path).filter(|down| *down != up);
+    std::iter::once(up).chain(down).collect()
 }
 
 fn untracked(loaded: &Loaded, rel_dir: &str) -> Option<Diagnostic> {
@@ -125,24 +131,16 @@ fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) 
         let source = loaded.source(&d.file);
         reports.push(if d.is_error() { error(d, source, span) } else { warning(d, source, span) });
     }
-    let list = if loaded.has_errors() {
-        // Nothing cascades: the list is empty, so only strata's own errors are shown.
-        quote!(&[])
-    } else {
-        let items = loaded.migrations.iter().map(|m| migration(base, m));
-        quote!(&[#(#items),*])
-    };
-    let embedded: Vec<PathBuf> = loaded
-        .migrations
-        .iter()
-        .flat_map(|m| std::iter::once(m.up_section()).chain(m.down_section()))
-        .map(|s| base.join(s.path()))
-        .collect();
+    // After an error nothing cascades: the list is empty, so only strata's own errors show.
+    let emitted: &[Migration] = if loaded.has_errors() { &[] } else { &loaded.migrations };
+    let items = emitted.iter().map(|m| migration(base, m));
+    let list = quote!(&[#(#items),*]);
+    let embedded: Vec<PathBuf> = emitted.iter().flat_map(files).map(|p| base.join(p)).collect();
     // Every other file read (strata.toml, metadata.toml, files with errors) still rebuilds on edit.
     let tracked = loaded
         .tracked
         .iter()
-        .filter(|p| loaded.has_errors() || !embedded.contains(p))
+        .filter(|p| !embedded.contains(p))
         .filter_map(|p| p.to_str())
         .map(|p| quote!(const _: &[u8] = ::core::include_bytes!(#p);));
     let table = &loaded.config.history.table;
