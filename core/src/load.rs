@@ -123,9 +123,9 @@ fn build_migrations(directory: &Directory) -> Vec<Migration> {
     migrations
 }
 
-/// Gives each migration the digest of `"v1:c1,v2:c2,...,v:c"` up to itself: the same text
-/// PostgreSQL's `string_agg(version || ':' || checksum, ',' ORDER BY version)` builds from the
-/// history table, so one aggregate row tells whether the database holds exactly this prefix.
+/// Gives each migration the digest of `"v1:c1,v2:c2,...,v:c"` up to itself. The runtime stores
+/// it in the history row it writes (`chain`), so the top row alone tells a later start-up
+/// whether the database holds exactly this list up to there.
 pub fn set_prefix_digests(migrations: &mut [Migration]) {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();

@@ -169,8 +169,8 @@ pub struct Migration {
     checksum: Cow<'static, str>,
     transactional: bool,
     /// Hex SHA-256 of `"v1:c1,v2:c2,...,v:c"` over this migration and every one before it in
-    /// its list (versions and checksums). Computed when the list is built, so start-up can
-    /// compare one digest the database computes against it instead of reading every row.
+    /// its list (versions and checksums). Computed when the list is built and stored with the
+    /// history row, so start-up compares the top row's against it instead of reading every row.
     prefix_digest: Option<Cow<'static, str>>,
 }
 

@@ -111,9 +111,10 @@ pub trait Driver {
     /// Reads the history table, ordered by version, creating it first if it does not exist.
     async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError>;
 
-    /// The history's [`Fingerprint`], computed by the database, for a start-up with nothing
-    /// to do in one small round trip. `Ok(None)` (the default) when the driver cannot compute
-    /// it or the table does not exist yet; the runner then reads the whole history.
+    /// The history's [`Fingerprint`], read from its top row, for a start-up with nothing to do
+    /// in one small round trip. `Ok(None)` (the default) when the driver does not keep one or
+    /// the top row does not vouch for it (NULL count or chain); the runner then reads the
+    /// whole history.
     async fn fingerprint(&mut self, table: &HistoryTable) -> Result<Option<Fingerprint>, DbError> {
         let _ = table;
         Ok(None)

@@ -213,11 +213,6 @@ async fn batch(client: &Client, sql: &str) -> Result<Vec<SimpleQueryMessage>, (t
     Ok(messages)
 }
 
-/// Runs `sql` and then `tail` between BEGIN and COMMIT in one batch; on error rolls back and
-/// says where in `sql` it failed: the server's position when it gives one, and always the
-/// 0-based index of the failing statement (statements completed before it, minus `BEGIN`),
-/// which the runner maps to the statement's line when there is no position. An index past
-/// the section's statements means strata's own tail (history row, COMMIT) failed.
 /// A commit that does not wait for the WAL flush. The run's last migration commits
 /// synchronously (the session's default), and PostgreSQL flushes its WAL in order, so that
 /// flush covers every earlier one. A server crash before it loses a tail of whole migrations,
@@ -225,6 +220,12 @@ async fn batch(client: &Client, sql: &str) -> Result<Vec<SimpleQueryMessage>, (t
 /// and schema still agree, and a re-run applies them again.
 const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit TO off;\n";
 
+/// Runs `sql` and then `tail` between BEGIN and COMMIT in one batch (the commit asynchronous
+/// unless `durable`, see [`ASYNC_COMMIT`]); on error rolls back and says where in `sql` it
+/// failed: the server's position when it gives one, and always the 0-based index of the
+/// failing statement (statements completed before it, minus `BEGIN`), which the runner maps
+/// to the statement's line when there is no position. An index past the section's
+/// statements means strata's own tail (history row, COMMIT) failed.
 async fn transaction(client: &Client, sql: &str, tail: &str, durable: bool) -> Result<Vec<SimpleQueryMessage>, StepError> {
     let asynchronous = if durable { "" } else { ASYNC_COMMIT };
     let text = format!("{BEGIN}{sql}\n;\n{tail};\n{asynchronous}COMMIT;");
