@@ -20,7 +20,10 @@ const TRACKED: &[&str] = &[
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    for dir in TRACKED.iter().filter(|dir| std::path::Path::new(dir).is_dir()) {
+    for dir in TRACKED
+        .iter()
+        .filter(|dir| std::path::Path::new(dir).is_dir())
+    {
         strata_core::build::track(dir);
     }
 }

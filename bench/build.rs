@@ -6,9 +6,11 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    let root = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir")).join("generated");
+    let root =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir")).join("generated");
     for (set, migrations) in strata_bench_gen::runtime_sets() {
-        strata_bench_gen::write_set(&root.join(set), &migrations).expect("write generated migrations");
+        strata_bench_gen::write_set(&root.join(set), &migrations)
+            .expect("write generated migrations");
         strata::build::track(&format!("generated/{set}/strata"));
         println!("cargo:rerun-if-changed=generated/{set}");
     }

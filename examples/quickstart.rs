@@ -10,7 +10,10 @@ static MIGRATIONS: strata::Migrations = strata::embed_migrations!("migrations");
 
 fn print_status(report: &strata::Report, rows: &[strata::StatusRow]) {
     println!("applied now: {}", report.applied.len());
-    println!("{:>8}  {:<26} {:<9} {:<25} {:>8}", "version", "name", "state", "applied at", "ms");
+    println!(
+        "{:>8}  {:<26} {:<9} {:<25} {:>8}",
+        "version", "name", "state", "applied at", "ms"
+    );
     for row in rows {
         println!(
             "{:>8}  {:<26} {:<9} {:<25} {:>8}",
@@ -18,25 +21,36 @@ fn print_status(report: &strata::Report, rows: &[strata::StatusRow]) {
             row.name,
             row.state.as_str(),
             row.applied_at.as_deref().unwrap_or("-"),
-            row.execution_ms.map_or_else(|| "-".to_string(), |ms| ms.to_string()),
+            row.execution_ms
+                .map_or_else(|| "-".to_string(), |ms| ms.to_string()),
         );
     }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     println!("{} migrations embedded at compile time", MIGRATIONS.len());
-    match std::env::var("DATABASE_URL").ok().filter(|url| url.starts_with("postgres")) {
+    match std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+    {
         Some(url) => {
-            let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            let (mut client, connection) =
+                tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
             tokio::spawn(connection);
             let report = MIGRATIONS.run(&mut client).await?;
             print_status(&report, &MIGRATIONS.status(&mut client).await?);
         }
         None => {
             let path = "strata-quickstart.db";
-            println!("database: SQLite file {path} (set DATABASE_URL=postgres://... to use PostgreSQL)");
+            println!(
+                "database: SQLite file {path} (set DATABASE_URL=postgres://... to use PostgreSQL)"
+            );
             let mut conn = rusqlite::Connection::open(path)?;
             let report = MIGRATIONS.run(&mut conn).await?;
             print_status(&report, &MIGRATIONS.status(&mut conn).await?);

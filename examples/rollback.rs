@@ -10,9 +10,17 @@ async fn roll_back_one<D: strata::Driver>(conn: &mut D) -> Result<(), strata::Er
     for row in MIGRATIONS.status(conn).await? {
         println!("{:>6} {:<26} {}", row.version, row.name, row.state.as_str());
     }
-    let plan = MIGRATIONS.runner().dry_run_rollback(conn, strata::Target::Steps(1)).await?;
+    let plan = MIGRATIONS
+        .runner()
+        .dry_run_rollback(conn, strata::Target::Steps(1))
+        .await?;
     for step in &plan.steps {
-        println!("rolling back {} {}:\n{}", step.version, step.name, step.sql.trim_end());
+        println!(
+            "rolling back {} {}:\n{}",
+            step.version,
+            step.name,
+            step.sql.trim_end()
+        );
     }
     let report = MIGRATIONS.rollback(conn, strata::Target::Steps(1)).await?;
     println!("rolled back {} migration(s)", report.reverted.len());
@@ -21,9 +29,13 @@ async fn roll_back_one<D: strata::Driver>(conn: &mut D) -> Result<(), strata::Er
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    match std::env::var("DATABASE_URL").ok().filter(|url| url.starts_with("postgres")) {
+    match std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+    {
         Some(url) => {
-            let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            let (mut client, connection) =
+                tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
             tokio::spawn(connection);
             roll_back_one(&mut client).await?;
         }

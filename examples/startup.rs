@@ -24,16 +24,23 @@ async fn migrate(url: &str) -> Result<strata::Report, Box<dyn std::error::Error>
 
     // Refuse to start on a database that disagrees with this binary (divergent, missing or
     // out-of-order migrations); give up if another replica holds the lock for too long.
-    let report = MIGRATIONS.runner().lock_timeout(Duration::from_secs(300)).run(&mut client).await?;
+    let report = MIGRATIONS
+        .runner()
+        .lock_timeout(Duration::from_secs(300))
+        .run(&mut client)
+        .await?;
     Ok(report)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
     match migrate(&url).await {
         Ok(report) => tracing::info!(applied = report.applied.len(), "database ready"),
         Err(error) => {

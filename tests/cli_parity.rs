@@ -6,7 +6,8 @@
 use std::path::Path;
 
 static APP: strata::Migrations = strata::embed_migrations!("migrations");
-static DIRECTORY: strata::Migrations = strata::embed_migrations!("tests/ui/fixtures/scheme-directory");
+static DIRECTORY: strata::Migrations =
+    strata::embed_migrations!("tests/ui/fixtures/scheme-directory");
 static FLYWAY: strata::Migrations = strata::embed_migrations!("tests/ui/fixtures/scheme-flyway");
 static BOM_CRLF: strata::Migrations = strata::embed_migrations!("tests/ui/fixtures/bom-crlf");
 

@@ -11,32 +11,67 @@ static SEQUENTIAL: Migrations = strata::embed_migrations!("tests/fixtures/pg/seq
 static PAIRED: Migrations = strata::embed_migrations!("tests/fixtures/pg/paired");
 
 fn versions(report: &strata::Report) -> Vec<i64> {
-    report.applied.iter().chain(&report.reverted).map(|s| s.version).collect()
+    report
+        .applied
+        .iter()
+        .chain(&report.reverted)
+        .map(|s| s.version)
+        .collect()
 }
 
 #[tokio::test]
 async fn divergent_is_refused_before_anything_runs_and_can_be_allowed() {
     let db = TestDb::new("divergent").await;
     let mut client = db.client().await;
-    SEQUENTIAL.runner().target(1).run(&mut client).await.expect("apply 1");
-    client.simple_query("UPDATE strata_migrations SET checksum = 'edited' WHERE version = 1").await.expect("edit");
+    SEQUENTIAL
+        .runner()
+        .target(1)
+        .run(&mut client)
+        .await
+        .expect("apply 1");
+    client
+        .simple_query("UPDATE strata_migrations SET checksum = 'edited' WHERE version = 1")
+        .await
+        .expect("edit");
 
     let divergent = SEQUENTIAL.run(&mut client).await;
     match &divergent {
         Err(Error::Divergent(list)) => {
             assert_eq!(list.len(), 1);
-            assert_eq!((list[0].version, list[0].applied_checksum.as_str()), (1, "edited"));
-            assert_eq!(list[0].path, "tests/fixtures/pg/sequential/001_accounts.sql");
+            assert_eq!(
+                (list[0].version, list[0].applied_checksum.as_str()),
+                (1, "edited")
+            );
+            assert_eq!(
+                list[0].path,
+                "tests/fixtures/pg/sequential/001_accounts.sql"
+            );
         }
         other => panic!("{other:?}"),
     }
-    assert!(divergent.expect_err("refused").to_string().contains("allow_divergent(true)"));
+    assert!(
+        divergent
+            .expect_err("refused")
+            .to_string()
+            .contains("allow_divergent(true)")
+    );
     assert_eq!(db.history_versions().await, [1], "nothing applied");
     assert!(!db.has_relation("posts").await);
-    let states: Vec<State> = SEQUENTIAL.status(&mut client).await.expect("status").iter().map(|r| r.state).collect();
+    let states: Vec<State> = SEQUENTIAL
+        .status(&mut client)
+        .await
+        .expect("status")
+        .iter()
+        .map(|r| r.state)
+        .collect();
     assert_eq!(states, [State::Divergent, State::Pending, State::Pending]);
 
-    let report = SEQUENTIAL.runner().allow_divergent(true).run(&mut client).await.expect("opt-out");
+    let report = SEQUENTIAL
+        .runner()
+        .allow_divergent(true)
+        .run(&mut client)
+        .await
+        .expect("opt-out");
     assert_eq!(versions(&report), [2, 3]);
 }
 
@@ -44,7 +79,12 @@ async fn divergent_is_refused_before_anything_runs_and_can_be_allowed() {
 async fn missing_is_refused_before_anything_runs_and_can_be_allowed() {
     let db = TestDb::new("missing").await;
     let mut client = db.client().await;
-    SEQUENTIAL.runner().target(1).run(&mut client).await.expect("apply 1");
+    SEQUENTIAL
+        .runner()
+        .target(1)
+        .run(&mut client)
+        .await
+        .expect("apply 1");
     client
         .simple_query(
             "INSERT INTO strata_migrations (version, name, checksum, down_sql, transactional, execution_ms) \
@@ -60,12 +100,38 @@ async fn missing_is_refused_before_anything_runs_and_can_be_allowed() {
     );
     assert_eq!(db.history_versions().await, [1, 7, 8], "nothing applied");
     let status = SEQUENTIAL.status(&mut client).await.expect("status");
-    assert_eq!(status.iter().filter(|r| r.state == State::Missing).map(|r| r.version).collect::<Vec<_>>(), [7, 8]);
+    assert_eq!(
+        status
+            .iter()
+            .filter(|r| r.state == State::Missing)
+            .map(|r| r.version)
+            .collect::<Vec<_>>(),
+        [7, 8]
+    );
 
     // Allowing missing alone is not enough: 2 and 3 are now older than the applied 8.
-    let late = SEQUENTIAL.runner().allow_missing(true).run(&mut client).await;
-    assert!(matches!(late, Err(Error::OutOfOrder { highest_applied: 8, .. })), "{late:?}");
-    let report = SEQUENTIAL.runner().allow_missing(true).allow_out_of_order(true).run(&mut client).await.expect("opt-outs");
+    let late = SEQUENTIAL
+        .runner()
+        .allow_missing(true)
+        .run(&mut client)
+        .await;
+    assert!(
+        matches!(
+            late,
+            Err(Error::OutOfOrder {
+                highest_applied: 8,
+                ..
+            })
+        ),
+        "{late:?}"
+    );
+    let report = SEQUENTIAL
+        .runner()
+        .allow_missing(true)
+        .allow_out_of_order(true)
+        .run(&mut client)
+        .await
+        .expect("opt-outs");
     assert_eq!(versions(&report), [2, 3]);
 }
 
@@ -74,18 +140,36 @@ async fn out_of_order_is_refused_before_anything_runs_and_can_be_allowed() {
     let db = TestDb::new("out_of_order").await;
     let mut client = db.client().await;
     // Apply 1 and 3 (as if 3 was deployed before 2 was written): 2 is pending below 3.
-    SEQUENTIAL.runner().target(1).run(&mut client).await.expect("apply 1");
+    SEQUENTIAL
+        .runner()
+        .target(1)
+        .run(&mut client)
+        .await
+        .expect("apply 1");
     let skip_two = Migrations::from_vec(
-        SEQUENTIAL.iter().filter(|m| m.version() != 2).cloned().collect(),
+        SEQUENTIAL
+            .iter()
+            .filter(|m| m.version() != 2)
+            .cloned()
+            .collect(),
         &Default::default(),
     );
-    client.simple_query("CREATE TABLE posts (id bigint, account_id bigint)").await.expect("what 3 needs");
+    client
+        .simple_query("CREATE TABLE posts (id bigint, account_id bigint)")
+        .await
+        .expect("what 3 needs");
     skip_two.run(&mut client).await.expect("apply 3");
-    client.simple_query("DROP TABLE posts CASCADE").await.expect("cleanup");
+    client
+        .simple_query("DROP TABLE posts CASCADE")
+        .await
+        .expect("cleanup");
 
     let late = SEQUENTIAL.run(&mut client).await;
     match &late {
-        Err(Error::OutOfOrder { highest_applied, pending }) => {
+        Err(Error::OutOfOrder {
+            highest_applied,
+            pending,
+        }) => {
             assert_eq!(*highest_applied, 3);
             assert_eq!(pending.iter().map(|m| m.version).collect::<Vec<_>>(), [2]);
         }
@@ -93,9 +177,17 @@ async fn out_of_order_is_refused_before_anything_runs_and_can_be_allowed() {
     }
     assert_eq!(db.history_versions().await, [1, 3], "nothing applied");
     let plan = SEQUENTIAL.runner().dry_run(&mut client).await;
-    assert!(matches!(plan, Err(Error::OutOfOrder { .. })), "a dry run makes the same checks");
+    assert!(
+        matches!(plan, Err(Error::OutOfOrder { .. })),
+        "a dry run makes the same checks"
+    );
 
-    let report = SEQUENTIAL.runner().allow_out_of_order(true).run(&mut client).await.expect("opt-out");
+    let report = SEQUENTIAL
+        .runner()
+        .allow_out_of_order(true)
+        .run(&mut client)
+        .await
+        .expect("opt-out");
     assert_eq!(versions(&report), [2]);
     assert_eq!(db.history_versions().await, [1, 2, 3]);
 }
@@ -108,44 +200,126 @@ async fn an_out_of_order_apply_elsewhere_turns_the_start_up_shortcut_off() {
     let db = TestDb::new("shortcut_off").await;
     let mut client = db.client().await;
     let without_two = Migrations::from_vec(
-        SEQUENTIAL.iter().filter(|m| m.version() != 2).cloned().collect(),
+        SEQUENTIAL
+            .iter()
+            .filter(|m| m.version() != 2)
+            .cloned()
+            .collect(),
         &Default::default(),
     );
-    client.simple_query("CREATE TABLE posts (id bigint, account_id bigint)").await.expect("what 3 needs");
+    client
+        .simple_query("CREATE TABLE posts (id bigint, account_id bigint)")
+        .await
+        .expect("what 3 needs");
     without_two.run(&mut client).await.expect("apply 1 and 3");
-    client.simple_query("DROP TABLE posts CASCADE").await.expect("cleanup");
-    assert!(without_two.run(&mut client).await.expect("no-op").applied.is_empty());
+    client
+        .simple_query("DROP TABLE posts CASCADE")
+        .await
+        .expect("cleanup");
+    assert!(
+        without_two
+            .run(&mut client)
+            .await
+            .expect("no-op")
+            .applied
+            .is_empty()
+    );
 
-    let report = SEQUENTIAL.runner().allow_out_of_order(true).run(&mut client).await.expect("2, out of order");
+    let report = SEQUENTIAL
+        .runner()
+        .allow_out_of_order(true)
+        .run(&mut client)
+        .await
+        .expect("2, out of order");
     assert_eq!(versions(&report), [2]);
     let missing = without_two.run(&mut client).await;
     assert!(
         matches!(&missing, Err(Error::Missing(list)) if list.iter().map(|m| m.version).collect::<Vec<_>>() == [2]),
         "the binary without 2 must see it: {missing:?}"
     );
-    assert!(SEQUENTIAL.run(&mut client).await.expect("up to date").applied.is_empty());
+    assert!(
+        SEQUENTIAL
+            .run(&mut client)
+            .await
+            .expect("up to date")
+            .applied
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn targets_and_dry_runs() {
     let db = TestDb::new("targets").await;
     let mut client = db.client().await;
-    let plan = SEQUENTIAL.runner().target(2).dry_run(&mut client).await.expect("dry run");
-    assert_eq!(plan.steps.iter().map(|s| (s.version, s.direction)).collect::<Vec<_>>(), [(1, Direction::Up), (2, Direction::Up)]);
+    let plan = SEQUENTIAL
+        .runner()
+        .target(2)
+        .dry_run(&mut client)
+        .await
+        .expect("dry run");
+    assert_eq!(
+        plan.steps
+            .iter()
+            .map(|s| (s.version, s.direction))
+            .collect::<Vec<_>>(),
+        [(1, Direction::Up), (2, Direction::Up)]
+    );
     assert!(plan.steps[0].sql.contains("CREATE TABLE accounts"));
-    assert!(db.history_versions().await.is_empty(), "a dry run applies nothing");
+    assert!(
+        db.history_versions().await.is_empty(),
+        "a dry run applies nothing"
+    );
 
-    assert_eq!(versions(&SEQUENTIAL.runner().target(2).run(&mut client).await.expect("to 2")), [1, 2]);
+    assert_eq!(
+        versions(
+            &SEQUENTIAL
+                .runner()
+                .target(2)
+                .run(&mut client)
+                .await
+                .expect("to 2")
+        ),
+        [1, 2]
+    );
     let unknown = SEQUENTIAL.runner().target(99).run(&mut client).await;
-    assert!(matches!(unknown, Err(Error::UnknownTarget(99))), "{unknown:?}");
-    assert_eq!(versions(&SEQUENTIAL.run(&mut client).await.expect("rest")), [3]);
+    assert!(
+        matches!(unknown, Err(Error::UnknownTarget(99))),
+        "{unknown:?}"
+    );
+    assert_eq!(
+        versions(&SEQUENTIAL.run(&mut client).await.expect("rest")),
+        [3]
+    );
 
-    let plan = SEQUENTIAL.runner().dry_run_rollback(&mut client, Target::Steps(2)).await.expect("dry rollback");
-    assert_eq!(plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2]);
+    let plan = SEQUENTIAL
+        .runner()
+        .dry_run_rollback(&mut client, Target::Steps(2))
+        .await
+        .expect("dry rollback");
+    assert_eq!(
+        plan.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
+        [3, 2]
+    );
     assert!(plan.steps.iter().all(|s| s.direction == Direction::Down));
     assert_eq!(db.history_versions().await, [1, 2, 3]);
-    assert_eq!(versions(&SEQUENTIAL.rollback(&mut client, Target::Version(1)).await.expect("undo above 1")), [3, 2]);
-    assert_eq!(versions(&SEQUENTIAL.rollback(&mut client, Target::Version(1)).await.expect("nothing")), Vec::<i64>::new());
+    assert_eq!(
+        versions(
+            &SEQUENTIAL
+                .rollback(&mut client, Target::Version(1))
+                .await
+                .expect("undo above 1")
+        ),
+        [3, 2]
+    );
+    assert_eq!(
+        versions(
+            &SEQUENTIAL
+                .rollback(&mut client, Target::Version(1))
+                .await
+                .expect("nothing")
+        ),
+        Vec::<i64>::new()
+    );
     assert_eq!(db.history_versions().await, [1]);
 }
 
@@ -154,26 +328,50 @@ async fn rollback_uses_the_stored_down_when_the_binary_lacks_it() {
     let db = TestDb::new("stored_down").await;
     let mut client = db.client().await;
     PAIRED.run(&mut client).await.expect("apply");
-    let stored = common::rows(&client, "SELECT down_sql FROM strata_migrations WHERE version = 3").await;
-    assert_eq!(stored, [PAIRED.get(3).and_then(|m| m.down()).expect("DOWN").to_string()]);
+    let stored = common::rows(
+        &client,
+        "SELECT down_sql FROM strata_migrations WHERE version = 3",
+    )
+    .await;
+    assert_eq!(
+        stored,
+        [PAIRED
+            .get(3)
+            .and_then(|m| m.down())
+            .expect("DOWN")
+            .to_string()]
+    );
 
     // A binary that embeds only migration 1 rolls back 3 and 2 with the DOWN stored at apply time.
     let older = Migrations::from_vec(vec![PAIRED.get(1).expect("1").clone()], &Default::default());
-    let report = older.runner().allow_missing(true).rollback(&mut client, Target::Steps(2)).await.expect("rollback");
+    let report = older
+        .runner()
+        .allow_missing(true)
+        .rollback(&mut client, Target::Steps(2))
+        .await
+        .expect("rollback");
     assert_eq!(versions(&report), [3, 2]);
     assert_eq!(db.history_versions().await, [1]);
     assert!(!db.has_relation("users_email_lower_idx").await && !db.has_relation("events").await);
 
     // Nothing to run a DOWN from: refused before anything runs, naming every offender.
     PAIRED.run(&mut client).await.expect("apply again");
-    client.simple_query("UPDATE strata_migrations SET down_sql = NULL WHERE version IN (1, 2)").await.expect("forget");
-    let nothing = Migrations::from_vec(vec![PAIRED.get(3).expect("3").clone()], &Default::default());
+    client
+        .simple_query("UPDATE strata_migrations SET down_sql = NULL WHERE version IN (1, 2)")
+        .await
+        .expect("forget");
+    let nothing =
+        Migrations::from_vec(vec![PAIRED.get(3).expect("3").clone()], &Default::default());
     let refused = nothing.rollback(&mut client, Target::Version(0)).await;
     assert!(
         matches!(&refused, Err(Error::NoDown(list)) if list.iter().map(|m| m.version).collect::<Vec<_>>() == [2, 1]),
         "{refused:?}"
     );
-    assert_eq!(db.history_versions().await, [1, 2, 3], "3 has a DOWN, but nothing ran");
+    assert_eq!(
+        db.history_versions().await,
+        [1, 2, 3],
+        "3 has a DOWN, but nothing ran"
+    );
     assert!(db.has_relation("events").await);
 }
 
@@ -181,20 +379,41 @@ async fn rollback_uses_the_stored_down_when_the_binary_lacks_it() {
 async fn a_failing_stored_down_points_into_the_stored_text() {
     let db = TestDb::new("stored_fail").await;
     let mut client = db.client().await;
-    PAIRED.runner().target(1).run(&mut client).await.expect("apply");
+    PAIRED
+        .runner()
+        .target(1)
+        .run(&mut client)
+        .await
+        .expect("apply");
     client
         .simple_query("UPDATE strata_migrations SET down_sql = E'DROP TABLE users;\\nINSERT INTO no_such_table VALUES (1);' WHERE version = 1")
         .await
         .expect("edit");
     let none = Migrations::from_vec(Vec::new(), &Default::default());
-    let error = none.runner().allow_missing(true).rollback(&mut client, Target::Steps(1)).await.expect_err("fails");
+    let error = none
+        .runner()
+        .allow_missing(true)
+        .rollback(&mut client, Target::Steps(1))
+        .await
+        .expect_err("fails");
     match &error {
-        Error::Rollback { version: 1, location, error, .. } => {
-            assert_eq!(location.to_string(), "\"strata_migrations\" version 1 down_sql:2:13");
+        Error::Rollback {
+            version: 1,
+            location,
+            error,
+            ..
+        } => {
+            assert_eq!(
+                location.to_string(),
+                "\"strata_migrations\" version 1 down_sql:2:13"
+            );
             assert_eq!(error.code, "42P01");
         }
         other => panic!("{other:?}"),
     }
-    assert!(db.has_relation("users").await, "the DOWN ran in a transaction: users is still there");
+    assert!(
+        db.has_relation("users").await,
+        "the DOWN ran in a transaction: users is still there"
+    );
     assert_eq!(db.history_versions().await, [1]);
 }

@@ -33,7 +33,11 @@ async fn eight_concurrent_runners_apply_each_migration_once() {
         applied.extend(report.applied.iter().map(|s| s.version));
     }
     applied.sort_unstable();
-    assert_eq!(applied, [1, 2, 3], "each migration applied by exactly one runner");
+    assert_eq!(
+        applied,
+        [1, 2, 3],
+        "each migration applied by exactly one runner"
+    );
     assert_eq!(db.history_versions().await, [1, 2, 3]);
     assert_eq!(db.advisory_locks().await, 0);
 }
@@ -49,7 +53,12 @@ async fn a_dropped_run_releases_the_lock_once_its_client_is_dropped() {
     drop(first);
 
     let mut second = db.client().await;
-    let report = SLOW.runner().lock_timeout(Duration::from_secs(20)).run(&mut second).await.expect("the lock comes free");
+    let report = SLOW
+        .runner()
+        .lock_timeout(Duration::from_secs(20))
+        .run(&mut second)
+        .await
+        .expect("the lock comes free");
     // The first session's batch ran to its end (COMMIT included) before the session closed,
     // so either it applied the migration or the second runner did: exactly once, either way.
     assert!(report.applied.len() <= 1);

@@ -22,20 +22,33 @@ async fn one_round_trip_per_transactional_migration_and_one_for_a_no_op_start_up
     // The very first run also creates the history table:
     // read (42P01) + create-and-read, lock-and-read, 1 migration, unlock.
     let before = proxy.counts.round_trips();
-    SEQUENTIAL.runner().target(1).run(&mut client).await.expect("apply 1");
+    SEQUENTIAL
+        .runner()
+        .target(1)
+        .run(&mut client)
+        .await
+        .expect("apply 1");
     assert_eq!(counted(before), 2 + 1 + 1 + 1);
 
     // Afterwards: read, lock-and-read, one per migration, unlock.
     let before = proxy.counts.round_trips();
     let report = SEQUENTIAL.run(&mut client).await.expect("apply 2 and 3");
     assert_eq!(report.applied.len(), 2);
-    assert_eq!(counted(before), 1 + 1 + 2 + 1, "one round trip per transactional migration");
+    assert_eq!(
+        counted(before),
+        1 + 1 + 2 + 1,
+        "one round trip per transactional migration"
+    );
 
     // A service starting with nothing pending: one round trip after connect.
     let mut fresh = common::connect(&proxy.url(&db.url)).await;
     let before = proxy.counts.round_trips();
     assert!(SEQUENTIAL.run(&mut fresh).await.expect("no-op").is_empty());
-    assert_eq!(counted(before), 1, "a start-up with nothing pending is one round trip");
+    assert_eq!(
+        counted(before),
+        1,
+        "a start-up with nothing pending is one round trip"
+    );
 
     let before = proxy.counts.round_trips();
     SEQUENTIAL.status(&mut fresh).await.expect("status");
@@ -43,11 +56,22 @@ async fn one_round_trip_per_transactional_migration_and_one_for_a_no_op_start_up
 
     // Rollback: read, lock-and-read, one per DOWN (with its history delete), unlock.
     let before = proxy.counts.round_trips();
-    let report = SEQUENTIAL.rollback(&mut fresh, Target::Steps(2)).await.expect("rollback");
+    let report = SEQUENTIAL
+        .rollback(&mut fresh, Target::Steps(2))
+        .await
+        .expect("rollback");
     assert_eq!(report.reverted.len(), 2);
-    assert_eq!(counted(before), 1 + 1 + 2 + 1, "one round trip per rolled-back migration");
+    assert_eq!(
+        counted(before),
+        1 + 1 + 2 + 1,
+        "one round trip per rolled-back migration"
+    );
 
-    assert_eq!(proxy.counts.syncs.load(Ordering::SeqCst), 0, "no extended-protocol round trips");
+    assert_eq!(
+        proxy.counts.syncs.load(Ordering::SeqCst),
+        0,
+        "no extended-protocol round trips"
+    );
 }
 
 #[tokio::test]
@@ -55,8 +79,16 @@ async fn no_transaction_migrations_cost_one_round_trip_per_statement_plus_the_hi
     let db = TestDb::new("round_trips_notx").await;
     let proxy = CountingProxy::start().await;
     let mut client = common::connect(&proxy.url(&db.url)).await;
-    NO_TRANSACTION.runner().target(1).run(&mut client).await.expect("apply 1");
+    NO_TRANSACTION
+        .runner()
+        .target(1)
+        .run(&mut client)
+        .await
+        .expect("apply 1");
     let before = proxy.counts.round_trips();
-    NO_TRANSACTION.run(&mut client).await.expect("apply the indexes");
+    NO_TRANSACTION
+        .run(&mut client)
+        .await
+        .expect("apply the indexes");
     assert_eq!(proxy.counts.round_trips() - before, 1 + 1 + (2 + 1) + 1);
 }

@@ -14,38 +14,89 @@ static PAIRED: Migrations = strata::embed_migrations!("tests/fixtures/pg/paired"
 static DIRECTORY: Migrations = strata::embed_migrations!("tests/fixtures/pg/directory");
 
 async fn round_trip(label: &str, migrations: &'static Migrations, expected: &[i64]) {
-    assert_eq!(migrations.iter().map(|m| m.version()).collect::<Vec<_>>(), expected, "{label}: discovered versions");
+    assert_eq!(
+        migrations.iter().map(|m| m.version()).collect::<Vec<_>>(),
+        expected,
+        "{label}: discovered versions"
+    );
     let db = TestDb::new(label).await;
     let mut client = db.client().await;
     assert!(db.schema().await.is_empty(), "{label}: a fresh database");
 
     let report = migrations.run(&mut client).await.expect("first apply");
-    assert_eq!(report.applied.iter().map(|s| s.version).collect::<Vec<_>>(), expected, "{label}");
+    assert_eq!(
+        report.applied.iter().map(|s| s.version).collect::<Vec<_>>(),
+        expected,
+        "{label}"
+    );
     assert!(report.applied.iter().all(|s| s.execution_ms >= 0));
     let first = db.schema().await;
     assert!(!first.is_empty(), "{label}");
 
     let status = migrations.status(&mut client).await.expect("status");
-    assert_eq!(status.iter().map(|r| r.version).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        status.iter().map(|r| r.version).collect::<Vec<_>>(),
+        expected
+    );
     for row in &status {
         assert_eq!(row.state, State::Applied, "{label}: {row:?}");
-        assert!(row.applied_at.as_deref().is_some_and(|at| at.ends_with('Z')), "{label}: {row:?}");
-        assert!(row.execution_ms.is_some_and(|ms| ms >= 0), "{label}: {row:?}");
-        assert!(row.path.as_deref().is_some_and(|p| p.starts_with("tests/fixtures/pg/")), "{label}: {row:?}");
+        assert!(
+            row.applied_at
+                .as_deref()
+                .is_some_and(|at| at.ends_with('Z')),
+            "{label}: {row:?}"
+        );
+        assert!(
+            row.execution_ms.is_some_and(|ms| ms >= 0),
+            "{label}: {row:?}"
+        );
+        assert!(
+            row.path
+                .as_deref()
+                .is_some_and(|p| p.starts_with("tests/fixtures/pg/")),
+            "{label}: {row:?}"
+        );
     }
-    assert!(migrations.run(&mut client).await.expect("again").is_empty(), "{label}: nothing applied twice");
+    assert!(
+        migrations.run(&mut client).await.expect("again").is_empty(),
+        "{label}: nothing applied twice"
+    );
 
-    let rolled = migrations.rollback(&mut client, Target::Version(0)).await.expect("rollback all");
+    let rolled = migrations
+        .rollback(&mut client, Target::Version(0))
+        .await
+        .expect("rollback all");
     let newest_first: Vec<i64> = expected.iter().rev().copied().collect();
-    assert_eq!(rolled.reverted.iter().map(|s| s.version).collect::<Vec<_>>(), newest_first, "{label}");
-    assert_eq!(db.schema().await, Vec::<String>::new(), "{label}: rollback left objects behind");
+    assert_eq!(
+        rolled
+            .reverted
+            .iter()
+            .map(|s| s.version)
+            .collect::<Vec<_>>(),
+        newest_first,
+        "{label}"
+    );
+    assert_eq!(
+        db.schema().await,
+        Vec::<String>::new(),
+        "{label}: rollback left objects behind"
+    );
     assert!(db.history_versions().await.is_empty(), "{label}");
     let status = migrations.status(&mut client).await.expect("status");
-    assert!(status.iter().all(|r| r.state == State::Pending && r.applied_at.is_none()), "{label}: {status:?}");
+    assert!(
+        status
+            .iter()
+            .all(|r| r.state == State::Pending && r.applied_at.is_none()),
+        "{label}: {status:?}"
+    );
 
     let again = migrations.run(&mut client).await.expect("second apply");
     assert_eq!(again.applied.len(), expected.len(), "{label}");
-    assert_eq!(db.schema().await, first, "{label}: the schema after the second apply differs");
+    assert_eq!(
+        db.schema().await,
+        first,
+        "{label}: the schema after the second apply differs"
+    );
     assert_eq!(db.history_versions().await, expected, "{label}");
 }
 
@@ -73,7 +124,12 @@ async fn paired_scheme_round_trip() {
 async fn directory_scheme_round_trip() {
     // The second migration is run_in_transaction = false (metadata.toml): CREATE INDEX
     // CONCURRENTLY in both directions.
-    assert!(!DIRECTORY.get(20241102090000).expect("embedded").transactional());
+    assert!(
+        !DIRECTORY
+            .get(20241102090000)
+            .expect("embedded")
+            .transactional()
+    );
     round_trip("directory", &DIRECTORY, &[20241025112826, 20241102090000]).await;
 }
 
@@ -81,16 +137,53 @@ async fn directory_scheme_round_trip() {
 async fn a_history_table_in_its_own_schema() {
     let db = TestDb::new("history_schema").await;
     let mut client = db.client().await;
-    let runner = || SEQUENTIAL.runner().history_table(Some("ops"), "schema_history");
-    assert_eq!(runner().run(&mut client).await.expect("apply").applied.len(), 3);
-    let rows = common::rows(&client, "SELECT version::text FROM ops.schema_history ORDER BY version").await;
+    let runner = || {
+        SEQUENTIAL
+            .runner()
+            .history_table(Some("ops"), "schema_history")
+    };
+    assert_eq!(
+        runner()
+            .run(&mut client)
+            .await
+            .expect("apply")
+            .applied
+            .len(),
+        3
+    );
+    let rows = common::rows(
+        &client,
+        "SELECT version::text FROM ops.schema_history ORDER BY version",
+    )
+    .await;
     assert_eq!(rows, ["1", "2", "3"]);
-    assert!(!db.has_relation("strata_migrations").await, "the default table is not created");
+    assert!(
+        !db.has_relation("strata_migrations").await,
+        "the default table is not created"
+    );
     assert!(runner().run(&mut client).await.expect("no-op").is_empty());
-    assert_eq!(runner().rollback(&mut client, Target::Steps(2)).await.expect("rollback").reverted.len(), 2);
+    assert_eq!(
+        runner()
+            .rollback(&mut client, Target::Steps(2))
+            .await
+            .expect("rollback")
+            .reverted
+            .len(),
+        2
+    );
     let status = runner().status(&mut client).await.expect("status");
-    assert_eq!(status.iter().map(|r| r.state).collect::<Vec<_>>(), [State::Applied, State::Pending, State::Pending]);
+    assert_eq!(
+        status.iter().map(|r| r.state).collect::<Vec<_>>(),
+        [State::Applied, State::Pending, State::Pending]
+    );
 
-    let invalid = SEQUENTIAL.runner().history_table(None, "history; DROP TABLE accounts").run(&mut client).await;
-    assert!(matches!(invalid, Err(strata::Error::InvalidIdentifier(_))), "{invalid:?}");
+    let invalid = SEQUENTIAL
+        .runner()
+        .history_table(None, "history; DROP TABLE accounts")
+        .run(&mut client)
+        .await;
+    assert!(
+        matches!(invalid, Err(strata::Error::InvalidIdentifier(_))),
+        "{invalid:?}"
+    );
 }

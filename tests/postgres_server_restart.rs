@@ -33,7 +33,10 @@ async fn wait_for_in_flight(observer: &Client, limit: Duration) {
         if active == ["1"] {
             return;
         }
-        assert!(started.elapsed() < limit, "the slow migration never started");
+        assert!(
+            started.elapsed() < limit,
+            "the slow migration never started"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -46,14 +49,21 @@ async fn state(client: &Client) -> (Vec<String>, Vec<String>) {
          AND tablename <> 'strata_migrations' ORDER BY 1",
     )
     .await;
-    let versions = common::rows(client, "SELECT version::text FROM strata_migrations ORDER BY version").await;
+    let versions = common::rows(
+        client,
+        "SELECT version::text FROM strata_migrations ORDER BY version",
+    )
+    .await;
     (tables, versions)
 }
 
 async fn one_trial(cluster: &PrivateCluster, trial: usize) {
     let database = format!("restart_{trial}");
     let admin = common::connect(&cluster.url()).await;
-    admin.simple_query(&format!("CREATE DATABASE {database}")).await.expect("create database");
+    admin
+        .simple_query(&format!("CREATE DATABASE {database}"))
+        .await
+        .expect("create database");
     drop(admin);
     let url = common::with_database(&cluster.url(), &database);
 
@@ -76,24 +86,47 @@ async fn one_trial(cluster: &PrivateCluster, trial: usize) {
     let text = error.to_string();
     eprintln!("trial {trial}: restart took {restart_took:?}; the run failed with: {text}");
     match &error {
-        Error::Migration { version, name, location, .. } => {
+        Error::Migration {
+            version,
+            name,
+            location,
+            ..
+        } => {
             assert_eq!((*version, name.as_str()), (2, "in_flight"), "{text}");
             assert_eq!(location.path, IN_FLIGHT_FILE, "{text}");
         }
         other => panic!("expected the in-flight migration's error, got {other:?}"),
     }
-    assert!(text.contains("migration 2") && text.contains("002_in_flight.sql"), "names the migration in flight: {text}");
-    assert!(text.contains("the connection was lost: re-run"), "says it is a connection problem and what to do: {text}");
+    assert!(
+        text.contains("migration 2") && text.contains("002_in_flight.sql"),
+        "names the migration in flight: {text}"
+    );
+    assert!(
+        text.contains("the connection was lost: re-run"),
+        "says it is a connection problem and what to do: {text}"
+    );
     assert!(!text.contains("password"), "{text}");
 
     // After the restart: history and schema agree. 001 is recorded and its table exists;
     // 002's transaction (table created, row inserted, then the restart) left nothing.
     let client = common::connect(&url).await;
     let (tables, versions) = state(&client).await;
-    assert_eq!(versions, ["1"], "only the migration before the restart is recorded");
-    assert_eq!(tables, ["restart_before"], "the in-flight migration left no table");
     assert_eq!(
-        common::rows(&client, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").await,
+        versions,
+        ["1"],
+        "only the migration before the restart is recorded"
+    );
+    assert_eq!(
+        tables,
+        ["restart_before"],
+        "the in-flight migration left no table"
+    );
+    assert_eq!(
+        common::rows(
+            &client,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        )
+        .await,
         ["0"],
         "the restart released the migration lock"
     );
@@ -105,14 +138,24 @@ async fn one_trial(cluster: &PrivateCluster, trial: usize) {
     assert_eq!(applied, [2, 3], "{report:?}");
     let (tables, versions) = state(&client).await;
     assert_eq!(versions, ["1", "2", "3"]);
-    assert_eq!(tables, ["restart_after", "restart_before", "restart_in_flight"]);
-    assert_eq!(common::rows(&client, "SELECT count(*) FROM restart_in_flight").await, ["1"], "002 ran exactly once");
+    assert_eq!(
+        tables,
+        ["restart_after", "restart_before", "restart_in_flight"]
+    );
+    assert_eq!(
+        common::rows(&client, "SELECT count(*) FROM restart_in_flight").await,
+        ["1"],
+        "002 ran exactly once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restart_mid_migration_fails_cleanly_and_a_rerun_completes() {
     let cluster = tokio::task::block_in_place(PrivateCluster::start);
-    let trials: usize = std::env::var("STRATA_RESTART_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let trials: usize = std::env::var("STRATA_RESTART_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     for trial in 0..trials {
         one_trial(&cluster, trial).await;
     }
@@ -128,23 +171,44 @@ static RELIABILITY: Migrations = strata::embed_migrations!("tests/fixtures/relia
 async fn a_crash_right_after_a_run_loses_none_of_its_migrations() {
     let cluster = tokio::task::block_in_place(PrivateCluster::start);
     let admin = common::connect(&cluster.url()).await;
-    admin.simple_query("CREATE DATABASE durable").await.expect("create database");
+    admin
+        .simple_query("CREATE DATABASE durable")
+        .await
+        .expect("create database");
     drop(admin);
     // The private cluster runs with synchronous_commit = off for speed; a service's database
     // has it on, and so does this session.
-    let url = format!("{}?options=-c%20synchronous_commit%3Don", common::with_database(&cluster.url(), "durable"));
+    let url = format!(
+        "{}?options=-c%20synchronous_commit%3Don",
+        common::with_database(&cluster.url(), "durable")
+    );
     let mut client = common::connect(&url).await;
-    assert_eq!(common::rows(&client, "SHOW synchronous_commit").await, ["on"]);
-    let report = RELIABILITY.runner().target(198).run(&mut client).await.expect("the run completes");
+    assert_eq!(
+        common::rows(&client, "SHOW synchronous_commit").await,
+        ["on"]
+    );
+    let report = RELIABILITY
+        .runner()
+        .target(198)
+        .run(&mut client)
+        .await
+        .expect("the run completes");
     assert_eq!(report.applied.len(), 198);
     drop(client);
     tokio::task::block_in_place(|| cluster.crash_restart());
 
     let client = common::connect(&url).await;
     let versions = common::rows(&client, "SELECT count(*) FROM strata_migrations").await;
-    let tables = common::rows(&client, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^r[0-9]+$'").await;
+    let tables = common::rows(
+        &client,
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^r[0-9]+$'",
+    )
+    .await;
     // Each transactional migration creates its table r<version>; the others add indexes.
-    let expected_tables = RELIABILITY.iter().filter(|m| m.version() <= 198 && m.transactional()).count();
+    let expected_tables = RELIABILITY
+        .iter()
+        .filter(|m| m.version() <= 198 && m.transactional())
+        .count();
     assert_eq!(
         (versions, tables),
         (vec!["198".to_string()], vec![expected_tables.to_string()]),

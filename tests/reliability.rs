@@ -13,19 +13,30 @@ static RELIABILITY: strata::Migrations = strata::embed_migrations!("tests/fixtur
 static APP: strata::Migrations = strata::embed_migrations!("migrations");
 
 fn trials(short: usize) -> usize {
-    std::env::var("STRATA_RELIABILITY_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(short)
+    std::env::var("STRATA_RELIABILITY_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(short)
 }
 
 /// A pseudo-random number from the clock, enough to spread kill moments.
 fn jitter(max: u64) -> u64 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
     (nanos.wrapping_mul(6364136223846793005).rotate_left(17)) % max.max(1)
 }
 
 /// Starts this test binary as a runner process (see `child_runner`).
 fn spawn_runner(url: &str, which: &str) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "child_runner", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_runner",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("STRATA_CHILD_URL", url)
         .env("STRATA_CHILD_SET", which)
         .stdout(Stdio::piped())
@@ -39,14 +50,23 @@ fn spawn_runner(url: &str, which: &str) -> Child {
 #[tokio::test]
 #[ignore = "a child process of the tests in this file"]
 async fn child_runner() {
-    let Ok(url) = std::env::var("STRATA_CHILD_URL") else { return };
-    let set = if std::env::var("STRATA_CHILD_SET").as_deref() == Ok("app") { &APP } else { &RELIABILITY };
+    let Ok(url) = std::env::var("STRATA_CHILD_URL") else {
+        return;
+    };
+    let set = if std::env::var("STRATA_CHILD_SET").as_deref() == Ok("app") {
+        &APP
+    } else {
+        &RELIABILITY
+    };
     let report = if let Some(path) = url.strip_prefix("sqlite:") {
         let mut conn = rusqlite::Connection::open(path).expect("open");
         set.run(&mut conn).await
     } else {
         let mut client = common::connect(&url).await;
-        set.runner().lock_timeout(Duration::from_secs(120)).run(&mut client).await
+        set.runner()
+            .lock_timeout(Duration::from_secs(120))
+            .run(&mut client)
+            .await
     };
     match report {
         Ok(report) => println!("CHILD-APPLIED {}", report.applied.len()),
@@ -59,8 +79,16 @@ async fn child_runner() {
 
 fn applied_count(output: &std::process::Output) -> usize {
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "runner failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout.lines().find_map(|l| l.split_once("CHILD-APPLIED ")).and_then(|(_, n)| n.trim().parse().ok()).expect("runner output")
+    assert!(
+        output.status.success(),
+        "runner failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.split_once("CHILD-APPLIED "))
+        .and_then(|(_, n)| n.trim().parse().ok())
+        .expect("runner output")
 }
 
 #[tokio::test]
@@ -68,15 +96,27 @@ async fn sixteen_runner_processes_on_one_empty_postgres_database() {
     for trial in 0..trials(1) {
         let db = TestDb::new("sixteen").await;
         let started = Instant::now();
-        let children: Vec<Child> = (0..16).map(|_| spawn_runner(&db.url, "reliability")).collect();
-        let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+        let children: Vec<Child> = (0..16)
+            .map(|_| spawn_runner(&db.url, "reliability"))
+            .collect();
+        let outputs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("wait"))
+            .collect();
         let elapsed = started.elapsed();
         let total: usize = outputs.iter().map(applied_count).sum();
-        assert_eq!(total, RELIABILITY.len(), "trial {trial}: each migration applied exactly once across 16 processes");
+        assert_eq!(
+            total,
+            RELIABILITY.len(),
+            "trial {trial}: each migration applied exactly once across 16 processes"
+        );
         assert_eq!(db.history_versions().await.len(), RELIABILITY.len());
         // Nobody waits longer than the work takes: the whole thing is one runner's work plus
         // process start-up, not 16 times it.
-        assert!(elapsed < Duration::from_secs(60), "trial {trial}: {elapsed:?}");
+        assert!(
+            elapsed < Duration::from_secs(60),
+            "trial {trial}: {elapsed:?}"
+        );
     }
 }
 
@@ -86,10 +126,15 @@ fn four_runner_processes_on_one_sqlite_file() {
         let dir = tempfile::tempdir().expect("tmp");
         let url = format!("sqlite:{}", dir.path().join("four.db").display());
         let children: Vec<Child> = (0..4).map(|_| spawn_runner(&url, "app")).collect();
-        let total: usize = children.into_iter().map(|c| applied_count(&c.wait_with_output().expect("wait"))).sum();
+        let total: usize = children
+            .into_iter()
+            .map(|c| applied_count(&c.wait_with_output().expect("wait")))
+            .sum();
         assert_eq!(total, APP.len(), "trial {trial}");
         let conn = rusqlite::Connection::open(dir.path().join("four.db")).expect("open");
-        let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity");
         assert_eq!(check, "ok");
     }
 }
@@ -113,20 +158,34 @@ async fn settle(db: &TestDb) {
 /// The recorded versions and whether each migration's effects exist, read in one snapshot.
 async fn snapshot(db: &TestDb) -> (Vec<i64>, Vec<(i64, bool)>) {
     let mut client = db.client().await;
-    let transaction = client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await.expect("begin");
+    let transaction = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .await
+        .expect("begin");
     let exists: bool = transaction
         .query_one("SELECT to_regclass('strata_migrations') IS NOT NULL", &[])
         .await
         .expect("regclass")
         .get(0);
     let recorded: Vec<i64> = if exists {
-        let rows = transaction.query("SELECT version FROM strata_migrations ORDER BY version", &[]).await.expect("history");
+        let rows = transaction
+            .query(
+                "SELECT version FROM strata_migrations ORDER BY version",
+                &[],
+            )
+            .await
+            .expect("history");
         rows.iter().map(|r| r.get(0)).collect()
     } else {
         Vec::new()
     };
     let rows = transaction
-        .query("SELECT relname::text FROM pg_class WHERE relname ~ '^r[0-9]+(_id_idx|_v_idx)?$'", &[])
+        .query(
+            "SELECT relname::text FROM pg_class WHERE relname ~ '^r[0-9]+(_id_idx|_v_idx)?$'",
+            &[],
+        )
         .await
         .expect("catalog");
     let names: std::collections::HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
@@ -137,7 +196,8 @@ async fn snapshot(db: &TestDb) -> (Vec<i64>, Vec<(i64, bool)>) {
             let done = if m.transactional() {
                 names.contains(&format!("r{v}"))
             } else {
-                names.contains(&format!("r{}_id_idx", v - 1)) && names.contains(&format!("r{}_v_idx", v - 1))
+                names.contains(&format!("r{}_id_idx", v - 1))
+                    && names.contains(&format!("r{}_v_idx", v - 1))
             };
             (v, done)
         })
@@ -162,20 +222,38 @@ async fn kill_nine_at_random_moments_never_half_applies() {
             let is_recorded = recorded.contains(&version);
             let transactional = RELIABILITY.get(version).is_some_and(|m| m.transactional());
             if transactional {
-                assert_eq!(is_recorded, done, "trial {trial} (killed after {delay} ms): migration {version} recorded={is_recorded} effects={done}");
+                assert_eq!(
+                    is_recorded, done,
+                    "trial {trial} (killed after {delay} ms): migration {version} recorded={is_recorded} effects={done}"
+                );
             } else {
                 // A no-transaction migration may be cut between statements: its effects may be
                 // partial, but it is recorded only after its last statement.
-                assert!(!is_recorded || done, "trial {trial}: no-transaction {version} recorded without its effects");
+                assert!(
+                    !is_recorded || done,
+                    "trial {trial}: no-transaction {version} recorded without its effects"
+                );
             }
         }
 
         // The killed runner's session lock does not block the next runner.
         let mut client = db.client().await;
         let started = Instant::now();
-        RELIABILITY.runner().lock_timeout(Duration::from_secs(30)).run(&mut client).await.expect("re-run completes");
+        RELIABILITY
+            .runner()
+            .lock_timeout(Duration::from_secs(30))
+            .run(&mut client)
+            .await
+            .expect("re-run completes");
         assert!(started.elapsed() < Duration::from_secs(30));
-        assert_eq!(db.history_versions().await.len(), RELIABILITY.len(), "trial {trial}");
-        assert!(snapshot(&db).await.1.iter().all(|(_, done)| *done), "trial {trial}");
+        assert_eq!(
+            db.history_versions().await.len(),
+            RELIABILITY.len(),
+            "trial {trial}"
+        );
+        assert!(
+            snapshot(&db).await.1.iter().all(|(_, done)| *done),
+            "trial {trial}"
+        );
     }
 }

@@ -14,7 +14,11 @@ fn schema(conn: &rusqlite::Connection) -> Vec<String> {
     let mut statement = conn
         .prepare("SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'strata_%' AND name NOT LIKE 'sqlite_%' ORDER BY 1")
         .expect("prepare");
-    statement.query_map([], |row| row.get(0)).expect("query").collect::<Result<_, _>>().expect("rows")
+    statement
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
 }
 
 #[tokio::test]
@@ -24,14 +28,42 @@ async fn apply_status_rollback_all_apply_again() {
     let report = APP.run(&mut conn).await.expect("apply");
     assert_eq!(report.applied.len(), APP.len());
     let first = schema(&conn);
-    assert!(first.iter().any(|s| s.contains("display_name")), "{first:?}");
-    assert!(APP.status(&mut conn).await.expect("status").iter().all(|r| r.state == State::Applied));
-    assert!(APP.run(&mut conn).await.expect("again").is_empty(), "nothing applied twice");
+    assert!(
+        first.iter().any(|s| s.contains("display_name")),
+        "{first:?}"
+    );
+    assert!(
+        APP.status(&mut conn)
+            .await
+            .expect("status")
+            .iter()
+            .all(|r| r.state == State::Applied)
+    );
+    assert!(
+        APP.run(&mut conn).await.expect("again").is_empty(),
+        "nothing applied twice"
+    );
 
-    let rolled = APP.rollback(&mut conn, Target::Version(0)).await.expect("rollback all");
-    assert_eq!(rolled.reverted.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2, 1]);
+    let rolled = APP
+        .rollback(&mut conn, Target::Version(0))
+        .await
+        .expect("rollback all");
+    assert_eq!(
+        rolled
+            .reverted
+            .iter()
+            .map(|s| s.version)
+            .collect::<Vec<_>>(),
+        [3, 2, 1]
+    );
     assert!(schema(&conn).is_empty(), "{:?}", schema(&conn));
-    assert!(APP.status(&mut conn).await.expect("status").iter().all(|r| r.state == State::Pending));
+    assert!(
+        APP.status(&mut conn)
+            .await
+            .expect("status")
+            .iter()
+            .all(|r| r.state == State::Pending)
+    );
 
     APP.run(&mut conn).await.expect("apply again");
     assert_eq!(schema(&conn), first);
@@ -42,9 +74,16 @@ async fn d1_style_migration_with_trigger_and_verification_select_runs() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut conn = rusqlite::Connection::open(dir.path().join("d1.db")).expect("open");
     D1.run(&mut conn).await.expect("apply");
-    assert!(schema(&conn).iter().any(|s| s.starts_with("trigger providers_touch")));
+    assert!(
+        schema(&conn)
+            .iter()
+            .any(|s| s.starts_with("trigger providers_touch"))
+    );
     let refused = D1.rollback(&mut conn, Target::Steps(1)).await;
-    assert!(matches!(&refused, Err(Error::NoDown(list)) if list[0].version == 1), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(Error::NoDown(list)) if list[0].version == 1),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
@@ -54,20 +93,42 @@ async fn a_failing_statement_is_named_and_rolled_back() {
     static FAILING: strata::Migrations = strata::embed_migrations!("tests/fixtures/pg/failing");
     let error = FAILING.run(&mut conn).await.expect_err("migration 3 fails");
     match &error {
-        Error::Migration { version: 3, location, .. } => {
-            assert_eq!(location.to_string(), "tests/fixtures/pg/failing/003_three.sql:4:1");
+        Error::Migration {
+            version: 3,
+            location,
+            ..
+        } => {
+            assert_eq!(
+                location.to_string(),
+                "tests/fixtures/pg/failing/003_three.sql:4:1"
+            );
         }
         other => panic!("{other:?}"),
     }
-    assert!(!schema(&conn).iter().any(|s| s.contains(" three ")), "rolled back: {:?}", schema(&conn));
-    assert_eq!(FAILING.status(&mut conn).await.expect("status").iter().filter(|r| r.state == State::Applied).count(), 2);
+    assert!(
+        !schema(&conn).iter().any(|s| s.contains(" three ")),
+        "rolled back: {:?}",
+        schema(&conn)
+    );
+    assert_eq!(
+        FAILING
+            .status(&mut conn)
+            .await
+            .expect("status")
+            .iter()
+            .filter(|r| r.state == State::Applied)
+            .count(),
+        2
+    );
 }
 
 /// Run by `two_processes_on_one_file` in child processes (ignored when run directly).
 #[tokio::test]
 #[ignore = "a child process of two_processes_on_one_file"]
 async fn child_runner() {
-    let Ok(path) = std::env::var("STRATA_CHILD_DB") else { return };
+    let Ok(path) = std::env::var("STRATA_CHILD_DB") else {
+        return;
+    };
     let mut conn = rusqlite::Connection::open(path).expect("open");
     let report = APP.run(&mut conn).await.expect("child run");
     println!("CHILD-APPLIED {}", report.applied.len());
@@ -87,20 +148,38 @@ fn two_processes_on_one_file() {
         let (a, b) = std::thread::scope(|s| {
             let a = s.spawn(spawn);
             let b = s.spawn(spawn);
-            (a.join().expect("join").expect("run"), b.join().expect("join").expect("run"))
+            (
+                a.join().expect("join").expect("run"),
+                b.join().expect("join").expect("run"),
+            )
         });
         let mut applied = 0;
         for out in [&a, &b] {
             let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success(), "trial {trial}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-            let line = stdout.lines().find_map(|l| l.strip_prefix("CHILD-APPLIED ")).expect("child output");
+            assert!(
+                out.status.success(),
+                "trial {trial}: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let line = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("CHILD-APPLIED "))
+                .expect("child output");
             applied += line.trim().parse::<usize>().expect("count");
         }
-        assert_eq!(applied, APP.len(), "trial {trial}: each migration applied exactly once");
+        assert_eq!(
+            applied,
+            APP.len(),
+            "trial {trial}: each migration applied exactly once"
+        );
         let conn = rusqlite::Connection::open(&db).expect("open");
-        let rows: i64 = conn.query_row("SELECT count(*) FROM strata_migrations", [], |r| r.get(0)).expect("count");
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM strata_migrations", [], |r| r.get(0))
+            .expect("count");
         assert_eq!(rows as usize, APP.len());
-        let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity");
         assert_eq!(check, "ok");
     }
 }

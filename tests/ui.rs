@@ -13,9 +13,16 @@ fn ui() {
     unsafe {
         std::env::set_var("STRATA_MANIFEST_DIR", &ui_dir);
         for entry in std::fs::read_dir(ui_dir.join("fixtures")).expect("fixtures directory") {
-            let name = entry.expect("fixture entry").file_name().into_string().expect("UTF-8 fixture name");
+            let name = entry
+                .expect("fixture entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8 fixture name");
             if name != "untracked-directory" {
-                std::env::set_var(strata::build::marker_variable(&format!("fixtures/{name}")), "1");
+                std::env::set_var(
+                    strata::build::marker_variable(&format!("fixtures/{name}")),
+                    "1",
+                );
             }
         }
     }

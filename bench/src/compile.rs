@@ -22,10 +22,15 @@ fn root() -> PathBuf {
 
 /// (crate, dependency lines, build.rs, main.rs)
 fn crates(strata: &str) -> Vec<(String, String, Option<String>, String)> {
-    let strata_dep = format!("strata = {{ path = \"{strata}\", default-features = false, features = [\"postgres\"] }}\n");
-    let strata_build = format!("[build-dependencies]\nstrata = {{ path = \"{strata}\", default-features = false }}\n");
+    let strata_dep = format!(
+        "strata = {{ path = \"{strata}\", default-features = false, features = [\"postgres\"] }}\n"
+    );
+    let strata_build = format!(
+        "[build-dependencies]\nstrata = {{ path = \"{strata}\", default-features = false }}\n"
+    );
     let track = "fn main() {\n    strata::build::track(\"../migrations/strata\");\n}\n".to_string();
-    let refinery_dep = "refinery = { version = \"=0.10.0\", features = [\"tokio-postgres\"] }\n".to_string();
+    let refinery_dep =
+        "refinery = { version = \"=0.10.0\", features = [\"tokio-postgres\"] }\n".to_string();
     let sqlx_dep =
         "sqlx = { version = \"=0.8.6\", default-features = false, features = [\"postgres\", \"runtime-tokio\", \"migrate\", \"macros\"] }\n"
             .to_string();
@@ -82,14 +87,31 @@ fn crates(strata: &str) -> Vec<(String, String, Option<String>, String)> {
 /// Writes the workspace (unchanged files keep their mtimes). Returns bytes of SQL per tool.
 fn generate() -> usize {
     let root = root();
-    let strata = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("strata path");
+    let strata = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("strata path");
     let crates = crates(&strata.display().to_string());
-    let write = |path: PathBuf, text: &str| strata_bench_gen::write_if_changed(&path, text.as_bytes()).expect("write");
-    let members: Vec<String> = crates.iter().map(|(name, ..)| format!("\"{name}\"")).collect();
-    write(root.join("Cargo.toml"), &format!("[workspace]\nmembers = [{}]\nresolver = \"3\"\n", members.join(", ")));
+    let write = |path: PathBuf, text: &str| {
+        strata_bench_gen::write_if_changed(&path, text.as_bytes()).expect("write")
+    };
+    let members: Vec<String> = crates
+        .iter()
+        .map(|(name, ..)| format!("\"{name}\""))
+        .collect();
+    write(
+        root.join("Cargo.toml"),
+        &format!(
+            "[workspace]\nmembers = [{}]\nresolver = \"3\"\n",
+            members.join(", ")
+        ),
+    );
     if !root.join("Cargo.lock").exists() {
         // The same dependency versions as the bench itself.
-        let _ = fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"), root.join("Cargo.lock"));
+        let _ = fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
+            root.join("Cargo.lock"),
+        );
     }
     for (name, dependencies, build, main) in &crates {
         let dir = root.join(name);
@@ -111,7 +133,9 @@ fn generate() -> usize {
 fn cargo(args: &[&str], no_cache: bool) -> Duration {
     let mut command = Command::new("cargo");
     command.args(args).current_dir(root());
-    command.env_remove("CARGO_BUILD_TARGET_DIR").env("CARGO_TARGET_DIR", root().join("target"));
+    command
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env("CARGO_TARGET_DIR", root().join("target"));
     if no_cache {
         command.env("STRATA_NO_CACHE", "1");
     } else {
@@ -130,7 +154,10 @@ fn build(name: &str, no_cache: bool) -> Duration {
 
 /// Marks only `main.rs` as edited.
 fn touch(name: &str) {
-    let file = fs::File::options().append(true).open(root().join(name).join("src/main.rs")).expect("open main.rs");
+    let file = fs::File::options()
+        .append(true)
+        .open(root().join(name).join("src/main.rs"))
+        .expect("open main.rs");
     file.set_modified(SystemTime::now()).expect("touch main.rs");
 }
 
@@ -147,7 +174,10 @@ const CASES: [(&str, &str, bool); 7] = [
 
 pub fn run(samples: usize, csv: &mut Samples) {
     let bytes = generate();
-    eprintln!("compile: {FILES} migrations, {} KB per tool; building dependencies once ...", bytes / 1000);
+    eprintln!(
+        "compile: {FILES} migrations, {} KB per tool; building dependencies once ...",
+        bytes / 1000
+    );
     cargo(&["build", "-q", "--workspace"], false);
     for (_, name, no_cache) in CASES {
         build(name, no_cache);
@@ -173,8 +203,14 @@ pub fn render(out: &mut String, csv: &Samples) {
         return;
     }
     let kb = csv.median("all", "compile700", "sql-bytes") / 1000.0;
-    let _ = writeln!(out, "\n### Compile time: {FILES} migrations, {kb:.0} KB of SQL, default dev profile (median wall ms of `cargo build`)\n");
-    let _ = writeln!(out, "| crate | touch main.rs → rebuild | macro cost | clean build of the crate | macro cost |");
+    let _ = writeln!(
+        out,
+        "\n### Compile time: {FILES} migrations, {kb:.0} KB of SQL, default dev profile (median wall ms of `cargo build`)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| crate | touch main.rs → rebuild | macro cost | clean build of the crate | macro cost |"
+    );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
     for (label, _, _) in CASES {
         let without = format!("{}-without", label.split('-').next().unwrap_or(label));

@@ -10,7 +10,8 @@ const PREFIX: &str = "strata_bench_";
 
 /// `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`.
 pub fn server_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
 /// The parts of a `postgres://user[:password]@host[:port]/database[?query]` URL.
@@ -35,13 +36,21 @@ impl Url {
             Some((host, port)) => (host, port.parse().expect("port in DATABASE_URL")),
             None => (hostport, 5432),
         };
-        Url { userinfo: userinfo.to_string(), host: host.to_string(), port, database: database.to_string() }
+        Url {
+            userinfo: userinfo.to_string(),
+            host: host.to_string(),
+            port,
+            database: database.to_string(),
+        }
     }
 
     /// The same server and user, another database, TLS off (the counting proxy reads the
     /// protocol, and both clients then behave the same way).
     pub fn with(&self, database: &str, host: &str, port: u16) -> String {
-        format!("postgres://{}@{host}:{port}/{database}?sslmode=disable", self.userinfo)
+        format!(
+            "postgres://{}@{host}:{port}/{database}?sslmode=disable",
+            self.userinfo
+        )
     }
 
     pub fn database_url(&self, database: &str) -> String {
@@ -50,7 +59,9 @@ impl Url {
 }
 
 pub async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -74,7 +85,11 @@ impl Server {
     }
 
     pub async fn version(&self) -> String {
-        let rows = self.admin.simple_query("SHOW server_version").await.expect("server version");
+        let rows = self
+            .admin
+            .simple_query("SHOW server_version")
+            .await
+            .expect("server version");
         rows.iter()
             .find_map(|m| match m {
                 tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
@@ -86,9 +101,20 @@ impl Server {
     /// A fresh, empty database.
     pub async fn create(&self) -> Database<'_> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("{PREFIX}{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
-        self.admin.simple_query(&format!("CREATE DATABASE \"{name}\"")).await.expect("create bench database");
-        Database { server: self, name, dropped: false }
+        let name = format!(
+            "{PREFIX}{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        self.admin
+            .simple_query(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create bench database");
+        Database {
+            server: self,
+            name,
+            dropped: false,
+        }
     }
 
     /// Flushes dirty buffers so that the previous sample's writes are not paid by the next.
@@ -97,14 +123,19 @@ impl Server {
     }
 
     async fn drop_database(&self, name: &str) {
-        let _ = self.admin.simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+        let _ = self
+            .admin
+            .simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
     }
 
     /// Drops bench databases whose process is gone (and with `all`, this process's too).
     pub async fn drop_leftovers(&self, all: bool) {
         let rows = self
             .admin
-            .simple_query(&format!("SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"))
+            .simple_query(&format!(
+                "SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"
+            ))
             .await
             .expect("list databases");
         let me = std::process::id().to_string();
@@ -124,10 +155,14 @@ impl Server {
     pub async fn count_bench_databases(&self) -> usize {
         let rows = self
             .admin
-            .simple_query(&format!("SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"))
+            .simple_query(&format!(
+                "SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"
+            ))
             .await
             .expect("list databases");
-        rows.iter().filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_))).count()
+        rows.iter()
+            .filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
+            .count()
     }
 }
 
@@ -158,7 +193,10 @@ impl Drop for Database<'_> {
     fn drop(&mut self) {
         if !self.dropped {
             // A panic mid-sample: the next start-up (or the end of this run) drops it.
-            eprintln!("note: database {} is dropped at the end of the run", self.name);
+            eprintln!(
+                "note: database {} is dropped at the end of the run",
+                self.name
+            );
         }
     }
 }
@@ -170,9 +208,23 @@ mod tests {
     #[test]
     fn urls_are_split_and_rebuilt() {
         let url = Url::parse("postgres://postgres@127.0.0.1:5432/postgres");
-        assert_eq!(url.database_url("x"), "postgres://postgres@127.0.0.1:5432/x?sslmode=disable");
-        assert_eq!(url.with("x", "127.0.0.1", 7000), "postgres://postgres@127.0.0.1:7000/x?sslmode=disable");
+        assert_eq!(
+            url.database_url("x"),
+            "postgres://postgres@127.0.0.1:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            url.with("x", "127.0.0.1", 7000),
+            "postgres://postgres@127.0.0.1:7000/x?sslmode=disable"
+        );
         let url = Url::parse("postgresql://u:p@db.local/app?sslmode=require");
-        assert_eq!((url.userinfo.as_str(), url.host.as_str(), url.port, url.database.as_str()), ("u:p", "db.local", 5432, "app"));
+        assert_eq!(
+            (
+                url.userinfo.as_str(),
+                url.host.as_str(),
+                url.port,
+                url.database.as_str()
+            ),
+            ("u:p", "db.local", 5432, "app")
+        );
     }
 }

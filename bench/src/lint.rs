@@ -11,7 +11,10 @@ use strata_bench_gen::{Migration, realistic_migration, write_set};
 use crate::stats::Samples;
 
 pub fn run(samples: usize, csv: &mut Samples) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("repo");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("repo");
     eprintln!("lint: building the release CLI in {} ...", repo.display());
     let status = Command::new("cargo")
         .args(["build", "-q", "--release", "-p", "strata-cli"])
@@ -33,11 +36,25 @@ pub fn run(samples: usize, csv: &mut Samples) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/lint10mb");
     let strata_dir = write_set(&dir, &set).expect("write lint set").remove(0);
     // Warm the page cache once, and check the set is clean.
-    let out = Command::new(&binary).arg("--dir").arg(&strata_dir).args(["lint", "--format", "json"]).output().expect("lint");
-    assert!(out.status.success(), "the generated set must lint clean: {}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(&binary)
+        .arg("--dir")
+        .arg(&strata_dir)
+        .args(["lint", "--format", "json"])
+        .output()
+        .expect("lint");
+    assert!(
+        out.status.success(),
+        "the generated set must lint clean: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     for sample in 0..samples {
         let started = Instant::now();
-        let out = Command::new(&binary).arg("--dir").arg(&strata_dir).args(["lint", "--format", "json"]).output().expect("lint");
+        let out = Command::new(&binary)
+            .arg("--dir")
+            .arg(&strata_dir)
+            .args(["lint", "--format", "json"])
+            .output()
+            .expect("lint");
         let elapsed = started.elapsed();
         assert!(out.status.success());
         csv.push("strata", "lint10mb", "lint", sample, elapsed);

@@ -97,15 +97,29 @@ impl Set {
 
     /// The floor's list: (version, up SQL), read from the same generated files at start-up.
     fn floor(self) -> Vec<(i64, String)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("generated").join(self.name()).join("sqlx");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("generated")
+            .join(self.name())
+            .join("sqlx");
         let mut list: Vec<(i64, String)> = std::fs::read_dir(&dir)
             .expect("generated dir")
             .map(|e| e.expect("entry").path())
             .filter(|p| p.extension().is_some_and(|e| e == "sql"))
             .map(|p| {
-                let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
-                let version = name.split('_').next().and_then(|v| v.parse().ok()).expect("version");
-                (version, std::fs::read_to_string(&p).expect("read migration"))
+                let name = p
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
+                let version = name
+                    .split('_')
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("version");
+                (
+                    version,
+                    std::fs::read_to_string(&p).expect("read migration"),
+                )
             })
             .collect();
         list.sort();
@@ -123,12 +137,15 @@ async fn floor(client: &tokio_postgres::Client, migrations: &[(i64, String)]) {
     let applied: i64 = messages
         .iter()
         .find_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).and_then(|v| v.parse().ok()).unwrap_or(0)),
+            tokio_postgres::SimpleQueryMessage::Row(row) => {
+                Some(row.get(0).and_then(|v| v.parse().ok()).unwrap_or(0))
+            }
             _ => None,
         })
         .unwrap_or(0);
     for (version, sql) in migrations.iter().filter(|(v, _)| *v > applied) {
-        let batch = format!("BEGIN;\n{sql}\n;INSERT INTO floor_history VALUES ({version});\nCOMMIT;");
+        let batch =
+            format!("BEGIN;\n{sql}\n;INSERT INTO floor_history VALUES ({version});\nCOMMIT;");
         client.simple_query(&batch).await.expect("floor migration");
     }
 }
@@ -143,14 +160,23 @@ async fn connect(tool: Tool, url: &str) -> Connected {
     match tool {
         Tool::Sqlx => {
             use sqlx::Connection;
-            Connected::Sqlx(sqlx::PgConnection::connect(url).await.expect("sqlx connect"))
+            Connected::Sqlx(
+                sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("sqlx connect"),
+            )
         }
         _ => Connected::Postgres(db::connect(url).await),
     }
 }
 
 /// The migrate call alone, as an application makes it at start-up.
-async fn migrate(tool: Tool, set: Set, conn: &mut Connected, floor_list: &[(i64, String)]) -> Duration {
+async fn migrate(
+    tool: Tool,
+    set: Set,
+    conn: &mut Connected,
+    floor_list: &[(i64, String)],
+) -> Duration {
     let started = Instant::now();
     match (tool, conn) {
         (Tool::Floor, Connected::Postgres(client)) => floor(client, floor_list).await,
@@ -158,7 +184,10 @@ async fn migrate(tool: Tool, set: Set, conn: &mut Connected, floor_list: &[(i64,
             set.strata().run(client).await.expect("strata run");
         }
         (Tool::Refinery, Connected::Postgres(client)) => {
-            set.refinery().run_async(client).await.expect("refinery run");
+            set.refinery()
+                .run_async(client)
+                .await
+                .expect("refinery run");
         }
         (Tool::Sqlx, Connected::Sqlx(conn)) => set.sqlx().run(conn).await.expect("sqlx run"),
         _ => unreachable!("tool and connection match"),
@@ -175,11 +204,19 @@ async fn close(conn: Connected) {
 
 /// The order of the tools in round `round`: rotated, so no tool always goes first.
 fn order(round: usize) -> Vec<Tool> {
-    (0..TOOLS.len()).map(|i| TOOLS[(i + round) % TOOLS.len()]).collect()
+    (0..TOOLS.len())
+        .map(|i| TOOLS[(i + round) % TOOLS.len()])
+        .collect()
 }
 
 /// Counts one apply from empty and one no-op run after it, through the proxy.
-async fn count(server: &Server, proxy: &Proxy, tool: Tool, set: Set, floor_list: &[(i64, String)]) -> (Snapshot, Snapshot) {
+async fn count(
+    server: &Server,
+    proxy: &Proxy,
+    tool: Tool,
+    set: Set,
+    floor_list: &[(i64, String)],
+) -> (Snapshot, Snapshot) {
     let database = server.create().await;
     let url = database.url_via(proxy.port);
     let mut conn = connect(tool, &url).await;
@@ -197,11 +234,23 @@ async fn count(server: &Server, proxy: &Proxy, tool: Tool, set: Set, floor_list:
 }
 
 async fn runtime(server: &Server, samples: usize, csv: &mut Samples, report: &mut Report) {
-    let upstream = (server.url.host.as_str(), server.url.port).to_socket_addrs().expect("server address").next().expect("address");
+    let upstream = (server.url.host.as_str(), server.url.port)
+        .to_socket_addrs()
+        .expect("server address")
+        .next()
+        .expect("address");
     let proxy = Proxy::start(upstream).await;
-    let lists: Vec<(Set, Vec<(i64, String)>)> =
-        [Set::Table, Set::Table10, Set::RoundTrip].into_iter().map(|s| (s, s.floor())).collect();
-    let list = |set: Set| lists.iter().find(|(s, _)| *s == set).map(|(_, l)| l.as_slice()).expect("list");
+    let lists: Vec<(Set, Vec<(i64, String)>)> = [Set::Table, Set::Table10, Set::RoundTrip]
+        .into_iter()
+        .map(|s| (s, s.floor()))
+        .collect();
+    let list = |set: Set| {
+        lists
+            .iter()
+            .find(|(s, _)| *s == set)
+            .map(|(_, l)| l.as_slice())
+            .expect("list")
+    };
 
     eprintln!("counting round trips through the proxy ...");
     for tool in TOOLS {
@@ -213,11 +262,23 @@ async fn runtime(server: &Server, samples: usize, csv: &mut Samples, report: &mu
         for (what, s) in [("apply10", ten), ("apply1000", thousand), ("noop", noop)] {
             csv.count(tool.name(), what, &s);
         }
-        report.round_trips.push((tool, per, statements, fixed, noop.round_trips(), noop.statements, thousand, noop));
+        report.round_trips.push((
+            tool,
+            per,
+            statements,
+            fixed,
+            noop.round_trips(),
+            noop.statements,
+            thousand,
+            noop,
+        ));
     }
 
     for set in [Set::Table, Set::RoundTrip] {
-        eprintln!("apply {} ({samples} samples per tool, alternating) ...", set.name());
+        eprintln!(
+            "apply {} ({samples} samples per tool, alternating) ...",
+            set.name()
+        );
         for sample in 0..samples {
             for tool in order(sample) {
                 let database = server.create().await;
@@ -232,7 +293,13 @@ async fn runtime(server: &Server, samples: usize, csv: &mut Samples, report: &mu
                         let mut conn = connect(tool, &database.url()).await;
                         let elapsed = migrate(tool, set, &mut conn, list(set)).await;
                         close(conn).await;
-                        csv.push(tool.name(), set.name(), "noop", sample * 3 + repeat, elapsed);
+                        csv.push(
+                            tool.name(),
+                            set.name(),
+                            "noop",
+                            sample * 3 + repeat,
+                            elapsed,
+                        );
                     }
                 }
                 database.drop().await;
@@ -244,7 +311,11 @@ async fn runtime(server: &Server, samples: usize, csv: &mut Samples, report: &mu
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let what = args.iter().find(|a| !a.starts_with("--") && a.parse::<usize>().is_err()).cloned().unwrap_or_else(|| "all".to_string());
+    let what = args
+        .iter()
+        .find(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
+        .cloned()
+        .unwrap_or_else(|| "all".to_string());
     let samples: usize = args
         .iter()
         .position(|a| a == "--samples")
@@ -256,10 +327,18 @@ async fn main() {
         std::process::exit(2);
     }
     let mut csv = Samples::default();
-    let mut report = Report { samples, ..Report::default() };
+    let mut report = Report {
+        samples,
+        ..Report::default()
+    };
     if what == "all" || what == "runtime" {
         let server = Server::connect().await;
-        report.server = format!("PostgreSQL {} at {}:{}", server.version().await, server.url.host, server.url.port);
+        report.server = format!(
+            "PostgreSQL {} at {}:{}",
+            server.version().await,
+            server.url.host,
+            server.url.port
+        );
         runtime(&server, samples, &mut csv, &mut report).await;
         server.drop_leftovers(true).await;
         report.leftover_databases = Some(server.count_bench_databases().await);
@@ -274,7 +353,12 @@ async fn main() {
     println!("{text}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
     std::fs::create_dir_all(&dir).expect("results dir");
-    csv.write(&dir.join("samples.csv")).expect("write samples.csv");
+    csv.write(&dir.join("samples.csv"))
+        .expect("write samples.csv");
     std::fs::write(dir.join("summary.md"), &text).expect("write summary.md");
-    println!("raw samples: {}\nsummary: {}", dir.join("samples.csv").display(), dir.join("summary.md").display());
+    println!(
+        "raw samples: {}\nsummary: {}",
+        dir.join("samples.csv").display(),
+        dir.join("summary.md").display()
+    );
 }

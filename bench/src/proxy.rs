@@ -138,11 +138,23 @@ pub struct Parser {
 
 impl Parser {
     pub fn client() -> Parser {
-        Parser { client: true, untyped: true, header: [0; 8], have: 0, skip: 0 }
+        Parser {
+            client: true,
+            untyped: true,
+            header: [0; 8],
+            have: 0,
+            skip: 0,
+        }
     }
 
     pub fn server() -> Parser {
-        Parser { client: false, untyped: false, header: [0; 8], have: 0, skip: 0 }
+        Parser {
+            client: false,
+            untyped: false,
+            header: [0; 8],
+            have: 0,
+            skip: 0,
+        }
     }
 
     /// Feeds bytes; calls `on(tag)` for every complete typed message header. An SSL/GSS
@@ -173,7 +185,8 @@ impl Parser {
             }
             self.have = 0;
             if self.untyped {
-                let length = u32::from_be_bytes(self.header[0..4].try_into().expect("4 bytes")) as usize;
+                let length =
+                    u32::from_be_bytes(self.header[0..4].try_into().expect("4 bytes")) as usize;
                 let code = u32::from_be_bytes(self.header[4..8].try_into().expect("4 bytes"));
                 self.skip = length.saturating_sub(8);
                 if code == SSL_REQUEST || code == GSSENC_REQUEST {
@@ -183,7 +196,8 @@ impl Parser {
                 }
             } else {
                 let tag = self.header[0];
-                let length = u32::from_be_bytes(self.header[1..5].try_into().expect("4 bytes")) as usize;
+                let length =
+                    u32::from_be_bytes(self.header[1..5].try_into().expect("4 bytes")) as usize;
                 self.skip = length.saturating_sub(4);
                 on(tag);
             }
@@ -206,13 +220,19 @@ impl Proxy {
         let shared = Arc::clone(&counters);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(upstream).await else { continue };
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    continue;
+                };
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 tokio::spawn(relay(client, server, Arc::clone(&shared)));
             }
         });
-        Proxy { port, counters, task }
+        Proxy {
+            port,
+            counters,
+            task,
+        }
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -234,7 +254,11 @@ async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
     let server_spoke = Arc::new(AtomicBool::new(true));
     let pending = Arc::new(AtomicU64::new(0));
     let upstream = {
-        let (counters, server_spoke, pending) = (Arc::clone(&counters), Arc::clone(&server_spoke), Arc::clone(&pending));
+        let (counters, server_spoke, pending) = (
+            Arc::clone(&counters),
+            Arc::clone(&server_spoke),
+            Arc::clone(&pending),
+        );
         async move {
             let mut parser = Parser::client();
             let mut buffer = vec![0u8; 64 * 1024];
@@ -248,7 +272,9 @@ async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
                 }
                 counters.client_bytes.fetch_add(n as u64, Ordering::SeqCst);
                 // Count before forwarding: when the client sees the answer, the counts are in.
-                parser.feed(&buffer[..n], &pending, &mut |tag| counters.client_message(tag));
+                parser.feed(&buffer[..n], &pending, &mut |tag| {
+                    counters.client_message(tag)
+                });
                 if server_write.write_all(&buffer[..n]).await.is_err() {
                     break;
                 }
@@ -265,7 +291,9 @@ async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
                 Ok(n) => n,
             };
             counters.server_bytes.fetch_add(n as u64, Ordering::SeqCst);
-            parser.feed(&buffer[..n], &pending, &mut |tag| counters.server_message(tag));
+            parser.feed(&buffer[..n], &pending, &mut |tag| {
+                counters.server_message(tag)
+            });
             server_spoke.store(true, Ordering::SeqCst);
             if client_write.write_all(&buffer[..n]).await.is_err() {
                 break;

@@ -15,13 +15,41 @@ pub struct Samples {
 
 impl Samples {
     /// A timing, in milliseconds.
-    pub fn push(&mut self, tool: &str, set: &str, experiment: &str, sample: usize, elapsed: Duration) {
-        self.rows.push((experiment.to_string(), set.to_string(), tool.to_string(), sample, elapsed.as_secs_f64() * 1000.0, "ms"));
+    pub fn push(
+        &mut self,
+        tool: &str,
+        set: &str,
+        experiment: &str,
+        sample: usize,
+        elapsed: Duration,
+    ) {
+        self.rows.push((
+            experiment.to_string(),
+            set.to_string(),
+            tool.to_string(),
+            sample,
+            elapsed.as_secs_f64() * 1000.0,
+            "ms",
+        ));
     }
 
     /// Any other measured value (bytes, files), with its unit.
-    pub fn value(&mut self, tool: &str, set: &str, experiment: &str, value: f64, unit: &'static str) {
-        self.rows.push((experiment.to_string(), set.to_string(), tool.to_string(), 0, value, unit));
+    pub fn value(
+        &mut self,
+        tool: &str,
+        set: &str,
+        experiment: &str,
+        value: f64,
+        unit: &'static str,
+    ) {
+        self.rows.push((
+            experiment.to_string(),
+            set.to_string(),
+            tool.to_string(),
+            0,
+            value,
+            unit,
+        ));
     }
 
     /// Protocol counts of one counted run (experiment `count:<what>`, one row per counter).
@@ -40,19 +68,34 @@ impl Samples {
             ("server_bytes", s.server_bytes),
         ];
         for (name, value) in fields {
-            self.rows.push((format!("count:{what}"), name.to_string(), tool.to_string(), 0, value as f64, "count"));
+            self.rows.push((
+                format!("count:{what}"),
+                name.to_string(),
+                tool.to_string(),
+                0,
+                value as f64,
+                "count",
+            ));
         }
     }
 
     pub fn of(&self, tool: &str, set: &str, experiment: &str) -> Vec<f64> {
-        self.rows.iter().filter(|r| r.2 == tool && r.1 == set && r.0 == experiment).map(|r| r.4).collect()
+        self.rows
+            .iter()
+            .filter(|r| r.2 == tool && r.1 == set && r.0 == experiment)
+            .map(|r| r.4)
+            .collect()
     }
 
     /// Median over samples of (this tool ÷ `base`) within the same sample index: tools ran
     /// back to back in each round, so slow drifts of the machine cancel out.
     pub fn paired_ratio(&self, tool: &str, base: &str, set: &str, experiment: &str) -> f64 {
         let rows = |t: &str| -> Vec<(usize, f64)> {
-            self.rows.iter().filter(|r| r.2 == t && r.1 == set && r.0 == experiment).map(|r| (r.3, r.4)).collect()
+            self.rows
+                .iter()
+                .filter(|r| r.2 == t && r.1 == set && r.0 == experiment)
+                .map(|r| (r.3, r.4))
+                .collect()
         };
         let base_rows = rows(base);
         let ratios: Vec<f64> = rows(tool)
@@ -104,8 +147,16 @@ fn ratio_table(out: &mut String, title: &str, csv: &Samples, set: &str, experime
     }
     let faster_peer = of(Tool::Refinery).min(of(Tool::Sqlx));
     let _ = writeln!(out, "\n### {title}\n");
-    let faster = if of(Tool::Refinery) <= of(Tool::Sqlx) { Tool::Refinery } else { Tool::Sqlx };
-    let _ = writeln!(out, "| tool | samples | median ms | ÷ floor | ÷ strata | ÷ faster peer ({}) | paired: ÷ floor | paired: ÷ strata |", faster.name());
+    let faster = if of(Tool::Refinery) <= of(Tool::Sqlx) {
+        Tool::Refinery
+    } else {
+        Tool::Sqlx
+    };
+    let _ = writeln!(
+        out,
+        "| tool | samples | median ms | ÷ floor | ÷ strata | ÷ faster peer ({}) | paired: ÷ floor | paired: ÷ strata |",
+        faster.name()
+    );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for tool in crate::TOOLS {
         let ms = of(tool);
@@ -128,13 +179,25 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "## strata benchmark results\n");
         if !self.server.is_empty() {
-            let _ = writeln!(out, "{}; {} apply samples per tool, alternating tools sample by sample.", self.server, self.samples);
+            let _ = writeln!(
+                out,
+                "{}; {} apply samples per tool, alternating tools sample by sample.",
+                self.server, self.samples
+            );
         }
         if !self.round_trips.is_empty() {
-            let _ = writeln!(out, "\n### Round trips and statements (counted by the proxy: 'Q' + 'S' + 'H'; statements = CommandComplete)\n");
-            let _ = writeln!(out, "| tool | round trips / migration | statements / migration | fixed round trips / apply run | no-op run: round trips | no-op run: statements | apply 1000: turns | no-op: turns |");
+            let _ = writeln!(
+                out,
+                "\n### Round trips and statements (counted by the proxy: 'Q' + 'S' + 'H'; statements = CommandComplete)\n"
+            );
+            let _ = writeln!(
+                out,
+                "| tool | round trips / migration | statements / migration | fixed round trips / apply run | no-op run: round trips | no-op run: statements | apply 1000: turns | no-op: turns |"
+            );
             let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
-            for (tool, per, statements, fixed, noop, noop_statements, apply, noop_snapshot) in &self.round_trips {
+            for (tool, per, statements, fixed, noop, noop_statements, apply, noop_snapshot) in
+                &self.round_trips
+            {
                 let _ = writeln!(
                     out,
                     "| {} | {per:.2} | {statements:.2} | {fixed:.1} | {noop} | {noop_statements} | {} | {} |",
@@ -144,13 +207,34 @@ impl Report {
                 );
             }
         }
-        ratio_table(&mut out, "Apply 1,000 migrations, table set (fresh database per sample)", csv, "table", "apply");
-        ratio_table(&mut out, "Apply 1,000 migrations, round-trip-bound set (one tiny INSERT each)", csv, "rt", "apply");
-        ratio_table(&mut out, "No-op run with 1,000 applied (the migrate call on a fresh connection)", csv, "table", "noop");
+        ratio_table(
+            &mut out,
+            "Apply 1,000 migrations, table set (fresh database per sample)",
+            csv,
+            "table",
+            "apply",
+        );
+        ratio_table(
+            &mut out,
+            "Apply 1,000 migrations, round-trip-bound set (one tiny INSERT each)",
+            csv,
+            "rt",
+            "apply",
+        );
+        ratio_table(
+            &mut out,
+            "No-op run with 1,000 applied (the migrate call on a fresh connection)",
+            csv,
+            "table",
+            "noop",
+        );
         crate::compile::render(&mut out, csv);
         crate::lint::render(&mut out, csv);
         if let Some(left) = self.leftover_databases {
-            let _ = writeln!(out, "\nbench databases left on the server after the run: {left}");
+            let _ = writeln!(
+                out,
+                "\nbench databases left on the server after the run: {left}"
+            );
         }
         out
     }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "strata", version, about = "Lint, apply, roll back and inspect SQL migrations")]
+#[command(
+    name = "strata",
+    version,
+    about = "Lint, apply, roll back and inspect SQL migrations"
+)]
 pub struct Cli {
     /// Database URL: postgres://..., postgresql://..., sqlite:path or sqlite://path.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
@@ -31,7 +35,10 @@ pub struct Cli {
 impl std::fmt::Debug for Cli {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cli")
-            .field("database_url", &self.database_url.as_deref().map(crate::database::redact))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(crate::database::redact),
+            )
             .field("dir", &self.dir)
             .field("quiet", &self.quiet)
             .field("verbose", &self.verbose)
@@ -131,8 +138,16 @@ mod tests {
 
     #[test]
     fn debug_output_redacts_the_password() {
-        let cli = super::Cli::parse_from(["strata", "--database-url", "postgres://app:hunter2@db/prod", "status"]);
+        let cli = super::Cli::parse_from([
+            "strata",
+            "--database-url",
+            "postgres://app:hunter2@db/prod",
+            "status",
+        ]);
         let debug = format!("{cli:?}");
-        assert!(!debug.contains("hunter2") && debug.contains("app:***@db"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && debug.contains("app:***@db"),
+            "{debug}"
+        );
     }
 }

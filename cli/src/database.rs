@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use strata_core::model::Migration;
-use strata_runtime::{AppliedMigration, DbError, Driver, Error, HistoryTable, RevertStep, StepError};
+use strata_runtime::{
+    AppliedMigration, DbError, Driver, Error, HistoryTable, RevertStep, StepError,
+};
 
 /// A connection to either supported database.
 pub enum Database {
@@ -14,8 +16,12 @@ pub enum Database {
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
     let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{user}:***@{host}"),
@@ -33,7 +39,9 @@ pub fn redact(url: &str) -> String {
 
 /// `?password=...` in a query string.
 fn redact_query(path: &str) -> String {
-    let Some((before, query)) = path.split_once('?') else { return path.to_string() };
+    let Some((before, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
@@ -46,22 +54,27 @@ fn redact_query(path: &str) -> String {
 
 /// The SQLite path of `sqlite:path` / `sqlite://path`, if that is what the URL names.
 fn sqlite_path(url: &str) -> Option<&str> {
-    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
 }
 
 impl Database {
     pub async fn connect(url: &str) -> Result<Database, String> {
         if let Some(path) = sqlite_path(url) {
-            let conn = rusqlite::Connection::open(path).map_err(|e| format!("cannot open SQLite database {path}: {e}"))?;
+            let conn = rusqlite::Connection::open(path)
+                .map_err(|e| format!("cannot open SQLite database {path}: {e}"))?;
             return Ok(Database::Sqlite(conn));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // sslmode / sslrootcert follow libpq; tokio-postgres gets the URL without them.
             let (stripped, tls) = crate::tls::split_url(url, |name| std::env::var(name).ok())
                 .map_err(|e| format!("database URL {}: {e}", redact(url)))?;
-            let config: tokio_postgres::Config =
-                stripped.parse().map_err(|e| format!("invalid database URL {}: {e}", redact(url)))?;
-            let client = crate::tls::connect(config, &tls).await.map_err(|e| format!("cannot connect to {}: {e}", redact(url)))?;
+            let config: tokio_postgres::Config = stripped
+                .parse()
+                .map_err(|e| format!("invalid database URL {}: {e}", redact(url)))?;
+            let client = crate::tls::connect(config, &tls)
+                .await
+                .map_err(|e| format!("cannot connect to {}: {e}", redact(url)))?;
             return Ok(Database::Postgres(client));
         }
         Err(format!(
@@ -74,7 +87,10 @@ impl Database {
     pub async fn server_version(&mut self) -> Result<String, String> {
         match self {
             Database::Postgres(client) => {
-                let messages = client.simple_query("SHOW server_version").await.map_err(|e| e.to_string())?;
+                let messages = client
+                    .simple_query("SHOW server_version")
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let version = messages.iter().find_map(|m| match m {
                     tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
                     _ => None,
@@ -102,21 +118,31 @@ impl Database {
 }
 
 impl Driver for Database {
-    async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError> {
+    async fn read_history(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Vec<AppliedMigration>, DbError> {
         match self {
             Database::Postgres(c) => c.read_history(table).await,
             Database::Sqlite(c) => c.read_history(table).await,
         }
     }
 
-    async fn fingerprint(&mut self, table: &HistoryTable) -> Result<Option<strata_runtime::Fingerprint>, DbError> {
+    async fn fingerprint(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Option<strata_runtime::Fingerprint>, DbError> {
         match self {
             Database::Postgres(c) => c.fingerprint(table).await,
             Database::Sqlite(c) => c.fingerprint(table).await,
         }
     }
 
-    async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error> {
+    async fn lock(
+        &mut self,
+        table: &HistoryTable,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<AppliedMigration>, Error> {
         match self {
             Database::Postgres(c) => c.lock(table, timeout).await,
             Database::Sqlite(c) => c.lock(table, timeout).await,
@@ -142,7 +168,11 @@ impl Driver for Database {
         }
     }
 
-    async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError> {
+    async fn revert(
+        &mut self,
+        table: &HistoryTable,
+        step: &RevertStep<'_>,
+    ) -> Result<(), StepError> {
         match self {
             Database::Postgres(c) => c.revert(table, step).await,
             Database::Sqlite(c) => c.revert(table, step).await,
@@ -156,10 +186,19 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://app:s3cret@db:5432/prod"), "postgres://app:***@db:5432/prod");
-        assert_eq!(redact("postgresql://app@db/prod?sslmode=require&password=s3cret"), "postgresql://app@db/prod?sslmode=require&password=***");
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/prod"),
+            "postgres://app:***@db:5432/prod"
+        );
+        assert_eq!(
+            redact("postgresql://app@db/prod?sslmode=require&password=s3cret"),
+            "postgresql://app@db/prod?sslmode=require&password=***"
+        );
         assert_eq!(redact("postgres://db/prod"), "postgres://db/prod");
         assert_eq!(redact("sqlite:app.db"), "sqlite:app.db");
-        assert_eq!(redact("postgres://u:p@ss:w@rd@host/db"), "postgres://u:***@host/db");
+        assert_eq!(
+            redact("postgres://u:p@ss:w@rd@host/db"),
+            "postgres://u:***@host/db"
+        );
     }
 }

@@ -17,8 +17,15 @@ use clap::Parser;
 /// on a terminal; `--quiet` shows only warnings, `--verbose` everything strata logs.
 fn progress(cli: &args::Cli) {
     use std::io::IsTerminal;
-    let level = if cli.quiet { "warn" } else if cli.verbose { "strata_runtime=debug,info" } else { "strata_runtime=info,warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("STRATA_LOG").unwrap_or_else(|_| level.into());
+    let level = if cli.quiet {
+        "warn"
+    } else if cli.verbose {
+        "strata_runtime=debug,info"
+    } else {
+        "strata_runtime=info,warn"
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("STRATA_LOG").unwrap_or_else(|_| level.into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -16,7 +16,11 @@ pub struct JsonDiagnostic<'a> {
 }
 
 pub fn level_word(level: Level) -> &'static str {
-    if level == Level::Deny { "error" } else { "warning" }
+    if level == Level::Deny {
+        "error"
+    } else {
+        "warning"
+    }
 }
 
 impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
@@ -36,7 +40,10 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
 
 /// Escapes a GitHub workflow command's data (`%`, CR, LF) or property (also `:` and `,`).
 pub fn github_escape(text: &str, property: bool) -> String {
-    let mut out = text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let mut out = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     if property {
         out = out.replace(':', "%3A").replace(',', "%2C");
     }
@@ -48,6 +55,9 @@ mod tests {
     #[test]
     fn github_escaping() {
         assert_eq!(super::github_escape("a%b\nc", false), "a%25b%0Ac");
-        assert_eq!(super::github_escape("dir/a:b,c.sql", true), "dir/a%3Ab%2Cc.sql");
+        assert_eq!(
+            super::github_escape("dir/a:b,c.sql", true),
+            "dir/a%3Ab%2Cc.sql"
+        );
     }
 }

@@ -36,7 +36,12 @@ impl SslMode {
             "require" => SslMode::Require,
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
-            "allow" => return Err("sslmode=allow is not supported: use sslmode=disable or sslmode=prefer".to_string()),
+            "allow" => {
+                return Err(
+                    "sslmode=allow is not supported: use sslmode=disable or sslmode=prefer"
+                        .to_string(),
+                );
+            }
             other => {
                 return Err(format!(
                     "invalid sslmode `{other}` in the database URL: use disable, prefer, require, verify-ca or verify-full"
@@ -83,7 +88,11 @@ fn percent_decode(value: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|b| hex(*b)),
+            bytes.get(i + 2).and_then(|b| hex(*b)),
+        ) {
             (b'%', Some(high), Some(low)) => {
                 out.push((high * 16 + low) as u8);
                 i += 3;
@@ -100,7 +109,10 @@ fn percent_decode(value: &str) -> String {
 /// Takes `sslmode` and `sslrootcert` out of a `postgres://` URL (tokio-postgres would reject
 /// `verify-*` and `sslrootcert`) and returns the URL without them. `env` looks up
 /// `PGSSLMODE` / `PGSSLROOTCERT` for what the URL does not say.
-pub fn split_url(url: &str, env: impl Fn(&str) -> Option<String>) -> Result<(String, TlsParams), String> {
+pub fn split_url(
+    url: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(String, TlsParams), String> {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut mode = None;
     let mut root_cert = None;
@@ -111,7 +123,9 @@ pub fn split_url(url: &str, env: impl Fn(&str) -> Option<String>) -> Result<(Str
             "sslmode" => mode = Some(SslMode::parse(&percent_decode(value))?),
             "sslrootcert" => root_cert = Some(percent_decode(value)),
             "sslcert" | "sslkey" | "sslpassword" => {
-                return Err(format!("`{key}` (client certificates) is not supported in database URLs"));
+                return Err(format!(
+                    "`{key}` (client certificates) is not supported in database URLs"
+                ));
             }
             _ => kept.push(pair),
         }
@@ -123,14 +137,23 @@ pub fn split_url(url: &str, env: impl Fn(&str) -> Option<String>) -> Result<(Str
             None => SslMode::Prefer,
         },
     };
-    let root_cert = root_cert.or_else(|| env("PGSSLROOTCERT")).filter(|v| !v.is_empty());
-    let stripped = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    let root_cert = root_cert
+        .or_else(|| env("PGSSLROOTCERT"))
+        .filter(|v| !v.is_empty());
+    let stripped = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
     Ok((stripped, TlsParams { mode, root_cert }))
 }
 
 /// Connects with `config` as `params` says; errors name the sslmode but never the URL (the
 /// caller adds the redacted one).
-pub async fn connect(mut config: tokio_postgres::Config, params: &TlsParams) -> Result<tokio_postgres::Client, String> {
+pub async fn connect(
+    mut config: tokio_postgres::Config,
+    params: &TlsParams,
+) -> Result<tokio_postgres::Client, String> {
     use tokio_postgres::config::SslMode as PgMode;
     config.ssl_mode(match params.mode {
         SslMode::Disable => PgMode::Disable,
@@ -144,7 +167,10 @@ pub async fn connect(mut config: tokio_postgres::Config, params: &TlsParams) -> 
 }
 
 fn spawn<S, T>(
-    connected: Result<(tokio_postgres::Client, tokio_postgres::Connection<S, T>), tokio_postgres::Error>,
+    connected: Result<
+        (tokio_postgres::Client, tokio_postgres::Connection<S, T>),
+        tokio_postgres::Error,
+    >,
     params: &TlsParams,
 ) -> Result<tokio_postgres::Client, String>
 where
@@ -178,7 +204,9 @@ fn describe(error: &tokio_postgres::Error, params: &TlsParams) -> String {
         Some(file) => format!("the CA certificates in sslrootcert={file}"),
     };
     let checked = match params.verification() {
-        SslMode::VerifyFull => format!("the server's certificate must chain to {roots} and name the host"),
+        SslMode::VerifyFull => {
+            format!("the server's certificate must chain to {roots} and name the host")
+        }
         SslMode::VerifyCa => format!("the server's certificate must chain to {roots}"),
         _ => return text,
     };
@@ -186,7 +214,10 @@ fn describe(error: &tokio_postgres::Error, params: &TlsParams) -> String {
 }
 
 #[cfg(not(feature = "tls"))]
-async fn connect_tls(config: tokio_postgres::Config, params: &TlsParams) -> Result<tokio_postgres::Client, String> {
+async fn connect_tls(
+    config: tokio_postgres::Config,
+    params: &TlsParams,
+) -> Result<tokio_postgres::Client, String> {
     match params.mode {
         // Plaintext unless the server insists: without a TLS connector that is plaintext.
         SslMode::Prefer => spawn(config.connect(tokio_postgres::NoTls).await, params),
@@ -197,7 +228,10 @@ async fn connect_tls(config: tokio_postgres::Config, params: &TlsParams) -> Resu
 }
 
 #[cfg(feature = "tls")]
-async fn connect_tls(config: tokio_postgres::Config, params: &TlsParams) -> Result<tokio_postgres::Client, String> {
+async fn connect_tls(
+    config: tokio_postgres::Config,
+    params: &TlsParams,
+) -> Result<tokio_postgres::Client, String> {
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(verifying::client_config(params)?);
     spawn(config.connect(tls).await, params)
 }
@@ -211,7 +245,9 @@ mod verifying {
     use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+    use rustls::{
+        CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    };
 
     use super::{SslMode, TlsParams};
 
@@ -222,13 +258,25 @@ mod verifying {
             .map_err(|e| format!("TLS configuration: {e}"))?;
         let verifier: Arc<dyn ServerCertVerifier> = match params.verification() {
             SslMode::VerifyFull => webpki(params, &provider)?,
-            SslMode::VerifyCa => Arc::new(Relaxed { chain: Some(webpki(params, &provider)?), provider }),
-            _ => Arc::new(Relaxed { provider, chain: None }),
+            SslMode::VerifyCa => Arc::new(Relaxed {
+                chain: Some(webpki(params, &provider)?),
+                provider,
+            }),
+            _ => Arc::new(Relaxed {
+                provider,
+                chain: None,
+            }),
         };
-        Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+        Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth())
     }
 
-    fn webpki(params: &TlsParams, provider: &Arc<CryptoProvider>) -> Result<Arc<WebPkiServerVerifier>, String> {
+    fn webpki(
+        params: &TlsParams,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<Arc<WebPkiServerVerifier>, String> {
         let roots = Arc::new(roots(params.root_cert.as_deref())?);
         WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
             .build()
@@ -280,10 +328,19 @@ mod verifying {
             ocsp_response: &[u8],
             now: UnixTime,
         ) -> Result<ServerCertVerified, rustls::Error> {
-            let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
-            match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            let Some(chain) = &self.chain else {
+                return Ok(ServerCertVerified::assertion());
+            };
+            match chain.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
                 Err(rustls::Error::InvalidCertificate(
-                    CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
                 )) => Ok(ServerCertVerified::assertion()),
                 other => other,
             }
@@ -295,7 +352,12 @@ mod verifying {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+            verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
         }
 
         fn verify_tls13_signature(
@@ -304,11 +366,18 @@ mod verifying {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+            verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
         }
 
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.provider.signature_verification_algorithms.supported_schemes()
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
         }
     }
 }
@@ -325,19 +394,42 @@ mod tests {
     fn sslmode_and_sslrootcert_are_taken_out() {
         let (url, params) = split("postgres://u:p@h/db?application_name=x&sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem").unwrap();
         assert_eq!(url, "postgres://u:p@h/db?application_name=x");
-        assert_eq!(params, TlsParams { mode: SslMode::VerifyFull, root_cert: Some("/tmp/ca.pem".into()) });
+        assert_eq!(
+            params,
+            TlsParams {
+                mode: SslMode::VerifyFull,
+                root_cert: Some("/tmp/ca.pem".into())
+            }
+        );
         let (url, params) = split("postgres://h/db?sslmode=disable").unwrap();
-        assert_eq!((url.as_str(), params.mode), ("postgres://h/db", SslMode::Disable));
+        assert_eq!(
+            (url.as_str(), params.mode),
+            ("postgres://h/db", SslMode::Disable)
+        );
         let (url, params) = split("postgres://h/db").unwrap();
-        assert_eq!((url.as_str(), params.mode, params.root_cert), ("postgres://h/db", SslMode::Prefer, None));
+        assert_eq!(
+            (url.as_str(), params.mode, params.root_cert),
+            ("postgres://h/db", SslMode::Prefer, None)
+        );
     }
 
     #[test]
     fn unknown_modes_are_clear_errors() {
         let error = split("postgres://u:secret@h/db?sslmode=verify_full").unwrap_err();
-        assert!(error.contains("invalid sslmode `verify_full`") && !error.contains("secret"), "{error}");
-        assert!(split("postgres://h/db?sslmode=allow").unwrap_err().contains("not supported"));
-        assert!(split("postgres://h/db?sslcert=/c.pem").unwrap_err().contains("client certificates"));
+        assert!(
+            error.contains("invalid sslmode `verify_full`") && !error.contains("secret"),
+            "{error}"
+        );
+        assert!(
+            split("postgres://h/db?sslmode=allow")
+                .unwrap_err()
+                .contains("not supported")
+        );
+        assert!(
+            split("postgres://h/db?sslcert=/c.pem")
+                .unwrap_err()
+                .contains("client certificates")
+        );
     }
 
     #[test]
@@ -348,8 +440,18 @@ mod tests {
             _ => None,
         };
         let (_, params) = split_url("postgres://h/db", env).unwrap();
-        assert_eq!(params, TlsParams { mode: SslMode::Require, root_cert: Some("/ca.pem".into()) });
-        assert_eq!(params.verification(), SslMode::VerifyCa, "require with a root certificate checks the chain, as libpq");
+        assert_eq!(
+            params,
+            TlsParams {
+                mode: SslMode::Require,
+                root_cert: Some("/ca.pem".into())
+            }
+        );
+        assert_eq!(
+            params.verification(),
+            SslMode::VerifyCa,
+            "require with a root certificate checks the chain, as libpq"
+        );
         let (_, params) = split_url("postgres://h/db?sslmode=disable", env).unwrap();
         assert_eq!(params.mode, SslMode::Disable);
     }

@@ -26,8 +26,16 @@ fn lint_clean_directory_exits_zero() {
     let tmp = tempfile::tempdir().expect("tmp");
     write(tmp.path(), &[("migrations/001_a.sql", OK)]);
     let out = strata(tmp.path()).arg("lint").output().expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 migration(s) checked: 0 error(s), 0 warning(s)"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("1 migration(s) checked: 0 error(s), 0 warning(s)")
+    );
 }
 
 #[test]
@@ -37,11 +45,17 @@ fn lint_broken_directory_prints_locations_and_exits_one() {
         tmp.path(),
         &[
             ("db/001_a.sql", OK),
-            ("db/002_b.sql", "-- UP\nCREATE TABLE b (id int);\nCREAT TABLE c (id int);\n-- DOWN\nDROP TABLE b;\n"),
+            (
+                "db/002_b.sql",
+                "-- UP\nCREATE TABLE b (id int);\nCREAT TABLE c (id int);\n-- DOWN\nDROP TABLE b;\n",
+            ),
             ("db/004_d.sql", OK),
         ],
     );
-    let out = strata(tmp.path()).args(["--dir", "db", "lint"]).output().expect("run");
+    let out = strata(tmp.path())
+        .args(["--dir", "db", "lint"])
+        .output()
+        .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("--> db/002_b.sql:3:1"), "{stdout}");
@@ -52,36 +66,81 @@ fn lint_broken_directory_prints_locations_and_exits_one() {
 #[test]
 fn lint_json_shape() {
     let tmp = tempfile::tempdir().expect("tmp");
-    write(tmp.path(), &[("migrations/001_a.sql", "-- strata:bogus\nSELECT 1;\n"), ("migrations/003_c.sql", OK)]);
-    let out = strata(tmp.path()).args(["lint", "--format", "json"]).output().expect("run");
+    write(
+        tmp.path(),
+        &[
+            ("migrations/001_a.sql", "-- strata:bogus\nSELECT 1;\n"),
+            ("migrations/003_c.sql", OK),
+        ],
+    );
+    let out = strata(tmp.path())
+        .args(["lint", "--format", "json"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["migrations"], 2);
     assert_eq!(json["errors"], 2, "{json:#}");
     assert_eq!(json["warnings"], 1, "{json:#}");
     let list = json["diagnostics"].as_array().expect("list");
-    let first = list.iter().find(|d| d["lint"] == "unknown-directive").expect("the directive warning");
+    let first = list
+        .iter()
+        .find(|d| d["lint"] == "unknown-directive")
+        .expect("the directive warning");
     assert_eq!(first["level"], "warning");
     assert_eq!(first["file"], "migrations/001_a.sql");
-    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert!(first["help"].is_string());
 }
 
 #[test]
 fn lint_github_annotations() {
     let tmp = tempfile::tempdir().expect("tmp");
-    write(tmp.path(), &[("migrations/001_a.sql", "-- UP\nCREAT TABLE a (id int);\n-- DOWN\nSELECT 1;\n")]);
-    let out = strata(tmp.path()).args(["lint", "--format", "github"]).output().expect("run");
+    write(
+        tmp.path(),
+        &[(
+            "migrations/001_a.sql",
+            "-- UP\nCREAT TABLE a (id int);\n-- DOWN\nSELECT 1;\n",
+        )],
+    );
+    let out = strata(tmp.path())
+        .args(["lint", "--format", "github"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.starts_with("::error file=migrations/001_a.sql,line=2,col=1,title=strata sql-syntax::"), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "::error file=migrations/001_a.sql,line=2,col=1,title=strata sql-syntax::"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn usage_errors_exit_two() {
     let tmp = tempfile::tempdir().expect("tmp");
-    assert_eq!(strata(tmp.path()).args(["lint", "--format", "xml"]).output().expect("run").status.code(), Some(2));
-    assert_eq!(strata(tmp.path()).arg("frobnicate").output().expect("run").status.code(), Some(2));
+    assert_eq!(
+        strata(tmp.path())
+            .args(["lint", "--format", "xml"])
+            .output()
+            .expect("run")
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        strata(tmp.path())
+            .arg("frobnicate")
+            .output()
+            .expect("run")
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 /// Files already in the directory, and the files `strata new` must create.
@@ -90,37 +149,102 @@ type NewCase<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
 #[test]
 fn new_creates_the_next_file_in_each_scheme() {
     let cases: &[NewCase<'_>] = &[
-        (&[("m/001_a.sql", OK), ("m/002_b.sql", OK)], &["m/003_add_users.sql"]),
-        (&[("m/V1__a.sql", "SELECT 1;"), ("m/U1__a.sql", "SELECT 1;")], &["m/V2__add_users.sql", "m/U2__add_users.sql"]),
-        (&[("m/0007_a.up.sql", "SELECT 1;"), ("m/0007_a.down.sql", "SELECT 1;")], &["m/0008_add_users.up.sql", "m/0008_add_users.down.sql"]),
+        (
+            &[("m/001_a.sql", OK), ("m/002_b.sql", OK)],
+            &["m/003_add_users.sql"],
+        ),
+        (
+            &[("m/V1__a.sql", "SELECT 1;"), ("m/U1__a.sql", "SELECT 1;")],
+            &["m/V2__add_users.sql", "m/U2__add_users.sql"],
+        ),
+        (
+            &[
+                ("m/0007_a.up.sql", "SELECT 1;"),
+                ("m/0007_a.down.sql", "SELECT 1;"),
+            ],
+            &["m/0008_add_users.up.sql", "m/0008_add_users.down.sql"],
+        ),
     ];
     for (existing, expected) in cases {
         let tmp = tempfile::tempdir().expect("tmp");
         write(tmp.path(), existing);
-        let out = strata(tmp.path()).args(["--dir", "m", "new", "add users"]).output().expect("run");
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = strata(tmp.path())
+            .args(["--dir", "m", "new", "add users"])
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for path in *expected {
             assert!(tmp.path().join(path).is_file(), "{path} not created");
         }
         // The new files keep the directory clean for the lints, apart from their empty UP.
-        let lint = strata(tmp.path()).args(["--dir", "m", "lint", "--format", "json"]).output().expect("run");
+        let lint = strata(tmp.path())
+            .args(["--dir", "m", "lint", "--format", "json"])
+            .output()
+            .expect("run");
         let json: serde_json::Value = serde_json::from_slice(&lint.stdout).expect("JSON");
-        let lints: Vec<&str> = json["diagnostics"].as_array().expect("list").iter().filter_map(|d| d["lint"].as_str()).collect();
-        assert!(lints.iter().all(|l| *l == "empty-up" || *l == "missing-down"), "{lints:?}");
+        let lints: Vec<&str> = json["diagnostics"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|d| d["lint"].as_str())
+            .collect();
+        assert!(
+            lints
+                .iter()
+                .all(|l| *l == "empty-up" || *l == "missing-down"),
+            "{lints:?}"
+        );
     }
     let tmp = tempfile::tempdir().expect("tmp");
     write(tmp.path(), &[("m/20250210120000_a.sql", OK)]);
-    strata(tmp.path()).args(["--dir", "m", "new", "x"]).assert().success();
-    let names: Vec<String> = fs::read_dir(tmp.path().join("m")).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
-    assert!(names.iter().any(|n| n.len() == "20250210120000_x.sql".len() && n.ends_with("_x.sql") && n.as_str() > "20250210120000_a.sql"), "{names:?}");
+    strata(tmp.path())
+        .args(["--dir", "m", "new", "x"])
+        .assert()
+        .success();
+    let names: Vec<String> = fs::read_dir(tmp.path().join("m"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.len() == "20250210120000_x.sql".len()
+            && n.ends_with("_x.sql")
+            && n.as_str() > "20250210120000_a.sql"),
+        "{names:?}"
+    );
 }
 
 #[test]
 fn build_script_prints_and_writes() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let out = strata(tmp.path()).args(["--dir", "db/migrations", "build-script"]).output().expect("run");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("strata::build::track(\"db/migrations\");"));
-    strata(tmp.path()).args(["build-script", "--write", "."]).assert().success();
-    assert!(fs::read_to_string(tmp.path().join("build.rs")).expect("build.rs").contains("track(\"migrations\")"));
-    assert_eq!(strata(tmp.path()).args(["build-script", "--write", "."]).output().expect("run").status.code(), Some(1), "never overwrites");
+    let out = strata(tmp.path())
+        .args(["--dir", "db/migrations", "build-script"])
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("strata::build::track(\"db/migrations\");")
+    );
+    strata(tmp.path())
+        .args(["build-script", "--write", "."])
+        .assert()
+        .success();
+    assert!(
+        fs::read_to_string(tmp.path().join("build.rs"))
+            .expect("build.rs")
+            .contains("track(\"migrations\")")
+    );
+    assert_eq!(
+        strata(tmp.path())
+            .args(["build-script", "--write", "."])
+            .output()
+            .expect("run")
+            .status
+            .code(),
+        Some(1),
+        "never overwrites"
+    );
 }

@@ -20,7 +20,12 @@ use strata_core::naming::{self, ParsedName, Role, Scheme};
 use strata_core::statements::{self, StatementRange};
 use strata_core::{Diagnostic, Dialect, Lint, config, render, sections, syntax};
 
-const DIALECTS: [Dialect; 4] = [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql, Dialect::Generic];
+const DIALECTS: [Dialect; 4] = [
+    Dialect::Postgres,
+    Dialect::Sqlite,
+    Dialect::Mysql,
+    Dialect::Generic,
+];
 
 /// Text as discovery would see it: a UTF-8 BOM dropped. Invalid UTF-8 is read lossily so the
 /// bytes around it are still exercised (discovery itself rejects such files).
@@ -29,7 +34,9 @@ fn text_of(data: &[u8]) -> Cow<'_, str> {
 }
 
 fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -43,24 +50,55 @@ fn digits(version_text: &str) -> String {
 
 fn check_parsed(input: &str, parsed: &ParsedName, directory: bool) {
     assert!(!parsed.version_text.is_empty(), "{input:?}: empty version");
-    assert!(parsed.version >= 0, "{input:?}: negative version {}", parsed.version);
-    assert_eq!(digits(&parsed.version_text).parse::<i64>().ok(), Some(parsed.version), "{input:?}");
+    assert!(
+        parsed.version >= 0,
+        "{input:?}: negative version {}",
+        parsed.version
+    );
+    assert_eq!(
+        digits(&parsed.version_text).parse::<i64>().ok(),
+        Some(parsed.version),
+        "{input:?}"
+    );
     let _ = parsed.is_counted();
     let _ = parsed.scheme.describe();
     // The parts put back together give the input again.
-    let name_part = |sep: &str| if parsed.name.is_empty() { String::new() } else { format!("{sep}{}", parsed.name) };
+    let name_part = |sep: &str| {
+        if parsed.name.is_empty() {
+            String::new()
+        } else {
+            format!("{sep}{}", parsed.name)
+        }
+    };
     if directory {
         assert_eq!(parsed.scheme, Scheme::DirectoryPerMigration, "{input:?}");
         assert_eq!(format!("{}_{}", parsed.version_text, parsed.name), input);
-        assert!(parsed.version_text.bytes().all(|b| b.is_ascii_digit() || b == b'-'), "{input:?}");
+        assert!(
+            parsed
+                .version_text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-'),
+            "{input:?}"
+        );
         return;
     }
-    assert!(parsed.version_text.bytes().all(|b| b.is_ascii_digit()), "{input:?}");
+    assert!(
+        parsed.version_text.bytes().all(|b| b.is_ascii_digit()),
+        "{input:?}"
+    );
     let rebuilt: Vec<String> = match (parsed.scheme, parsed.role) {
-        (Scheme::Flyway, Role::Sections) => vec![format!("V{}__{}.sql", parsed.version_text, parsed.name)],
-        (Scheme::Flyway, Role::Down) => vec![format!("U{}__{}.sql", parsed.version_text, parsed.name)],
+        (Scheme::Flyway, Role::Sections) => {
+            vec![format!("V{}__{}.sql", parsed.version_text, parsed.name)]
+        }
+        (Scheme::Flyway, Role::Down) => {
+            vec![format!("U{}__{}.sql", parsed.version_text, parsed.name)]
+        }
         (Scheme::Paired, Role::Up | Role::Down) => {
-            let suffix = if parsed.role == Role::Up { "up" } else { "down" };
+            let suffix = if parsed.role == Role::Up {
+                "up"
+            } else {
+                "down"
+            };
             // `7_.up.sql` and `7.up.sql` both give an empty name.
             vec![
                 format!("{}{}.{suffix}.sql", parsed.version_text, name_part("_")),
@@ -68,12 +106,22 @@ fn check_parsed(input: &str, parsed: &ParsedName, directory: bool) {
             ]
         }
         (Scheme::Sequential | Scheme::Timestamp, Role::Sections) => {
-            assert_eq!(parsed.scheme == Scheme::Timestamp, parsed.version_text.len() == 14, "{input:?}");
-            vec![format!("{}{}.sql", parsed.version_text, name_part("_")), format!("{}_.sql", parsed.version_text)]
+            assert_eq!(
+                parsed.scheme == Scheme::Timestamp,
+                parsed.version_text.len() == 14,
+                "{input:?}"
+            );
+            vec![
+                format!("{}{}.sql", parsed.version_text, name_part("_")),
+                format!("{}_.sql", parsed.version_text),
+            ]
         }
         other => panic!("{input:?}: impossible scheme and role {other:?}"),
     };
-    assert!(rebuilt.iter().any(|r| r == input), "{input:?} parsed as {parsed:?}");
+    assert!(
+        rebuilt.iter().any(|r| r == input),
+        "{input:?} parsed as {parsed:?}"
+    );
 }
 
 /// `names`: the input (lossily UTF-8) as a file name and as a directory name.
@@ -81,7 +129,11 @@ pub fn names(data: &[u8]) {
     let input = String::from_utf8_lossy(data);
     let input = input.as_ref();
     let first = naming::parse_file_name(input);
-    assert_eq!(first, naming::parse_file_name(input), "parse_file_name is not deterministic");
+    assert_eq!(
+        first,
+        naming::parse_file_name(input),
+        "parse_file_name is not deterministic"
+    );
     match &first {
         Ok(parsed) => {
             assert!(input.ends_with(".sql"), "{input:?}");
@@ -101,8 +153,15 @@ pub fn names(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 
 fn check_range(text: &str, range: &Range<usize>, what: &str) {
-    assert!(range.start <= range.end && range.end <= text.len(), "{what}: {range:?} outside 0..{}", text.len());
-    assert!(text.is_char_boundary(range.start) && text.is_char_boundary(range.end), "{what}: {range:?} splits a character");
+    assert!(
+        range.start <= range.end && range.end <= text.len(),
+        "{what}: {range:?} outside 0..{}",
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(range.start) && text.is_char_boundary(range.end),
+        "{what}: {range:?} splits a character"
+    );
 }
 
 /// Tokens lie inside the text, on character boundaries, in order and without overlap. The
@@ -111,15 +170,28 @@ fn check_tokens(dialect: Dialect, text: &str, tokens: &[Token]) {
     let mut previous_end = 0;
     for token in tokens {
         check_range(text, &(token.start..token.end), "token");
-        assert!(token.start < token.end, "{dialect:?}: empty token {token:?}");
-        assert!(token.start >= previous_end, "{dialect:?}: token {token:?} overlaps the previous one (ends {previous_end})");
+        assert!(
+            token.start < token.end,
+            "{dialect:?}: empty token {token:?}"
+        );
+        assert!(
+            token.start >= previous_end,
+            "{dialect:?}: token {token:?} overlaps the previous one (ends {previous_end})"
+        );
         if dialect == Dialect::Postgres {
-            assert_eq!(token.start, previous_end, "postgres tokens leave a gap before {token:?}");
+            assert_eq!(
+                token.start, previous_end,
+                "postgres tokens leave a gap before {token:?}"
+            );
         }
         previous_end = token.end;
     }
     if dialect == Dialect::Postgres {
-        assert_eq!(previous_end, text.len(), "postgres tokens do not reach the end of the text");
+        assert_eq!(
+            previous_end,
+            text.len(),
+            "postgres tokens do not reach the end of the text"
+        );
     }
 }
 
@@ -130,37 +202,84 @@ fn check_span(text: &str, span: &strata_core::Span, what: &str) {
     let line = before.bytes().filter(|b| *b == b'\n').count() as u32 + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() as u32 + 1;
-    assert_eq!((span.line, span.column), (line, column), "{what}: span {span:?} has the wrong line/column");
+    assert_eq!(
+        (span.line, span.column),
+        (line, column),
+        "{what}: span {span:?} has the wrong line/column"
+    );
 }
 
 /// Statement ranges: inside the section, in order, disjoint, non-empty, starting and ending on
 /// a token that is not trivia.
-fn check_statements(text: &str, tokens: &[Token], section: &Range<usize>, found: &[StatementRange]) {
+fn check_statements(
+    text: &str,
+    tokens: &[Token],
+    section: &Range<usize>,
+    found: &[StatementRange],
+) {
     let mut previous_end = section.start;
     for statement in found {
         let range = &statement.range;
         check_range(text, range, "statement");
         assert!(range.start < range.end, "empty statement {range:?}");
-        assert!(range.start >= previous_end && range.end <= section.end, "statement {range:?} outside {section:?} or overlapping");
-        let starts = tokens.iter().find(|t| t.start == range.start).expect("statement starts on a token");
-        let ends = tokens.iter().find(|t| t.end == range.end).expect("statement ends on a token");
-        assert!(!starts.kind.is_trivia() && !ends.kind.is_trivia(), "statement {range:?} starts or ends on trivia");
-        assert!(!text[range.clone()].trim().is_empty(), "blank statement {range:?}");
+        assert!(
+            range.start >= previous_end && range.end <= section.end,
+            "statement {range:?} outside {section:?} or overlapping"
+        );
+        let starts = tokens
+            .iter()
+            .find(|t| t.start == range.start)
+            .expect("statement starts on a token");
+        let ends = tokens
+            .iter()
+            .find(|t| t.end == range.end)
+            .expect("statement ends on a token");
+        assert!(
+            !starts.kind.is_trivia() && !ends.kind.is_trivia(),
+            "statement {range:?} starts or ends on trivia"
+        );
+        assert!(
+            !text[range.clone()].trim().is_empty(),
+            "blank statement {range:?}"
+        );
         previous_end = range.end;
     }
 }
 
 fn check_render(d: &Diagnostic, source: Option<&str>) {
     let plain = render::human(d, source, false);
-    assert!(plain.contains(d.lint.name()), "rendering lacks the lint name:\n{plain}");
-    assert_eq!(plain, render::human(d, source, false), "rendering is not deterministic");
+    assert!(
+        plain.contains(d.lint.name()),
+        "rendering lacks the lint name:\n{plain}"
+    );
+    assert_eq!(
+        plain,
+        render::human(d, source, false),
+        "rendering is not deterministic"
+    );
     let _ = render::human(d, source, true);
     let _ = render::body(d, source);
     let _ = d.location();
 }
 
-fn sum(text: &str, tokens: &[Token], up: Option<&Range<usize>>, down: Option<&Range<usize>>) -> String {
-    let sum = checksum(ChecksumInput { text, tokens, section: up }, ChecksumInput { text, tokens, section: down });
+fn sum(
+    text: &str,
+    tokens: &[Token],
+    up: Option<&Range<usize>>,
+    down: Option<&Range<usize>>,
+) -> String {
+    let sum = checksum(
+        ChecksumInput {
+            text,
+            tokens,
+            section: up,
+        },
+        ChecksumInput {
+            text,
+            tokens,
+            section: down,
+        },
+    );
     assert!(is_hex64(&sum), "checksum {sum:?}");
     sum
 }
@@ -171,7 +290,10 @@ fn sum(text: &str, tokens: &[Token], up: Option<&Range<usize>>, down: Option<&Ra
 
 fn check_section_start(text: &str, range: &Range<usize>) {
     let start = range.start;
-    assert!(start == 0 || start == text.len() || text.as_bytes()[start - 1] == b'\n', "section {range:?} does not start a line");
+    assert!(
+        start == 0 || start == text.len() || text.as_bytes()[start - 1] == b'\n',
+        "section {range:?} does not start a line"
+    );
 }
 
 /// `sections`: the input as a migration file, lexed as PostgreSQL and MySQL (whose `#`
@@ -183,17 +305,34 @@ pub fn sections(data: &[u8]) {
         let (tokens, error) = lexer::lex(dialect, text);
         check_tokens(dialect, text, &tokens);
         if let Some(error) = &error {
-            assert!(error.offset <= text.len(), "lex error offset {} past {}", error.offset, text.len());
+            assert!(
+                error.offset <= text.len(),
+                "lex error offset {} past {}",
+                error.offset,
+                text.len()
+            );
         }
         for role in [Role::Sections, Role::Up, Role::Down] {
             let split = sections::split("m/1_x.sql", text, &tokens, role);
             let again = sections::split("m/1_x.sql", text, &tokens, role);
-            assert_eq!((&split.up, &split.down, &split.directives), (&again.up, &again.down, &again.directives));
+            assert_eq!(
+                (&split.up, &split.down, &split.directives),
+                (&again.up, &again.down, &again.directives)
+            );
             assert_eq!(split.problems, again.problems);
             match role {
-                Role::Up => assert_eq!((split.up.clone(), split.down.clone()), (Some(0..text.len()), None)),
-                Role::Down => assert_eq!((split.up.clone(), split.down.clone()), (None, Some(0..text.len()))),
-                Role::Sections => assert!(split.up.is_some() || split.down.is_some() || !split.problems.is_empty(), "{text:?}: no section and no problem"),
+                Role::Up => assert_eq!(
+                    (split.up.clone(), split.down.clone()),
+                    (Some(0..text.len()), None)
+                ),
+                Role::Down => assert_eq!(
+                    (split.up.clone(), split.down.clone()),
+                    (None, Some(0..text.len()))
+                ),
+                Role::Sections => assert!(
+                    split.up.is_some() || split.down.is_some() || !split.problems.is_empty(),
+                    "{text:?}: no section and no problem"
+                ),
             }
             for range in split.up.iter().chain(&split.down) {
                 check_range(text, range, "section");
@@ -204,11 +343,21 @@ pub fn sections(data: &[u8]) {
             if let (Some(up), Some(down)) = (&split.up, &split.down)
                 && role == Role::Sections
             {
-                assert!(up.end <= down.start || down.end <= up.start, "UP {up:?} and DOWN {down:?} overlap");
+                assert!(
+                    up.end <= down.start || down.end <= up.start,
+                    "UP {up:?} and DOWN {down:?} overlap"
+                );
             }
             for problem in &split.problems {
                 assert_eq!(problem.lint, Lint::BadSection);
-                check_span(text, problem.span.as_ref().expect("bad-section findings have a span"), "bad-section");
+                check_span(
+                    text,
+                    problem
+                        .span
+                        .as_ref()
+                        .expect("bad-section findings have a span"),
+                    "bad-section",
+                );
                 check_render(problem, Some(text));
             }
             for (span, message) in &split.directives.unknown {
@@ -216,7 +365,10 @@ pub fn sections(data: &[u8]) {
                 assert!(!message.is_empty());
             }
             for lint in &split.directives.allowed {
-                assert!(lint.is_configurable(), "{lint} allowed but not configurable");
+                assert!(
+                    lint.is_configurable(),
+                    "{lint} allowed but not configurable"
+                );
             }
             sum(text, &tokens, split.up.as_ref(), split.down.as_ref());
         }
@@ -233,10 +385,21 @@ pub fn config(data: &[u8]) {
     let text = text.as_ref();
     let (parsed, diagnostics) = config::parse("migrations/strata.toml", text);
     let (again, diagnostics_again) = config::parse("migrations/strata.toml", text);
-    assert_eq!((&parsed, &diagnostics), (&again, &diagnostics_again), "config parsing is not deterministic");
-    assert!(config::is_valid_identifier(&parsed.history.table), "history table {:?}", parsed.history.table);
+    assert_eq!(
+        (&parsed, &diagnostics),
+        (&again, &diagnostics_again),
+        "config parsing is not deterministic"
+    );
+    assert!(
+        config::is_valid_identifier(&parsed.history.table),
+        "history table {:?}",
+        parsed.history.table
+    );
     if let Some(schema) = &parsed.history.schema {
-        assert!(config::is_valid_identifier(schema), "history schema {schema:?}");
+        assert!(
+            config::is_valid_identifier(schema),
+            "history schema {schema:?}"
+        );
     }
     for lint in parsed.lints.keys() {
         assert!(lint.is_configurable(), "{lint} configured");
@@ -246,8 +409,15 @@ pub fn config(data: &[u8]) {
     }
     let _ = parsed.dialect.name();
     for d in &diagnostics {
-        assert_eq!((d.lint, d.file.as_str()), (Lint::InvalidConfig, "migrations/strata.toml"));
-        check_span(text, d.span.as_ref().expect("config findings have a span"), "config");
+        assert_eq!(
+            (d.lint, d.file.as_str()),
+            (Lint::InvalidConfig, "migrations/strata.toml")
+        );
+        check_span(
+            text,
+            d.span.as_ref().expect("config findings have a span"),
+            "config",
+        );
         check_render(d, Some(text));
     }
 }
@@ -266,12 +436,21 @@ pub fn statements(data: &[u8]) {
         let (tokens, error) = lexer::lex(dialect, text);
         check_tokens(dialect, text, &tokens);
         if let Some(error) = &error {
-            assert!(error.offset <= text.len(), "lex error offset {} past {}", error.offset, text.len());
+            assert!(
+                error.offset <= text.len(),
+                "lex error offset {} past {}",
+                error.offset,
+                text.len()
+            );
         }
         let found = statements::split(text, &tokens, &whole);
         check_statements(text, &tokens, &whole, &found);
         for error in syntax::check(dialect, text, &tokens, &whole, &found) {
-            assert!(error.range.start <= error.range.end && error.range.end <= text.len(), "syntax error range {:?}", error.range);
+            assert!(
+                error.range.start <= error.range.end && error.range.end <= text.len(),
+                "syntax error range {:?}",
+                error.range
+            );
             assert!(!error.message.is_empty());
         }
         // A second section starting mid-text (at the second line) must work the same way.
@@ -315,7 +494,9 @@ pub fn pipeline_files(data: &[u8]) -> Vec<(Vec<u8>, &[u8])> {
         let components: Vec<&[u8]> = name.split(|b| *b == b'/').collect();
         let usable = components.len() <= 2
             && !name.contains(&0)
-            && components.iter().all(|c| !c.is_empty() && c.len() <= 200 && *c != b"." && *c != b"..");
+            && components
+                .iter()
+                .all(|c| !c.is_empty() && c.len() <= 200 && *c != b"." && *c != b"..");
         if usable {
             files.push((name.to_vec(), contents));
         }
@@ -341,7 +522,15 @@ fn rendered(loaded: &strata_core::Loaded) -> Vec<String> {
         .iter()
         .map(|d| render::human(d, loaded.source(&d.file), false))
         .collect();
-    out.extend(loaded.migrations.iter().map(|m| format!("{} {} {} {:?}", m.version(), m.name(), m.checksum(), m.prefix_digest())));
+    out.extend(loaded.migrations.iter().map(|m| {
+        format!(
+            "{} {} {} {:?}",
+            m.version(),
+            m.name(),
+            m.checksum(),
+            m.prefix_digest()
+        )
+    }));
     out
 }
 
@@ -361,55 +550,107 @@ pub fn pipeline(data: &[u8]) {
     }
     let loaded = strata_core::load(base.path(), "migrations");
     let again = strata_core::load(base.path(), "migrations");
-    assert_eq!(loaded.diagnostics, again.diagnostics, "two loads disagree on findings");
-    assert_eq!(loaded.migrations, again.migrations, "two loads disagree on migrations");
-    assert_eq!((&loaded.config, loaded.scheme, &loaded.sources), (&again.config, again.scheme, &again.sources));
-    assert_eq!(rendered(&loaded), rendered(&again), "two loads render differently");
+    assert_eq!(
+        loaded.diagnostics, again.diagnostics,
+        "two loads disagree on findings"
+    );
+    assert_eq!(
+        loaded.migrations, again.migrations,
+        "two loads disagree on migrations"
+    );
+    assert_eq!(
+        (&loaded.config, loaded.scheme, &loaded.sources),
+        (&again.config, again.scheme, &again.sources)
+    );
+    assert_eq!(
+        rendered(&loaded),
+        rendered(&again),
+        "two loads render differently"
+    );
 
     let mut previous: Option<(&str, u32, u32)> = None;
     for d in &loaded.diagnostics {
         assert!(d.file.starts_with("migrations"), "{}", d.file);
         assert_ne!(d.level, strata_core::Level::Allow, "allowed finding kept");
-        let position = (d.file.as_str(), d.span.as_ref().map_or(0, |s| s.line), d.span.as_ref().map_or(0, |s| s.column));
-        assert!(previous.is_none_or(|p| p <= position), "findings out of order: {previous:?} then {position:?}");
+        let position = (
+            d.file.as_str(),
+            d.span.as_ref().map_or(0, |s| s.line),
+            d.span.as_ref().map_or(0, |s| s.column),
+        );
+        assert!(
+            previous.is_none_or(|p| p <= position),
+            "findings out of order: {previous:?} then {position:?}"
+        );
         previous = Some(position);
         let source = loaded.source(&d.file);
         if let Some(span) = &d.span {
-            let source = source.unwrap_or_else(|| panic!("finding on {} has a span but no source", d.file));
+            let source =
+                source.unwrap_or_else(|| panic!("finding on {} has a span but no source", d.file));
             check_span(source, span, d.lint.name());
         }
         check_render(d, source);
     }
-    assert_eq!(loaded.has_errors(), loaded.diagnostics.iter().any(Diagnostic::is_error));
+    assert_eq!(
+        loaded.has_errors(),
+        loaded.diagnostics.iter().any(Diagnostic::is_error)
+    );
 
     let mut previous_version = i64::MIN;
     for m in &loaded.migrations {
         assert!(m.version() >= previous_version, "migrations out of order");
         previous_version = m.version();
         assert!(is_hex64(m.checksum()), "checksum {:?}", m.checksum());
-        assert!(m.prefix_digest().is_some_and(is_hex64), "prefix digest {:?}", m.prefix_digest());
+        assert!(
+            m.prefix_digest().is_some_and(is_hex64),
+            "prefix digest {:?}",
+            m.prefix_digest()
+        );
         assert_eq!(m.up(), m.up_section().sql());
         for section in std::iter::once(m.up_section()).chain(m.down_section()) {
-            assert!(section.path().starts_with("migrations/"), "{}", section.path());
+            assert!(
+                section.path().starts_with("migrations/"),
+                "{}",
+                section.path()
+            );
             assert!(section.line() >= 1);
             let sql = section.sql();
             if !sql.is_empty() {
                 // The section is the file's text from the start of its line.
-                let source = loaded.source(section.path()).expect("section of a file that was read");
+                let source = loaded
+                    .source(section.path())
+                    .expect("section of a file that was read");
                 let start = LineIndex::new(source).line_start(section.line());
-                assert_eq!(source.get(start..start + sql.len()), Some(sql), "section of {} at line {}", section.path(), section.line());
+                assert_eq!(
+                    source.get(start..start + sql.len()),
+                    Some(sql),
+                    "section of {} at line {}",
+                    section.path(),
+                    section.line()
+                );
                 let raw = section.raw_offset() as usize;
-                assert!(raw == start || raw == start + 3, "raw offset {raw} for a section at byte {start}");
+                assert!(
+                    raw == start || raw == start + 3,
+                    "raw offset {raw} for a section at byte {start}"
+                );
             }
             let mut previous_end = 0;
             for (statement, text) in section.statement_texts() {
                 let range = statement.range();
-                assert!(range.start >= previous_end && range.end <= sql.len(), "statement {range:?} in a section of {} bytes", sql.len());
+                assert!(
+                    range.start >= previous_end && range.end <= sql.len(),
+                    "statement {range:?} in a section of {} bytes",
+                    sql.len()
+                );
                 previous_end = range.end;
                 assert!(!text.is_empty() && text == &sql[range.clone()]);
                 let (line, column) = section.file_position(range.start);
                 assert!(line >= section.line() && column >= 1);
-                assert_eq!(statement.line(), line, "statement {range:?} of {}", section.path());
+                assert_eq!(
+                    statement.line(),
+                    line,
+                    "statement {range:?} of {}",
+                    section.path()
+                );
             }
         }
     }

@@ -6,7 +6,13 @@ pub fn marker_variable(dir: &str) -> String {
     let sanitized: String = dir
         .trim_end_matches(['/', '\\'])
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("STRATA_TRACKED_{sanitized}")
 }
@@ -32,7 +38,13 @@ pub fn track(dir: &str) {
 mod tests {
     #[test]
     fn marker_names_are_valid_variables() {
-        assert_eq!(super::marker_variable("migrations"), "STRATA_TRACKED_MIGRATIONS");
-        assert_eq!(super::marker_variable("db/migrations/"), "STRATA_TRACKED_DB_MIGRATIONS");
+        assert_eq!(
+            super::marker_variable("migrations"),
+            "STRATA_TRACKED_MIGRATIONS"
+        );
+        assert_eq!(
+            super::marker_variable("db/migrations/"),
+            "STRATA_TRACKED_DB_MIGRATIONS"
+        );
     }
 }

@@ -10,16 +10,29 @@ use crate::lexer::Token;
 
 /// Feeds the tokens of one section into the hash, each length-prefixed so that `a b` and
 /// `ab` differ.
-fn feed(hasher: &mut Sha256, label: &[u8], text: &str, tokens: &[Token], section: Option<&Range<usize>>) {
+fn feed(
+    hasher: &mut Sha256,
+    label: &[u8],
+    text: &str,
+    tokens: &[Token],
+    section: Option<&Range<usize>>,
+) {
     hasher.update(label);
     let Some(section) = section else {
         hasher.update([0]);
         return;
     };
     hasher.update([1]);
-    for token in tokens.iter().filter(|t| !t.kind.is_trivia() && t.start >= section.start && t.end <= section.end) {
+    for token in tokens
+        .iter()
+        .filter(|t| !t.kind.is_trivia() && t.start >= section.start && t.end <= section.end)
+    {
         let raw = &text[token.start..token.end];
-        let normalized = if raw.contains('\r') { std::borrow::Cow::Owned(raw.replace("\r\n", "\n")) } else { raw.into() };
+        let normalized = if raw.contains('\r') {
+            std::borrow::Cow::Owned(raw.replace("\r\n", "\n"))
+        } else {
+            raw.into()
+        };
         hasher.update((normalized.len() as u64).to_le_bytes());
         hasher.update(normalized.as_bytes());
     }
@@ -38,7 +51,11 @@ pub fn checksum(up: ChecksumInput<'_>, down: ChecksumInput<'_>) -> String {
     hasher.update(b"strata-checksum-v1");
     feed(&mut hasher, b"up", up.text, up.tokens, up.section);
     feed(&mut hasher, b"down", down.text, down.tokens, down.section);
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -50,8 +67,19 @@ mod tests {
     fn sum(text: &str) -> String {
         let (tokens, _) = lex(Dialect::Postgres, text);
         let whole = 0..text.len();
-        let input = || ChecksumInput { text, tokens: &tokens, section: Some(&whole) };
-        checksum(input(), ChecksumInput { text, tokens: &tokens, section: None })
+        let input = || ChecksumInput {
+            text,
+            tokens: &tokens,
+            section: Some(&whole),
+        };
+        checksum(
+            input(),
+            ChecksumInput {
+                text,
+                tokens: &tokens,
+                section: None,
+            },
+        )
     }
 
     const BASE: &str = "-- create users\nCREATE TABLE users (\n    id bigint PRIMARY KEY,\n    name text DEFAULT 'a b'\n);\n";
@@ -60,7 +88,10 @@ mod tests {
     fn comments_indentation_and_crlf_do_not_change_it() {
         let base = sum(BASE);
         assert_eq!(base.len(), 64);
-        assert_eq!(base, sum(&BASE.replace("-- create users", "-- the users table, reworded")));
+        assert_eq!(
+            base,
+            sum(&BASE.replace("-- create users", "-- the users table, reworded"))
+        );
         assert_eq!(base, sum(&BASE.replace("    ", "\t\t")));
         assert_eq!(base, sum(&BASE.replace('\n', "\r\n")));
         assert_eq!(base, sum(&format!("/* block */{BASE}")));
@@ -80,11 +111,27 @@ mod tests {
         let text = "SELECT 1;";
         let (tokens, _) = lex(Dialect::Postgres, text);
         let whole = 0..text.len();
-        let some = ChecksumInput { text, tokens: &tokens, section: Some(&whole) };
-        let none = ChecksumInput { text, tokens: &tokens, section: None };
+        let some = ChecksumInput {
+            text,
+            tokens: &tokens,
+            section: Some(&whole),
+        };
+        let none = ChecksumInput {
+            text,
+            tokens: &tokens,
+            section: None,
+        };
         let as_up = checksum(some, none);
-        let some = ChecksumInput { text, tokens: &tokens, section: Some(&whole) };
-        let none = ChecksumInput { text, tokens: &tokens, section: None };
+        let some = ChecksumInput {
+            text,
+            tokens: &tokens,
+            section: Some(&whole),
+        };
+        let none = ChecksumInput {
+            text,
+            tokens: &tokens,
+            section: None,
+        };
         assert_ne!(as_up, checksum(none, some));
     }
 }

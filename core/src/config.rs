@@ -62,7 +62,10 @@ pub struct History {
 
 impl Default for History {
     fn default() -> Self {
-        History { schema: None, table: DEFAULT_HISTORY_TABLE.to_string() }
+        History {
+            schema: None,
+            table: DEFAULT_HISTORY_TABLE.to_string(),
+        }
     }
 }
 
@@ -76,7 +79,10 @@ pub struct Config {
 
 impl Config {
     pub fn level(&self, lint: Lint) -> Level {
-        self.lints.get(&lint).copied().unwrap_or_else(|| lint.default_level())
+        self.lints
+            .get(&lint)
+            .copied()
+            .unwrap_or_else(|| lint.default_level())
     }
 }
 
@@ -129,15 +135,25 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     for (key, value) in &raw.lints {
         let Some(lint) = Lint::from_name(key.get_ref()) else {
-            let known: Vec<&str> = Lint::ALL.iter().filter(|l| l.is_configurable()).map(|l| l.name()).collect();
+            let known: Vec<&str> = Lint::ALL
+                .iter()
+                .filter(|l| l.is_configurable())
+                .map(|l| l.name())
+                .collect();
             diagnostics.push(
-                error(key.span(), format!("unknown lint `{}` in [lints]", key.get_ref()))
-                    .help(format!("known lints: {}", known.join(", "))),
+                error(
+                    key.span(),
+                    format!("unknown lint `{}` in [lints]", key.get_ref()),
+                )
+                .help(format!("known lints: {}", known.join(", "))),
             );
             continue;
         };
         if !lint.is_configurable() {
-            diagnostics.push(error(key.span(), format!("lint `{lint}` cannot be configured")));
+            diagnostics.push(error(
+                key.span(),
+                format!("lint `{lint}` cannot be configured"),
+            ));
             continue;
         }
         match Level::parse(value.get_ref()) {
@@ -145,8 +161,11 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
                 config.lints.insert(lint, level);
             }
             None => diagnostics.push(
-                error(value.span(), format!("invalid level `{}` for lint `{lint}`", value.get_ref()))
-                    .help("use \"deny\", \"warn\" or \"allow\""),
+                error(
+                    value.span(),
+                    format!("invalid level `{}` for lint `{lint}`", value.get_ref()),
+                )
+                .help("use \"deny\", \"warn\" or \"allow\""),
             ),
         }
     }
@@ -157,8 +176,11 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
                 return Some(value.into_inner());
             }
             diagnostics.push(
-                error(value.span(), format!("invalid history {key} name `{}`", value.get_ref()))
-                    .help("history identifiers must match [A-Za-z_][A-Za-z0-9_]{0,62}"),
+                error(
+                    value.span(),
+                    format!("invalid history {key} name `{}`", value.get_ref()),
+                )
+                .help("history identifiers must match [A-Za-z_][A-Za-z0-9_]{0,62}"),
             );
             None
         };
@@ -197,7 +219,10 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named_with_its_position() {
-        let (_, diags) = parse("m/strata.toml", "dialect = \"postgres\"\ndwon = \"optional\"\n");
+        let (_, diags) = parse(
+            "m/strata.toml",
+            "dialect = \"postgres\"\ndwon = \"optional\"\n",
+        );
         assert_eq!(diags.len(), 1);
         assert!(diags[0].message.contains("dwon"), "{}", diags[0].message);
         assert_eq!(diags[0].span.as_ref().map(|s| s.line), Some(2));
@@ -207,11 +232,20 @@ mod tests {
     fn unknown_values_lints_and_levels_are_errors() {
         let (_, diags) = parse("s.toml", "dialect = \"oracle\"");
         assert!(diags[0].message.contains("oracle"), "{}", diags[0].message);
-        let (_, diags) = parse("s.toml", "[lints]\nversion-gaps = \"warn\"\nsql-syntax = \"loud\"\n");
+        let (_, diags) = parse(
+            "s.toml",
+            "[lints]\nversion-gaps = \"warn\"\nsql-syntax = \"loud\"\n",
+        );
         assert_eq!(diags.len(), 2);
-        let unknown = diags.iter().find(|d| d.message.contains("version-gaps")).expect("unknown lint named");
+        let unknown = diags
+            .iter()
+            .find(|d| d.message.contains("version-gaps"))
+            .expect("unknown lint named");
         assert_eq!(unknown.span.as_ref().map(|s| s.line), Some(2));
-        let level = diags.iter().find(|d| d.message.contains("loud")).expect("bad level named");
+        let level = diags
+            .iter()
+            .find(|d| d.message.contains("loud"))
+            .expect("bad level named");
         assert_eq!(level.span.as_ref().map(|s| s.line), Some(3));
     }
 

@@ -120,7 +120,10 @@ impl<'a> LineIndex<'a> {
     /// Byte offset where a 1-based line starts (clamped to the text).
     pub fn line_start(&self, line: u32) -> usize {
         let index = (line.max(1) - 1) as usize;
-        self.line_starts.get(index).copied().unwrap_or(self.text.len())
+        self.line_starts
+            .get(index)
+            .copied()
+            .unwrap_or(self.text.len())
     }
 
     pub fn span(&self, start: usize, end: usize) -> Span {
@@ -129,7 +132,12 @@ impl<'a> LineIndex<'a> {
         let line = self.line(start);
         let line_start = self.line_start(line);
         let column = self.text[line_start..start].chars().count() as u32 + 1;
-        Span { line, column, start, end }
+        Span {
+            line,
+            column,
+            start,
+            end,
+        }
     }
 
     /// Byte offset of a 1-based line and character column (as sqlparser reports them).

@@ -21,20 +21,31 @@ impl Directives {
             self.no_transaction = true;
             return;
         }
-        let Some(directive) = body.strip_prefix(PREFIX) else { return };
+        let Some(directive) = body.strip_prefix(PREFIX) else {
+            return;
+        };
         let directive = directive.trim();
         if directive == "no-transaction" {
             self.no_transaction = true;
-        } else if let Some(list) = directive.strip_prefix("allow(").and_then(|l| l.strip_suffix(')')) {
+        } else if let Some(list) = directive
+            .strip_prefix("allow(")
+            .and_then(|l| l.strip_suffix(')'))
+        {
             for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                 match Lint::from_name(name) {
                     Some(lint) if lint.is_configurable() => self.allowed.push(lint),
-                    Some(lint) => self.unknown.push((span.clone(), format!("lint `{lint}` cannot be allowed"))),
-                    None => self.unknown.push((span.clone(), format!("unknown lint `{name}` in `strata:allow(...)`"))),
+                    Some(lint) => self
+                        .unknown
+                        .push((span.clone(), format!("lint `{lint}` cannot be allowed"))),
+                    None => self.unknown.push((
+                        span.clone(),
+                        format!("unknown lint `{name}` in `strata:allow(...)`"),
+                    )),
                 }
             }
         } else {
-            self.unknown.push((span, format!("unknown directive `strata:{directive}`")));
+            self.unknown
+                .push((span, format!("unknown directive `strata:{directive}`")));
         }
     }
 }
@@ -44,7 +55,12 @@ mod tests {
     use super::*;
 
     fn span() -> Span {
-        Span { line: 1, column: 1, start: 0, end: 1 }
+        Span {
+            line: 1,
+            column: 1,
+            start: 0,
+            end: 1,
+        }
     }
 
     #[test]

@@ -86,7 +86,10 @@ fn join(rel_dir: &str, name: &str) -> String {
     if rel_dir.is_empty() || rel_dir == "." {
         name.to_string()
     } else {
-        format!("{}/{name}", rel_dir.trim_end_matches(['/', '\\']).replace('\\', "/"))
+        format!(
+            "{}/{name}",
+            rel_dir.trim_end_matches(['/', '\\']).replace('\\', "/")
+        )
     }
 }
 
@@ -96,11 +99,19 @@ fn read_text(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<St
 }
 
 /// Reads a file as UTF-8 and says whether a BOM was removed from its start.
-fn read_text_and_bom(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> Option<(String, bool)> {
+fn read_text_and_bom(
+    absolute: &Path,
+    rel: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<(String, bool)> {
     let bytes = match fs::read(absolute) {
         Ok(bytes) => bytes,
         Err(e) => {
-            out.push(Diagnostic::new(Lint::UnreadableFile, rel, format!("cannot read `{rel}`: {e}")));
+            out.push(Diagnostic::new(
+                Lint::UnreadableFile,
+                rel,
+                format!("cannot read `{rel}`: {e}"),
+            ));
             return None;
         }
     };
@@ -112,10 +123,19 @@ fn read_text_and_bom(absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) -> O
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
             let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+            let column = String::from_utf8_lossy(&valid[line_start..])
+                .chars()
+                .count()
+                + 1;
             out.push(
-                Diagnostic::new(Lint::UnreadableFile, rel, format!("`{rel}` is not valid UTF-8 (invalid byte at line {line}, column {column})"))
-                    .help("save the file as UTF-8"),
+                Diagnostic::new(
+                    Lint::UnreadableFile,
+                    rel,
+                    format!(
+                        "`{rel}` is not valid UTF-8 (invalid byte at line {line}, column {column})"
+                    ),
+                )
+                .help("save the file as UTF-8"),
             );
             None
         }
@@ -131,7 +151,10 @@ struct Metadata {
 /// Discovers `rel_dir` (relative to `base`, the manifest directory).
 pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Directory {
     let root_abs = base.join(rel_dir);
-    let mut dir = Directory { root: rel_dir.to_string(), ..Directory::default() };
+    let mut dir = Directory {
+        root: rel_dir.to_string(),
+        ..Directory::default()
+    };
 
     let config_abs = root_abs.join(config::FILE_NAME);
     if config_abs.exists() {
@@ -149,8 +172,15 @@ pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Direct
         Ok(entries) => entries,
         Err(e) => {
             out.push(
-                Diagnostic::new(Lint::UnreadableFile, rel_dir, format!("cannot read migrations directory `{rel_dir}`: {e}"))
-                    .help(format!("the path is resolved relative to the crate's manifest directory, here `{}`", base.display())),
+                Diagnostic::new(
+                    Lint::UnreadableFile,
+                    rel_dir,
+                    format!("cannot read migrations directory `{rel_dir}`: {e}"),
+                )
+                .help(format!(
+                    "the path is resolved relative to the crate's manifest directory, here `{}`",
+                    base.display()
+                )),
             );
             return dir;
         }
@@ -160,7 +190,11 @@ pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Direct
         let metadata = match fs::metadata(&absolute) {
             Ok(metadata) => metadata,
             Err(e) => {
-                out.push(Diagnostic::new(Lint::UnreadableFile, &rel, format!("cannot read `{rel}`: {e}")));
+                out.push(Diagnostic::new(
+                    Lint::UnreadableFile,
+                    &rel,
+                    format!("cannot read `{rel}`: {e}"),
+                ));
                 continue;
             }
         };
@@ -192,7 +226,10 @@ fn list(path: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
     for entry in fs::read_dir(path)? {
         let entry = entry?;
         let name = entry.file_name().into_string().map_err(|raw| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("entry name {raw:?} is not UTF-8"))
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("entry name {raw:?} is not UTF-8"),
+            )
         })?;
         if !name.starts_with('.') {
             entries.push((name, entry.path()));
@@ -202,39 +239,78 @@ fn list(path: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
     Ok(entries)
 }
 
-fn load_file(dir: &mut Directory, absolute: &Path, rel: &str, role: Role, out: &mut Vec<Diagnostic>) -> Option<usize> {
+fn load_file(
+    dir: &mut Directory,
+    absolute: &Path,
+    rel: &str,
+    role: Role,
+    out: &mut Vec<Diagnostic>,
+) -> Option<usize> {
     dir.tracked.push(absolute.to_path_buf());
     let (text, bom) = read_text_and_bom(absolute, rel, out)?;
     let (tokens, lex_error) = lexer::lex(dir.config.dialect, &text);
     let sections = sections::split(rel, &text, &tokens, role);
     let split = |range: &Option<std::ops::Range<usize>>| {
-        range.as_ref().map_or_else(Vec::new, |range| statements::split(&text, &tokens, range))
+        range
+            .as_ref()
+            .map_or_else(Vec::new, |range| statements::split(&text, &tokens, range))
     };
     let (up_statements, down_statements) = (split(&sections.up), split(&sections.down));
-    dir.files.push(SourceFile { path: rel.to_string(), text, bom, tokens, lex_error, sections, up_statements, down_statements });
+    dir.files.push(SourceFile {
+        path: rel.to_string(),
+        text,
+        bom,
+        tokens,
+        lex_error,
+        sections,
+        up_statements,
+        down_statements,
+    });
     Some(dir.files.len() - 1)
 }
 
 /// Whether a DOWN file and an UP file belong to one migration: same scheme and version, and
 /// the same name except in Flyway, which pairs `U3__x` with `V3__y` by version alone.
 fn pairs_with(a: &ParsedName, b: &ParsedName) -> bool {
-    a.scheme == b.scheme && a.version == b.version && (a.scheme == Scheme::Flyway || a.name == b.name)
+    a.scheme == b.scheme
+        && a.version == b.version
+        && (a.scheme == Scheme::Flyway || a.name == b.name)
 }
 
-fn add_file(dir: &mut Directory, parsed: ParsedName, absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) {
+fn add_file(
+    dir: &mut Directory,
+    parsed: ParsedName,
+    absolute: &Path,
+    rel: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     let role = parsed.role;
-    let Some(index) = load_file(dir, absolute, rel, role, out) else { return };
+    let Some(index) = load_file(dir, absolute, rel, role, out) else {
+        return;
+    };
     if role == Role::Down {
-        let partner = dir.candidates.iter_mut().find(|c| c.down_file.is_none() && pairs_with(&c.name, &parsed));
+        let partner = dir
+            .candidates
+            .iter_mut()
+            .find(|c| c.down_file.is_none() && pairs_with(&c.name, &parsed));
         if let Some(candidate) = partner {
             candidate.down_file = Some(index);
             return;
         }
-        dir.candidates.push(Candidate { name: parsed, entry: rel.to_string(), main: None, down_file: Some(index), metadata_no_transaction: false });
+        dir.candidates.push(Candidate {
+            name: parsed,
+            entry: rel.to_string(),
+            main: None,
+            down_file: Some(index),
+            metadata_no_transaction: false,
+        });
         return;
     }
     // A DOWN file sorted before its UP (`U1__x` < `V1__x`) waits as an orphan: adopt it.
-    let orphan = dir.candidates.iter().position(|c| c.main.is_none() && pairs_with(&c.name, &parsed));
+    let orphan = dir
+        .candidates
+        .iter()
+        .position(|c| c.main.is_none() && pairs_with(&c.name, &parsed));
     if let Some(position) = orphan {
         let candidate = &mut dir.candidates[position];
         candidate.main = Some(index);
@@ -242,19 +318,35 @@ fn add_file(dir: &mut Directory, parsed: ParsedName, absolute: &Path, rel: &str,
         candidate.name = parsed;
         return;
     }
-    dir.candidates.push(Candidate { name: parsed, entry: rel.to_string(), main: Some(index), down_file: None, metadata_no_transaction: false });
+    dir.candidates.push(Candidate {
+        name: parsed,
+        entry: rel.to_string(),
+        main: Some(index),
+        down_file: None,
+        metadata_no_transaction: false,
+    });
 }
 
-fn discover_subdirectory(dir: &mut Directory, name: &str, absolute: &Path, rel: &str, out: &mut Vec<Diagnostic>) {
+fn discover_subdirectory(
+    dir: &mut Directory,
+    name: &str,
+    absolute: &Path,
+    rel: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     let parsed = match naming::parse_dir_name(name) {
         Some(Ok(parsed)) => parsed,
         Some(Err(problem)) => {
-            dir.bad_entries.push(BadEntry { path: rel.to_string(), problem });
+            dir.bad_entries.push(BadEntry {
+                path: rel.to_string(),
+                problem,
+            });
             return;
         }
         None => {
             // A helper directory (fixtures, docs) is fine unless it hides SQL we would skip.
-            let holds_sql = list(absolute).is_ok_and(|entries| entries.iter().any(|(n, _)| n.ends_with(".sql")));
+            let holds_sql = list(absolute)
+                .is_ok_and(|entries| entries.iter().any(|(n, _)| n.ends_with(".sql")));
             if holds_sql {
                 dir.bad_entries.push(BadEntry {
                     path: rel.to_string(),
@@ -270,11 +362,21 @@ fn discover_subdirectory(dir: &mut Directory, name: &str, absolute: &Path, rel: 
     let entries = match list(absolute) {
         Ok(entries) => entries,
         Err(e) => {
-            out.push(Diagnostic::new(Lint::UnreadableFile, rel, format!("cannot read `{rel}`: {e}")));
+            out.push(Diagnostic::new(
+                Lint::UnreadableFile,
+                rel,
+                format!("cannot read `{rel}`: {e}"),
+            ));
             return;
         }
     };
-    let mut candidate = Candidate { name: parsed, entry: rel.to_string(), main: None, down_file: None, metadata_no_transaction: false };
+    let mut candidate = Candidate {
+        name: parsed,
+        entry: rel.to_string(),
+        main: None,
+        down_file: None,
+        metadata_no_transaction: false,
+    };
     for (file_name, file_abs) in entries {
         let file_rel = join(rel, &file_name);
         match file_name.as_str() {

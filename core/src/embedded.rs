@@ -34,7 +34,10 @@ impl Embedded {
 
     /// The version, without decoding the rest.
     pub fn version(&self) -> i64 {
-        self.after_lengths().next().and_then(|v| v.parse().ok()).unwrap_or(i64::MIN)
+        self.after_lengths()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MIN)
     }
 
     /// The prefix digest (see [`Migration::prefix_digest`]), without decoding the rest.
@@ -47,14 +50,20 @@ impl Embedded {
     /// fields rather than panicking.
     pub fn decode(&self) -> Migration {
         let mut fields = self.after_lengths();
-        let version = fields.next().and_then(|v| v.parse().ok()).unwrap_or(i64::MIN);
+        let version = fields
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MIN);
         let name = fields.next().unwrap_or_default();
         let checksum = fields.next().unwrap_or_default();
         let transactional = fields.next() != Some("0");
         let digest = fields.next().filter(|d| !d.is_empty());
-        let up = self.section(&mut fields).unwrap_or_else(|| Section::embedded("", 0, 0, "", 1, Vec::new()));
+        let up = self
+            .section(&mut fields)
+            .unwrap_or_else(|| Section::embedded("", 0, 0, "", 1, Vec::new()));
         let down = self.section(&mut fields);
-        let mut migration = Migration::from_static(version, name, up, down, checksum, transactional);
+        let mut migration =
+            Migration::from_static(version, name, up, down, checksum, transactional);
         if let Some(digest) = digest {
             migration.set_prefix_digest(digest.into());
         }
@@ -64,7 +73,10 @@ impl Embedded {
     fn section(&self, fields: &mut impl Iterator<Item = &'static str>) -> Option<Section> {
         let file = self.0.get(fields.next()?.parse::<usize>().ok()?)?;
         let path = fields.next()?;
-        let mut numbers = fields.next()?.split(' ').map(|n| n.parse::<u32>().unwrap_or(0));
+        let mut numbers = fields
+            .next()?
+            .split(' ')
+            .map(|n| n.parse::<u32>().unwrap_or(0));
         let (start, end, line) = (numbers.next()?, numbers.next()?, numbers.next()?);
         let mut statements = Vec::new();
         while let (Some(s), Some(e), Some(l)) = (numbers.next(), numbers.next(), numbers.next()) {
@@ -87,7 +99,9 @@ pub const fn check_lengths(list: &[Embedded]) {
         let mut at = 0;
         while at < tag.len() {
             if at >= bytes.len() || bytes[at] != tag[at] {
-                panic!("strata: this list was expanded by another version of strata's macro; rebuild");
+                panic!(
+                    "strata: this list was expanded by another version of strata's macro; rebuild"
+                );
             }
             at += 1;
         }
@@ -123,7 +137,10 @@ pub fn encode(migration: &Migration, files: &[(&str, u64)]) -> String {
         migration.prefix_digest().map(clean).unwrap_or_default(),
     ]);
     for section in std::iter::once(migration.up_section()).chain(migration.down_section()) {
-        let index = files.iter().position(|(path, _)| *path == section.path()).unwrap_or(0);
+        let index = files
+            .iter()
+            .position(|(path, _)| *path == section.path())
+            .unwrap_or(0);
         let start = section.raw_offset();
         let mut numbers = vec![start, start + section.sql().len() as u32, section.line()];
         for statement in section.statements() {
@@ -140,24 +157,54 @@ pub fn encode(migration: &Migration, files: &[(&str, u64)]) -> String {
 mod tests {
     use super::*;
 
-    const FILE: &str = "-- UP\nCREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n-- DOWN\nDROP TABLE a;\n";
+    const FILE: &str =
+        "-- UP\nCREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n-- DOWN\nDROP TABLE a;\n";
     const DOWN_FILE: &str = "DROP TABLE a;\n";
 
     fn leak(text: String) -> &'static str {
         Box::leak(text.into_boxed_str())
     }
 
-    fn migration(down_in_other_file: bool) -> (Migration, Vec<&'static str>, Vec<(&'static str, u64)>) {
-        let up = Section::embedded(FILE, 6, 57, "m/1_a.sql", 2, vec![Statement::new(0, 24, 2), Statement::new(26, 50, 3)]);
+    fn migration(
+        down_in_other_file: bool,
+    ) -> (Migration, Vec<&'static str>, Vec<(&'static str, u64)>) {
+        let up = Section::embedded(
+            FILE,
+            6,
+            57,
+            "m/1_a.sql",
+            2,
+            vec![Statement::new(0, 24, 2), Statement::new(26, 50, 3)],
+        );
         let (down, files) = if down_in_other_file {
-            let down = Section::embedded(DOWN_FILE, 0, 14, "m/1_a.down.sql", 1, vec![Statement::new(0, 12, 1)]);
-            (down, vec![("m/1_a.sql", FILE.len() as u64), ("m/1_a.down.sql", DOWN_FILE.len() as u64)])
+            let down = Section::embedded(
+                DOWN_FILE,
+                0,
+                14,
+                "m/1_a.down.sql",
+                1,
+                vec![Statement::new(0, 12, 1)],
+            );
+            (
+                down,
+                vec![
+                    ("m/1_a.sql", FILE.len() as u64),
+                    ("m/1_a.down.sql", DOWN_FILE.len() as u64),
+                ],
+            )
         } else {
-            (Section::embedded(FILE, 65, 79, "m/1_a.sql", 5, vec![Statement::new(0, 12, 5)]), vec![("m/1_a.sql", FILE.len() as u64)])
+            (
+                Section::embedded(FILE, 65, 79, "m/1_a.sql", 5, vec![Statement::new(0, 12, 5)]),
+                vec![("m/1_a.sql", FILE.len() as u64)],
+            )
         };
         let mut migration = Migration::from_static(1, "a", up, Some(down), "c0ffee", false);
         migration.set_prefix_digest("d1g".into());
-        let texts = if down_in_other_file { vec![FILE, DOWN_FILE] } else { vec![FILE] };
+        let texts = if down_in_other_file {
+            vec![FILE, DOWN_FILE]
+        } else {
+            vec![FILE]
+        };
         (migration, texts, files)
     }
 
@@ -165,13 +212,22 @@ mod tests {
     fn decodes_what_it_encodes() {
         for separate in [false, true] {
             let (original, texts, files) = migration(separate);
-            let embedded = Embedded(Box::leak(texts.into_boxed_slice()), leak(encode(&original, &files)));
+            let embedded = Embedded(
+                Box::leak(texts.into_boxed_slice()),
+                leak(encode(&original, &files)),
+            );
             check_lengths(&[embedded]);
             let decoded = embedded.decode();
             assert_eq!(decoded, original);
-            assert_eq!(decoded.down_section().map(Section::path), original.down_section().map(Section::path));
+            assert_eq!(
+                decoded.down_section().map(Section::path),
+                original.down_section().map(Section::path)
+            );
             assert_eq!(decoded.up_section().raw_offset(), 6);
-            assert_eq!((embedded.version(), embedded.prefix_digest()), (1, Some("d1g")));
+            assert_eq!(
+                (embedded.version(), embedded.prefix_digest()),
+                (1, Some("d1g"))
+            );
         }
     }
 
@@ -184,9 +240,18 @@ mod tests {
 
     #[test]
     fn garbage_decodes_without_panicking() {
-        for text in ["", "\0", "strata-embedded-1\0x\0y\0\0\0\0\0\0\0\0", "strata-embedded-1\x000\x001\x00a\x00c\x001\x00\x009\x00p\x001 2"] {
+        for text in [
+            "",
+            "\0",
+            "strata-embedded-1\0x\0y\0\0\0\0\0\0\0\0",
+            "strata-embedded-1\x000\x001\x00a\x00c\x001\x00\x009\x00p\x001 2",
+        ] {
             let embedded = Embedded(&["abc"], text);
-            let _ = (embedded.decode(), embedded.version(), embedded.prefix_digest());
+            let _ = (
+                embedded.decode(),
+                embedded.version(),
+                embedded.prefix_digest(),
+            );
         }
     }
 }

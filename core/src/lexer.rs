@@ -24,7 +24,10 @@ pub enum TokenKind {
 
 impl TokenKind {
     pub fn is_trivia(self) -> bool {
-        matches!(self, TokenKind::Whitespace | TokenKind::LineComment | TokenKind::BlockComment)
+        matches!(
+            self,
+            TokenKind::Whitespace | TokenKind::LineComment | TokenKind::BlockComment
+        )
     }
 }
 
@@ -116,7 +119,10 @@ fn lex_sqlparser(dialect: Dialect, text: &str) -> Result<Vec<Token>, LexError> {
 /// The body of a line comment without its `--` (or `#`) prefix and surrounding whitespace.
 pub fn line_comment_body(text: &str) -> &str {
     let text = text.trim();
-    text.strip_prefix("--").or_else(|| text.strip_prefix('#')).unwrap_or(text).trim()
+    text.strip_prefix("--")
+        .or_else(|| text.strip_prefix('#'))
+        .unwrap_or(text)
+        .trim()
 }
 
 #[cfg(test)]
@@ -139,7 +145,10 @@ mod tests {
         let (tokens, _) = lex(Dialect::Postgres, text);
         assert_eq!(tokens.first().map(|t| t.start), Some(0));
         assert_eq!(tokens.last().map(|t| t.end), Some(text.len()));
-        let semis = tokens.iter().filter(|t| t.kind == TokenKind::Semicolon).count();
+        let semis = tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Semicolon)
+            .count();
         assert_eq!(semis, 1);
     }
 
@@ -156,7 +165,12 @@ mod tests {
     fn mysql_hash_comments_and_backslash_escapes() {
         let got = kinds(Dialect::Mysql, "# note\nSELECT 'it\\'s; fine';");
         assert_eq!(got[0].0, TokenKind::LineComment);
-        assert_eq!(got.iter().filter(|(k, _)| *k == TokenKind::Semicolon).count(), 1);
+        assert_eq!(
+            got.iter()
+                .filter(|(k, _)| *k == TokenKind::Semicolon)
+                .count(),
+            1
+        );
     }
 
     #[test]

@@ -48,9 +48,27 @@ pub fn load(base: &Path, rel_dir: &str) -> Loaded {
     anchor_file_findings(&directory, &mut diagnostics);
     diagnostic::sort(&mut diagnostics);
     let migrations = build_migrations(&directory);
-    let Directory { config, scheme, files, tracked, toml_sources, .. } = directory;
-    let sources = files.into_iter().map(|f| (f.path, f.text)).chain(toml_sources).collect();
-    Loaded { migrations, diagnostics, config, scheme, sources, tracked }
+    let Directory {
+        config,
+        scheme,
+        files,
+        tracked,
+        toml_sources,
+        ..
+    } = directory;
+    let sources = files
+        .into_iter()
+        .map(|f| (f.path, f.text))
+        .chain(toml_sources)
+        .collect();
+    Loaded {
+        migrations,
+        diagnostics,
+        config,
+        scheme,
+        sources,
+        tracked,
+    }
 }
 
 /// Applies `strata.toml` levels, then each migration's `strata:allow(...)`, and drops what is allowed.
@@ -59,15 +77,30 @@ fn resolve_levels(directory: &Directory, diagnostics: &mut Vec<Diagnostic>) {
     for candidate in &directory.candidates {
         let lints: Vec<Lint> = candidate
             .files()
-            .flat_map(|i| directory.file(i).sections.directives.allowed.iter().copied())
+            .flat_map(|i| {
+                directory
+                    .file(i)
+                    .sections
+                    .directives
+                    .allowed
+                    .iter()
+                    .copied()
+            })
             .collect();
-        for path in candidate.files().map(|i| directory.file(i).path.as_str()).chain([candidate.entry.as_str()]) {
+        for path in candidate
+            .files()
+            .map(|i| directory.file(i).path.as_str())
+            .chain([candidate.entry.as_str()])
+        {
             allowed.entry(path).or_default().extend(&lints);
         }
     }
     for d in diagnostics.iter_mut().filter(|d| d.lint.is_configurable()) {
         d.level = directory.config.level(d.lint);
-        if allowed.get(d.file.as_str()).is_some_and(|lints| lints.contains(&d.lint)) {
+        if allowed
+            .get(d.file.as_str())
+            .is_some_and(|lints| lints.contains(&d.lint))
+        {
             d.level = Level::Allow;
         }
     }
@@ -78,47 +111,103 @@ fn resolve_levels(directory: &Directory, diagnostics: &mut Vec<Diagnostic>) {
 /// finding on a file has a `file:line:col` and a snippet.
 fn anchor_file_findings(directory: &Directory, diagnostics: &mut [Diagnostic]) {
     for d in diagnostics.iter_mut().filter(|d| d.span.is_none()) {
-        let Some(file) = directory.files.iter().find(|f| f.path == d.file) else { continue };
+        let Some(file) = directory.files.iter().find(|f| f.path == d.file) else {
+            continue;
+        };
         let first_line_end = file.text.find('\n').unwrap_or(file.text.len());
-        d.span = Some(LineIndex::new(&file.text).span(0, first_line_end.max(1).min(file.text.len())));
+        d.span =
+            Some(LineIndex::new(&file.text).span(0, first_line_end.max(1).min(file.text.len())));
     }
 }
 
-fn section(file: &SourceFile, range: &std::ops::Range<usize>, found: &[StatementRange]) -> Option<Section> {
+fn section(
+    file: &SourceFile,
+    range: &std::ops::Range<usize>,
+    found: &[StatementRange],
+) -> Option<Section> {
     if found.is_empty() {
         return None;
     }
     let index = LineIndex::new(&file.text);
     let list = found
         .iter()
-        .map(|s| Statement::new((s.range.start - range.start) as u32, (s.range.end - range.start) as u32, index.line(s.range.start)))
+        .map(|s| {
+            Statement::new(
+                (s.range.start - range.start) as u32,
+                (s.range.end - range.start) as u32,
+                index.line(s.range.start),
+            )
+        })
         .collect();
     let raw_offset = range.start + if file.bom { 3 } else { 0 };
     let line = index.line(range.start);
-    Some(Section::new(file.text[range.clone()].to_string(), file.path.clone(), line, list, raw_offset as u32))
+    Some(Section::new(
+        file.text[range.clone()].to_string(),
+        file.path.clone(),
+        line,
+        list,
+        raw_offset as u32,
+    ))
 }
 
 fn build_migration(directory: &Directory, candidate: &Candidate) -> Option<Migration> {
     let main = directory.file(candidate.main?);
-    let up_range = main.sections.up.clone().unwrap_or(main.text.len()..main.text.len());
+    let up_range = main
+        .sections
+        .up
+        .clone()
+        .unwrap_or(main.text.len()..main.text.len());
     let down_source = candidate.down_file.map_or(main, |i| directory.file(i));
     let down_range = down_source.sections.down.clone();
-    let up = section(main, &up_range, &main.up_statements)
-        .unwrap_or_else(|| Section::new(String::new(), main.path.clone(), main.text.lines().count() as u32 + 1, Vec::new(), 0));
-    let down = down_range.as_ref().and_then(|range| section(down_source, range, &down_source.down_statements));
+    let up = section(main, &up_range, &main.up_statements).unwrap_or_else(|| {
+        Section::new(
+            String::new(),
+            main.path.clone(),
+            main.text.lines().count() as u32 + 1,
+            Vec::new(),
+            0,
+        )
+    });
+    let down = down_range
+        .as_ref()
+        .and_then(|range| section(down_source, range, &down_source.down_statements));
     let sum = checksum(
-        ChecksumInput { text: &main.text, tokens: &main.tokens, section: Some(&up_range) },
-        ChecksumInput { text: &down_source.text, tokens: &down_source.tokens, section: down.as_ref().and(down_range.as_ref()) },
+        ChecksumInput {
+            text: &main.text,
+            tokens: &main.tokens,
+            section: Some(&up_range),
+        },
+        ChecksumInput {
+            text: &down_source.text,
+            tokens: &down_source.tokens,
+            section: down.as_ref().and(down_range.as_ref()),
+        },
     );
     let no_transaction = candidate.metadata_no_transaction
-        || candidate.files().any(|i| directory.file(i).sections.directives.no_transaction);
-    Some(Migration::new(candidate.name.version, candidate.name.name.clone(), up, down, sum, !no_transaction))
+        || candidate
+            .files()
+            .any(|i| directory.file(i).sections.directives.no_transaction);
+    Some(Migration::new(
+        candidate.name.version,
+        candidate.name.name.clone(),
+        up,
+        down,
+        sum,
+        !no_transaction,
+    ))
 }
 
 fn build_migrations(directory: &Directory) -> Vec<Migration> {
-    let mut migrations: Vec<Migration> =
-        directory.candidates.iter().filter_map(|c| build_migration(directory, c)).collect();
-    migrations.sort_by(|a, b| a.version().cmp(&b.version()).then_with(|| a.path().cmp(b.path())));
+    let mut migrations: Vec<Migration> = directory
+        .candidates
+        .iter()
+        .filter_map(|c| build_migration(directory, c))
+        .collect();
+    migrations.sort_by(|a, b| {
+        a.version()
+            .cmp(&b.version())
+            .then_with(|| a.path().cmp(b.path()))
+    });
     set_prefix_digests(&mut migrations);
     migrations
 }
@@ -134,7 +223,12 @@ pub fn set_prefix_digests(migrations: &mut [Migration]) {
             hasher.update(b",");
         }
         hasher.update(format!("{}:{}", migration.version(), migration.checksum()).as_bytes());
-        let digest: String = hasher.clone().finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest: String = hasher
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         migration.set_prefix_digest(digest.into());
     }
 }

@@ -95,10 +95,24 @@ impl Section {
         line: u32,
         statements: Cow<'static, [Statement]>,
     ) -> Self {
-        Section { text: Cow::Borrowed(file), start, end, raw_offset: start, path: Cow::Borrowed(path), line, statements }
+        Section {
+            text: Cow::Borrowed(file),
+            start,
+            end,
+            raw_offset: start,
+            path: Cow::Borrowed(path),
+            line,
+            statements,
+        }
     }
 
-    pub(crate) fn new(sql: String, path: String, line: u32, statements: Vec<Statement>, raw_offset: u32) -> Self {
+    pub(crate) fn new(
+        sql: String,
+        path: String,
+        line: u32,
+        statements: Vec<Statement>,
+        raw_offset: u32,
+    ) -> Self {
         Section {
             end: sql.len() as u32,
             text: Cow::Owned(sql),
@@ -114,7 +128,9 @@ impl Section {
     pub fn sql(&self) -> &str {
         // The range is checked when the section is built; `get` keeps a corrupt value from
         // panicking.
-        self.text.get(self.start as usize..self.end as usize).unwrap_or_default()
+        self.text
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
     }
 
     /// Byte offset of the section in the file as stored on disk (a BOM included), for
@@ -142,7 +158,9 @@ impl Section {
     /// The text of each statement, in order, without terminating `;`.
     pub fn statement_texts(&self) -> impl Iterator<Item = (&Statement, &str)> {
         let sql = self.sql();
-        self.statements.iter().map(move |s| (s, sql.get(s.range()).unwrap_or_default()))
+        self.statements
+            .iter()
+            .map(move |s| (s, sql.get(s.range()).unwrap_or_default()))
     }
 
     /// Maps a byte offset inside [`Section::sql`] to a 1-based `(line, column)` of the file,

@@ -23,7 +23,9 @@ impl Scheme {
             Scheme::Flyway => "Flyway-style names (`V1__add_users.sql`)",
             Scheme::Timestamp => "timestamp names (`20250210120000_add_users.sql`)",
             Scheme::Paired => "paired files (`0001_add_users.up.sql` + `.down.sql`)",
-            Scheme::DirectoryPerMigration => "a directory per migration (`2024-10-25-112826_add_users/up.sql`)",
+            Scheme::DirectoryPerMigration => {
+                "a directory per migration (`2024-10-25-112826_add_users/up.sql`)"
+            }
         }
     }
 }
@@ -76,7 +78,10 @@ fn digit_count(text: &str) -> usize {
 }
 
 fn bad(message: impl Into<String>) -> BadName {
-    BadName { message: message.into(), help: EXPECTED.to_string() }
+    BadName {
+        message: message.into(),
+        help: EXPECTED.to_string(),
+    }
 }
 
 /// Parses a version made of ASCII digits (and, for directories, dashes) into an i64.
@@ -90,7 +95,9 @@ fn parse_version(text: &str, file_name: &str) -> Result<i64, BadName> {
 
 /// Splits `<digits>_<name>` (or just `<digits>`) into its parts.
 fn split_version(stem: &str) -> Option<(&str, &str)> {
-    let end = stem.find(|c: char| !c.is_ascii_digit()).unwrap_or(stem.len());
+    let end = stem
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(stem.len());
     if end == 0 {
         return None;
     }
@@ -112,36 +119,54 @@ pub fn parse_file_name(file_name: &str) -> Result<ParsedName, BadName> {
         .or_else(|| stem.strip_suffix(".down").map(|s| (s, Role::Down)))
     {
         let (version, name) = split_version(stem).ok_or_else(|| {
-            bad(format!("`{file_name}` looks like a paired file but does not start with a version"))
+            bad(format!(
+                "`{file_name}` looks like a paired file but does not start with a version"
+            ))
         })?;
         return named(Scheme::Paired, version, name, role, file_name);
     }
     if let Some(rest) = stem.strip_prefix('R').filter(|r| r.starts_with("__")) {
         return Err(BadName {
-            message: format!("`{file_name}` is a Flyway repeatable migration (`R__{}`)", &rest[2..]),
-            help: "strata has no repeatable migrations; give it a version (`V<n>__...`)".to_string(),
+            message: format!(
+                "`{file_name}` is a Flyway repeatable migration (`R__{}`)",
+                &rest[2..]
+            ),
+            help: "strata has no repeatable migrations; give it a version (`V<n>__...`)"
+                .to_string(),
         });
     }
     for (prefix, role) in [('V', Role::Sections), ('U', Role::Down)] {
-        let Some(rest) = stem.strip_prefix(prefix).filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        let Some(rest) = stem
+            .strip_prefix(prefix)
+            .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
         else {
             continue;
         };
         let Some((version, name)) = rest.split_once("__") else {
-            return Err(bad(format!("`{file_name}` starts like a Flyway name but has no `__` before its description")));
+            return Err(bad(format!(
+                "`{file_name}` starts like a Flyway name but has no `__` before its description"
+            )));
         };
         if !version.bytes().all(|b| b.is_ascii_digit()) {
             return Err(BadName {
                 message: format!("Flyway version `{version}` of `{file_name}` is not an integer"),
-                help: "strata versions are integers compared numerically; rename it `V<integer>__...`".to_string(),
+                help:
+                    "strata versions are integers compared numerically; rename it `V<integer>__...`"
+                        .to_string(),
             });
         }
         return named(Scheme::Flyway, version, name, role, file_name);
     }
     let Some((version, name)) = split_version(stem) else {
-        return Err(bad(format!("`{file_name}` matches no migration naming scheme")));
+        return Err(bad(format!(
+            "`{file_name}` matches no migration naming scheme"
+        )));
     };
-    let scheme = if version.len() == 14 { Scheme::Timestamp } else { Scheme::Sequential };
+    let scheme = if version.len() == 14 {
+        Scheme::Timestamp
+    } else {
+        Scheme::Sequential
+    };
     named(scheme, version, name, Role::Sections, file_name)
 }
 
@@ -155,10 +180,22 @@ pub fn parse_dir_name(dir_name: &str) -> Option<Result<ParsedName, BadName>> {
     if !well_formed {
         return None;
     }
-    Some(named(Scheme::DirectoryPerMigration, version, name, Role::Sections, dir_name))
+    Some(named(
+        Scheme::DirectoryPerMigration,
+        version,
+        name,
+        Role::Sections,
+        dir_name,
+    ))
 }
 
-fn named(scheme: Scheme, version: &str, name: &str, role: Role, file_name: &str) -> Result<ParsedName, BadName> {
+fn named(
+    scheme: Scheme,
+    version: &str,
+    name: &str,
+    role: Role,
+    file_name: &str,
+) -> Result<ParsedName, BadName> {
     Ok(ParsedName {
         scheme,
         version: parse_version(version, file_name)?,
@@ -179,21 +216,40 @@ mod tests {
     #[test]
     fn sequential_names() {
         let n = ok("001_add_users.sql");
-        assert_eq!((n.scheme, n.version, n.name.as_str(), n.role), (Scheme::Sequential, 1, "add_users", Role::Sections));
+        assert_eq!(
+            (n.scheme, n.version, n.name.as_str(), n.role),
+            (Scheme::Sequential, 1, "add_users", Role::Sections)
+        );
         assert_eq!(n.version_text, "001");
-        assert_eq!(ok("12_with spaces-and-dashes.sql").name, "with spaces-and-dashes");
+        assert_eq!(
+            ok("12_with spaces-and-dashes.sql").name,
+            "with spaces-and-dashes"
+        );
         assert_eq!(ok("7.sql").name, "");
     }
 
     #[test]
     fn flyway_names() {
         let n = ok("V3__add_index.sql");
-        assert_eq!((n.scheme, n.version, n.name.as_str(), n.role), (Scheme::Flyway, 3, "add_index", Role::Sections));
+        assert_eq!(
+            (n.scheme, n.version, n.name.as_str(), n.role),
+            (Scheme::Flyway, 3, "add_index", Role::Sections)
+        );
         let u = ok("U3__add_index.sql");
         assert_eq!((u.scheme, u.role), (Scheme::Flyway, Role::Down));
-        assert!(parse_file_name("V1_1__x.sql").unwrap_err().message.contains("not an integer"));
+        assert!(
+            parse_file_name("V1_1__x.sql")
+                .unwrap_err()
+                .message
+                .contains("not an integer")
+        );
         assert!(parse_file_name("V2_x.sql").is_err());
-        assert!(parse_file_name("R__views.sql").unwrap_err().message.contains("repeatable"));
+        assert!(
+            parse_file_name("R__views.sql")
+                .unwrap_err()
+                .message
+                .contains("repeatable")
+        );
     }
 
     #[test]
@@ -202,7 +258,10 @@ mod tests {
         assert_eq!((t.scheme, t.version), (Scheme::Timestamp, 20250210120000));
         assert!(!t.is_counted());
         let p = ok("0003_users.up.sql");
-        assert_eq!((p.scheme, p.version, p.name.as_str(), p.role), (Scheme::Paired, 3, "users", Role::Up));
+        assert_eq!(
+            (p.scheme, p.version, p.name.as_str(), p.role),
+            (Scheme::Paired, 3, "users", Role::Up)
+        );
         assert!(p.is_counted());
         assert_eq!(ok("20250210120000_users.down.sql").role, Role::Down);
         assert!(!ok("20250210120000_users.down.sql").is_counted());
@@ -211,8 +270,13 @@ mod tests {
     #[test]
     fn directory_names() {
         let d = parse_dir_name("2024-10-25-112826_users").unwrap().unwrap();
-        assert_eq!((d.scheme, d.version, d.name.as_str()), (Scheme::DirectoryPerMigration, 20241025112826, "users"));
-        let long = parse_dir_name("2026-06-02-122008-0000_add_x").unwrap().unwrap();
+        assert_eq!(
+            (d.scheme, d.version, d.name.as_str()),
+            (Scheme::DirectoryPerMigration, 20241025112826, "users")
+        );
+        let long = parse_dir_name("2026-06-02-122008-0000_add_x")
+            .unwrap()
+            .unwrap();
         assert_eq!(long.version, 202606021220080000);
         assert!(parse_dir_name("fixtures").is_none());
         assert!(parse_dir_name("seed_data").is_none());
@@ -220,7 +284,12 @@ mod tests {
 
     #[test]
     fn rejects_unmatched_and_overflowing_names() {
-        for name in ["add_users.sql", "schema.sql", "001-add.sql", "v1__lower.sql"] {
+        for name in [
+            "add_users.sql",
+            "schema.sql",
+            "001-add.sql",
+            "v1__lower.sql",
+        ] {
             assert!(parse_file_name(name).is_err(), "{name}");
         }
         let err = parse_file_name("99999999999999999999_x.sql").unwrap_err();

@@ -16,11 +16,17 @@ fn snippet_level(level: Level) -> SnippetLevel<'static> {
 fn excerpt<'a>(source: &'a str, span: &Span) -> (usize, usize, &'a str) {
     let start = span.start.min(source.len());
     let from = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let to = source[start..].find('\n').map_or(source.len(), |i| start + i);
+    let to = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
     (span.line as usize, from, &source[from..to])
 }
 
-fn elements<'a>(diagnostic: &'a Diagnostic, source: Option<&'a str>, group: Group<'a>) -> Group<'a> {
+fn elements<'a>(
+    diagnostic: &'a Diagnostic,
+    source: Option<&'a str>,
+    group: Group<'a>,
+) -> Group<'a> {
     let located = match (&diagnostic.span, source) {
         (Some(span), Some(source)) => {
             // One line is enough to show where; a range running on would draw a multi-line box.
@@ -56,10 +62,18 @@ pub fn human(diagnostic: &Diagnostic, source: Option<&str>, color: bool) -> Stri
 /// The snippet and help without the title line, for messages whose first line the compiler
 /// writes itself (`error: <message>`).
 pub fn body(diagnostic: &Diagnostic, source: Option<&str>) -> String {
-    let group = elements(diagnostic, source, Group::with_level(snippet_level(diagnostic.level)));
+    let group = elements(
+        diagnostic,
+        source,
+        Group::with_level(snippet_level(diagnostic.level)),
+    );
     renderer(false).render(&[group])
 }
 
 fn renderer(color: bool) -> Renderer {
-    if color { Renderer::styled() } else { Renderer::plain() }
+    if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
 }

@@ -45,7 +45,9 @@ pub struct FileSections {
 }
 
 fn has_sql(tokens: &[Token], range: &Range<usize>) -> bool {
-    tokens.iter().any(|t| !t.kind.is_trivia() && t.start >= range.start && t.start < range.end)
+    tokens
+        .iter()
+        .any(|t| !t.kind.is_trivia() && t.start >= range.start && t.start < range.end)
 }
 
 /// Splits `text` (already lexed into `tokens`) according to its role in the migration.
@@ -61,7 +63,9 @@ pub fn split(path: &str, text: &str, tokens: &[Token], role: Role) -> FileSectio
         let line_start = index.line_start(index.line(token.start));
         let alone_on_line = text[line_start..token.start].trim().is_empty();
         if let Some(marker) = marker(body).filter(|_| alone_on_line) {
-            let next_line = text[token.start..].find('\n').map_or(text.len(), |i| token.start + i + 1);
+            let next_line = text[token.start..]
+                .find('\n')
+                .map_or(text.len(), |i| token.start + i + 1);
             markers.push((marker, line_start..next_line));
         }
     }
@@ -109,16 +113,25 @@ fn split_sections(
             // `CREATE ...; -- DOWN ...` without an UP marker: what precedes DOWN is UP.
             out.up = Some(header);
         } else {
-            let first_sql = tokens.iter().find(|t| !t.kind.is_trivia()).map_or(0, |t| t.start);
+            let first_sql = tokens
+                .iter()
+                .find(|t| !t.kind.is_trivia())
+                .map_or(0, |t| t.start);
             out.problems.push(
-                Diagnostic::new(Lint::BadSection, path, "SQL before the first `-- UP` marker belongs to no section")
-                    .at(index.span(first_sql, first_sql + 1))
-                    .help("move it below `-- UP`, or turn it into a comment"),
+                Diagnostic::new(
+                    Lint::BadSection,
+                    path,
+                    "SQL before the first `-- UP` marker belongs to no section",
+                )
+                .at(index.span(first_sql, first_sql + 1))
+                .help("move it below `-- UP`, or turn it into a comment"),
             );
         }
     }
     for (i, (marker, line)) in markers.iter().enumerate() {
-        let end = markers.get(i + 1).map_or(text.len(), |(_, next)| next.start);
+        let end = markers
+            .get(i + 1)
+            .map_or(text.len(), |(_, next)| next.start);
         let slot = match marker {
             Marker::Up => &mut out.up,
             Marker::Down => &mut out.down,
@@ -126,9 +139,13 @@ fn split_sections(
         if slot.is_some() {
             let label = if *marker == Marker::Up { "UP" } else { "DOWN" };
             out.problems.push(
-                Diagnostic::new(Lint::BadSection, path, format!("second `-- {label}` marker in one file"))
-                    .at(index.span(line.start, line.end.saturating_sub(1)))
-                    .help("a file has at most one UP and one DOWN section"),
+                Diagnostic::new(
+                    Lint::BadSection,
+                    path,
+                    format!("second `-- {label}` marker in one file"),
+                )
+                .at(index.span(line.start, line.end.saturating_sub(1)))
+                .help("a file has at most one UP and one DOWN section"),
             );
             continue;
         }
@@ -203,21 +220,34 @@ mod tests {
 
     #[test]
     fn stray_sql_and_duplicate_markers_are_reported() {
-        let s = split_text("SELECT 1;\n-- UP\nSELECT 2;\n-- UP\nSELECT 3;\n", Role::Sections);
-        let lines: Vec<u32> = s.problems.iter().filter_map(|d| d.span.as_ref().map(|s| s.line)).collect();
+        let s = split_text(
+            "SELECT 1;\n-- UP\nSELECT 2;\n-- UP\nSELECT 3;\n",
+            Role::Sections,
+        );
+        let lines: Vec<u32> = s
+            .problems
+            .iter()
+            .filter_map(|d| d.span.as_ref().map(|s| s.line))
+            .collect();
         assert_eq!(lines, vec![1, 4]);
     }
 
     #[test]
     fn down_marker_in_an_up_file_is_reported() {
-        let s = split_text("CREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n", Role::Up);
+        let s = split_text(
+            "CREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n",
+            Role::Up,
+        );
         assert_eq!(s.problems.len(), 1);
         assert_eq!(s.problems[0].lint, Lint::BadSection);
     }
 
     #[test]
     fn collects_directives() {
-        let s = split_text("-- strata:no-transaction\n-- strata:bogus\nCREATE INDEX CONCURRENTLY i ON t (a);\n", Role::Sections);
+        let s = split_text(
+            "-- strata:no-transaction\n-- strata:bogus\nCREATE INDEX CONCURRENTLY i ON t (a);\n",
+            Role::Sections,
+        );
         assert!(s.directives.no_transaction);
         assert_eq!(s.directives.unknown.len(), 1);
         assert_eq!(s.directives.unknown[0].0.line, 2);

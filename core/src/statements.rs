@@ -56,7 +56,9 @@ pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<Statem
     let mut blocks = 0usize;
     let mut words: Vec<Keyword> = Vec::new();
     let mut previous_word: Option<Keyword> = None;
-    let in_section = tokens.iter().filter(|t| t.start >= section.start && t.end <= section.end);
+    let in_section = tokens
+        .iter()
+        .filter(|t| t.start >= section.start && t.end <= section.end);
     for token in in_section {
         if token.kind.is_trivia() {
             continue;
@@ -81,7 +83,11 @@ pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<Statem
             }
             let after_end = previous_word == Some(Keyword::End);
             match w {
-                Keyword::Begin | Keyword::Case if !after_end && (may_have_body(&words) || blocks > 0) => blocks += 1,
+                Keyword::Begin | Keyword::Case
+                    if !after_end && (may_have_body(&words) || blocks > 0) =>
+                {
+                    blocks += 1
+                }
                 Keyword::End if blocks > 0 => blocks -= 1,
                 _ => {}
             }
@@ -104,13 +110,26 @@ mod tests {
 
     fn texts(dialect: Dialect, text: &str) -> Vec<String> {
         let (tokens, _) = lex(dialect, text);
-        split(text, &tokens, &(0..text.len())).into_iter().map(|s| text[s.range].to_string()).collect()
+        split(text, &tokens, &(0..text.len()))
+            .into_iter()
+            .map(|s| text[s.range].to_string())
+            .collect()
     }
 
     #[test]
     fn splits_on_semicolons_outside_literals_and_comments() {
-        let got = texts(Dialect::Postgres, "-- a;\nCREATE TABLE a (x text default ';');\n/* ; */ SELECT $$;$$ ;\nSELECT 1");
-        assert_eq!(got, vec!["CREATE TABLE a (x text default ';')", "SELECT $$;$$", "SELECT 1"]);
+        let got = texts(
+            Dialect::Postgres,
+            "-- a;\nCREATE TABLE a (x text default ';');\n/* ; */ SELECT $$;$$ ;\nSELECT 1",
+        );
+        assert_eq!(
+            got,
+            vec![
+                "CREATE TABLE a (x text default ';')",
+                "SELECT $$;$$",
+                "SELECT 1"
+            ]
+        );
     }
 
     #[test]

@@ -13,13 +13,20 @@ mod common;
 type Target = fn(&[u8]);
 
 fn replay(target: &str, run: Target) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut seeds: Vec<_> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("corpus entry").path())
         .collect();
     seeds.sort();
-    assert!(seeds.len() >= 10, "{}: only {} seeds", dir.display(), seeds.len());
+    assert!(
+        seeds.len() >= 10,
+        "{}: only {} seeds",
+        dir.display(),
+        seeds.len()
+    );
     let failures: Vec<String> = seeds
         .iter()
         .filter_map(|seed| {
@@ -35,7 +42,13 @@ fn replay(target: &str, run: Target) {
             })
         })
         .collect();
-    assert!(failures.is_empty(), "{target}: {} of {} seeds fail:\n{}", failures.len(), seeds.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{target}: {} of {} seeds fail:\n{}",
+        failures.len(),
+        seeds.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

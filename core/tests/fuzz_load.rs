@@ -56,7 +56,11 @@ fn name() -> impl Strategy<Value = String> {
         (digits, word).prop_map(|(d, w)| format!("U{d}__{w}.sql")),
         (digits, word).prop_map(|(d, w)| format!("{d}_{w}.up.sql")),
         (digits, word).prop_map(|(d, w)| format!("{d}_{w}.down.sql")),
-        ("[0-9-]{1,22}", word, prop::sample::select(vec!["up.sql", "down.sql", "metadata.toml", "x.sql"]))
+        (
+            "[0-9-]{1,22}",
+            word,
+            prop::sample::select(vec!["up.sql", "down.sql", "metadata.toml", "x.sql"])
+        )
             .prop_map(|(d, w, f)| format!("{d}_{w}/{f}")),
         "[A-Za-z0-9_.-]{1,12}".prop_map(|n| n.to_string()),
         Just("strata.toml".to_string()),

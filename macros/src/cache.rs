@@ -22,7 +22,10 @@ pub fn directory(manifest_dir: &Path) -> Option<PathBuf> {
     }
     let target = match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => manifest_dir.ancestors().find(|dir| dir.join("Cargo.lock").is_file())?.join("target"),
+        None => manifest_dir
+            .ancestors()
+            .find(|dir| dir.join("Cargo.lock").is_file())?
+            .join("target"),
     };
     target.is_dir().then(|| target.join("strata-cache"))
 }
@@ -52,7 +55,10 @@ fn hash_entries(dir: &Path, depth: usize, kind: Key, hasher: &mut DefaultHasher)
             Ok(meta) => match kind {
                 Key::Metadata => {
                     meta.len().hash(hasher);
-                    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).hash(hasher);
+                    meta.modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                        .hash(hasher);
                 }
                 Key::Content => fs::read(&path).ok().hash(hasher),
             },
@@ -86,7 +92,9 @@ pub fn store(cache: &Path, key: &str, expansion: &str) {
     }
     let temporary = cache.join(format!("{key}.{}.tmp", std::process::id()));
     let content = format!("// strata expansion {key}\n{expansion}");
-    if fs::write(&temporary, content).is_ok() && fs::rename(&temporary, cache.join(format!("{key}.rs"))).is_err() {
+    if fs::write(&temporary, content).is_ok()
+        && fs::rename(&temporary, cache.join(format!("{key}.rs"))).is_err()
+    {
         let _ = fs::remove_file(&temporary);
     }
     prune(cache);
@@ -94,7 +102,9 @@ pub fn store(cache: &Path, key: &str, expansion: &str) {
 
 /// Keeps the newest entries only; every edit of a migration creates a new one.
 fn prune(cache: &Path) {
-    let Ok(entries) = fs::read_dir(cache) else { return };
+    let Ok(entries) = fs::read_dir(cache) else {
+        return;
+    };
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
@@ -118,17 +128,34 @@ mod tests {
         fs::create_dir_all(root.join("0002_dir")).expect("create");
         fs::write(root.join("0001_a.sql"), "-- UP\nSELECT 1;\n").expect("write");
         fs::write(root.join("0002_dir/up.sql"), "SELECT 2;\n").expect("write");
-        let keys = || (key(&root, &["x"], Key::Metadata), key(&root, &["x"], Key::Content));
+        let keys = || {
+            (
+                key(&root, &["x"], Key::Metadata),
+                key(&root, &["x"], Key::Content),
+            )
+        };
         let (metadata, content) = keys();
         assert_ne!(metadata, content);
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-        fs::File::options().write(true).open(root.join("0002_dir/up.sql")).expect("open").set_modified(later).expect("touch");
+        fs::File::options()
+            .write(true)
+            .open(root.join("0002_dir/up.sql"))
+            .expect("open")
+            .set_modified(later)
+            .expect("touch");
         let (touched_metadata, touched_content) = keys();
-        assert_ne!(touched_metadata, metadata, "a touched file misses by metadata");
+        assert_ne!(
+            touched_metadata, metadata,
+            "a touched file misses by metadata"
+        );
         assert_eq!(touched_content, content, "and hits by content");
         fs::write(root.join("0002_dir/up.sql"), "SELECT 3;\n").expect("edit");
         assert_ne!(keys().1, content, "an edit misses both");
-        assert_ne!(key(&root, &["y"], Key::Content), key(&root, &["x"], Key::Content), "flags are part of the key");
+        assert_ne!(
+            key(&root, &["y"], Key::Content),
+            key(&root, &["x"], Key::Content),
+            "flags are part of the key"
+        );
         fs::remove_dir_all(&root).expect("clean up");
     }
 }

@@ -26,7 +26,11 @@ fn base_dir() -> PathBuf {
 /// Stable Rust cannot emit proc-macro warnings, but it does warn on use of a deprecated item.
 fn warning(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStream {
     let name = format_ident!("{}", diagnostic.lint.name().replace('-', "_"), span = span);
-    let note = format!("{}\n{}", diagnostic.message, render::body(diagnostic, source));
+    let note = format!(
+        "{}\n{}",
+        diagnostic.message,
+        render::body(diagnostic, source)
+    );
     quote! {{
         #[deprecated(note = #note)]
         #[allow(non_upper_case_globals)]
@@ -36,7 +40,11 @@ fn warning(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenSt
 }
 
 fn error(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStream {
-    let message = format!("{}\n{}", diagnostic.message, render::body(diagnostic, source));
+    let message = format!(
+        "{}\n{}",
+        diagnostic.message,
+        render::body(diagnostic, source)
+    );
     quote::quote_spanned! {span=> ::core::compile_error!(#message);}
 }
 
@@ -46,8 +54,10 @@ fn error(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStre
 /// struct literals would cost rustc hundreds per migration.
 fn migration(base: &Path, migration: &Migration) -> TokenStream {
     let paths = files(migration);
-    let files: Vec<(&str, u64)> =
-        paths.iter().map(|p| (*p, std::fs::metadata(base.join(p)).map_or(0, |m| m.len()))).collect();
+    let files: Vec<(&str, u64)> = paths
+        .iter()
+        .map(|p| (*p, std::fs::metadata(base.join(p)).map_or(0, |m| m.len())))
+        .collect();
     let encoded = embedded::encode(migration, &files);
     let includes = paths.iter().map(|p| {
         let absolute = base.join(p).to_string_lossy().into_owned();
@@ -59,7 +69,10 @@ fn migration(base: &Path, migration: &Migration) -> TokenStream {
 /// The files a migration's sections come from: the UP file, and the DOWN file if separate.
 fn files(migration: &Migration) -> Vec<&str> {
     let up = migration.up_section().path();
-    let down = migration.down_section().map(Section::path).filter(|down| *down != up);
+    let down = migration
+        .down_section()
+        .map(Section::path)
+        .filter(|down| *down != up);
     std::iter::once(up).chain(down).collect()
 }
 
@@ -75,13 +88,17 @@ fn untracked(loaded: &Loaded, rel_dir: &str) -> Option<Diagnostic> {
         rel_dir,
         format!("migrations added to `{rel_dir}` will not trigger a rebuild"),
     )
-    .help(format!("add a build.rs with `fn main() {{ strata::build::track(\"{rel_dir}\"); }}`"));
+    .help(format!(
+        "add a build.rs with `fn main() {{ strata::build::track(\"{rel_dir}\"); }}`"
+    ));
     diagnostic.level = level;
     Some(diagnostic)
 }
 
 pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
-    let rel_dir = path.as_ref().map_or_else(|| DEFAULT_DIR.to_string(), LitStr::value);
+    let rel_dir = path
+        .as_ref()
+        .map_or_else(|| DEFAULT_DIR.to_string(), LitStr::value);
     let base = base_dir();
     let flags = [
         base.to_string_lossy().into_owned(),
@@ -92,12 +109,21 @@ pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let root = base.join(&rel_dir);
     let directory = cache::directory(&base);
-    let by_metadata = directory.as_ref().map(|_| cache::key(&root, &flags, cache::Key::Metadata));
-    let lookup = |key: &Option<String>| directory.as_ref().zip(key.as_ref()).and_then(|(dir, key)| cache::load(dir, key));
+    let by_metadata = directory
+        .as_ref()
+        .map(|_| cache::key(&root, &flags, cache::Key::Metadata));
+    let lookup = |key: &Option<String>| {
+        directory
+            .as_ref()
+            .zip(key.as_ref())
+            .and_then(|(dir, key)| cache::load(dir, key))
+    };
     let mut cached = lookup(&by_metadata);
     let mut by_content = None;
     if cached.is_none() {
-        by_content = directory.as_ref().map(|_| cache::key(&root, &flags, cache::Key::Content));
+        by_content = directory
+            .as_ref()
+            .map(|_| cache::key(&root, &flags, cache::Key::Content));
         cached = lookup(&by_content);
         // Same files, new mtimes: remember them, so the next build is a stat-only hit.
         if let (Some(text), Some(dir), Some(key)) = (&cached, &directory, &by_metadata) {
@@ -121,7 +147,11 @@ pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
 
 /// The expansion, and whether it is clean (no finding at all): only clean ones are cached,
 /// since findings carry spans that a cached string would lose.
-fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) -> (TokenStream, bool) {
+fn expand_uncached(
+    path: Option<LitStr>,
+    rel_dir: &str,
+    base: &std::path::Path,
+) -> (TokenStream, bool) {
     let span = path.as_ref().map_or_else(Span::call_site, LitStr::span);
     let mut loaded = strata_core::load(base, rel_dir);
     loaded.diagnostics.extend(untracked(&loaded, rel_dir));
@@ -129,20 +159,36 @@ fn expand_uncached(path: Option<LitStr>, rel_dir: &str, base: &std::path::Path) 
     let mut reports = Vec::new();
     for d in &loaded.diagnostics {
         let source = loaded.source(&d.file);
-        reports.push(if d.is_error() { error(d, source, span) } else { warning(d, source, span) });
+        reports.push(if d.is_error() {
+            error(d, source, span)
+        } else {
+            warning(d, source, span)
+        });
     }
     // After an error nothing cascades: the list is empty, so only strata's own errors show.
-    let emitted: &[Migration] = if loaded.has_errors() { &[] } else { &loaded.migrations };
+    let emitted: &[Migration] = if loaded.has_errors() {
+        &[]
+    } else {
+        &loaded.migrations
+    };
     let items = emitted.iter().map(|m| migration(base, m));
     let list = quote!(&[#(#items),*]);
-    let embedded: Vec<PathBuf> = emitted.iter().flat_map(files).map(|p| base.join(p)).collect();
+    let embedded: Vec<PathBuf> = emitted
+        .iter()
+        .flat_map(files)
+        .map(|p| base.join(p))
+        .collect();
     // Every other file read (strata.toml, metadata.toml, files with errors) still rebuilds on edit.
     let tracked = loaded
         .tracked
         .iter()
         .filter(|p| !embedded.contains(p))
         .filter_map(|p| p.to_str())
-        .map(|p| quote!(const _: &[u8] = ::core::include_bytes!(#p);));
+        .map(|p| {
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#p);
+            )
+        });
     let table = &loaded.config.history.table;
     let schema = match &loaded.config.history.schema {
         Some(schema) => quote!(::core::option::Option::Some(#schema)),

@@ -31,7 +31,13 @@ pub struct StepError {
 impl StepError {
     /// A failure with no position and no statement information.
     pub fn new(error: DbError) -> Self {
-        StepError { error, offset: None, statement: None, completed: 0, recording: false }
+        StepError {
+            error,
+            offset: None,
+            statement: None,
+            completed: 0,
+            recording: false,
+        }
     }
 }
 
@@ -109,7 +115,10 @@ pub struct Recording {
 #[allow(async_fn_in_trait)]
 pub trait Driver {
     /// Reads the history table, ordered by version, creating it first if it does not exist.
-    async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError>;
+    async fn read_history(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Vec<AppliedMigration>, DbError>;
 
     /// The history's [`Fingerprint`], read from its top row, for a start-up with nothing to do
     /// in one small round trip. `Ok(None)` (the default) when the driver does not keep one or
@@ -123,7 +132,11 @@ pub trait Driver {
     /// Serializes runners until [`Driver::unlock`]: waits for the lock (logging at info who
     /// holds it), gives up after `timeout` with [`Error::LockTimeout`], and returns the
     /// history as read under the lock. The history table exists when this is called.
-    async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error>;
+    async fn lock(
+        &mut self,
+        table: &HistoryTable,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<AppliedMigration>, Error>;
 
     /// Releases what [`Driver::lock`] took. Called on success and on failure.
     async fn unlock(&mut self, table: &HistoryTable) -> Result<(), DbError>;
@@ -132,17 +145,29 @@ pub trait Driver {
     /// no-transaction migrations run statement by statement (from
     /// `Section::statement_texts`) and record the row after the last one.
     /// `recording` says how (see [`Recording`]).
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, recording: Recording) -> Result<Applied, StepError>;
+    async fn apply(
+        &mut self,
+        table: &HistoryTable,
+        migration: &Migration,
+        recording: Recording,
+    ) -> Result<Applied, StepError>;
 
     /// Runs a DOWN and deletes the history row, atomically for transactional migrations.
-    async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError>;
+    async fn revert(
+        &mut self,
+        table: &HistoryTable,
+        step: &RevertStep<'_>,
+    ) -> Result<(), StepError>;
 }
 
 /// Statement texts of a DOWN with their byte offsets: from the embedded boundaries, else
 /// split now (stored SQL).
 pub(crate) fn revert_statements<'a>(step: &'a RevertStep<'_>) -> Vec<(usize, &'a str)> {
     match step.section {
-        Some(section) => section.statement_texts().map(|(s, sql)| (s.range().start, sql)).collect(),
+        Some(section) => section
+            .statement_texts()
+            .map(|(s, sql)| (s.range().start, sql))
+            .collect(),
         None => {
             let sql: &str = &step.sql;
             let (tokens, _) = strata_core::lexer::lex(strata_core::Dialect::Postgres, sql);
@@ -157,7 +182,10 @@ pub(crate) fn revert_statements<'a>(step: &'a RevertStep<'_>) -> Vec<(usize, &'a
 /// Converts a 0-based character index into `text` to a byte offset (`None` past the end).
 #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn char_to_byte(text: &str, chars: usize) -> Option<usize> {
-    text.char_indices().map(|(i, _)| i).chain([text.len()]).nth(chars)
+    text.char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .nth(chars)
 }
 
 #[cfg(test)]

@@ -107,7 +107,10 @@ fn lines(lines: &[u32]) -> String {
     match lines {
         [] => "no statement ran".to_string(),
         [line] => format!("the statement at line {line} ran and stays in effect"),
-        _ => format!("the statements at lines {} ran and stay in effect", list(lines, u32::to_string)),
+        _ => format!(
+            "the statements at lines {} ran and stay in effect",
+            list(lines, u32::to_string)
+        ),
     }
 }
 
@@ -255,7 +258,11 @@ mod tests {
     use super::*;
 
     fn db() -> DbError {
-        DbError { code: "42703".into(), message: "column \"nope\" does not exist".into(), position: None }
+        DbError {
+            code: "42703".into(),
+            message: "column \"nope\" does not exist".into(),
+            position: None,
+        }
     }
 
     #[test]
@@ -264,7 +271,11 @@ mod tests {
             version: 2,
             name: "indexes".into(),
             direction: Direction::Up,
-            location: Location { path: "m/002_indexes.sql".into(), line: Some(4), column: Some(39) },
+            location: Location {
+                path: "m/002_indexes.sql".into(),
+                line: Some(4),
+                column: Some(39),
+            },
             failed_statement: 2,
             total: 3,
             completed_lines: vec![3],
@@ -283,10 +294,17 @@ mod tests {
         let error = Error::Migration {
             version: 3,
             name: "three".into(),
-            location: Location { path: "m/003_three.sql".into(), line: Some(4), column: Some(39) },
+            location: Location {
+                path: "m/003_three.sql".into(),
+                line: Some(4),
+                column: Some(39),
+            },
             error: db(),
         };
-        assert_eq!(error.to_string(), "migration 3 (m/003_three.sql:4:39) failed: [42703] column \"nope\" does not exist");
+        assert_eq!(
+            error.to_string(),
+            "migration 3 (m/003_three.sql:4:39) failed: [42703] column \"nope\" does not exist"
+        );
     }
 
     #[test]
@@ -294,12 +312,23 @@ mod tests {
         let lost = |code: &str| Error::Migration {
             version: 2,
             name: "in_flight".into(),
-            location: Location { path: "m/002_in_flight.sql".into(), line: Some(5), column: Some(1) },
-            error: DbError { code: code.into(), message: "terminating connection".into(), position: None },
+            location: Location {
+                path: "m/002_in_flight.sql".into(),
+                line: Some(5),
+                column: Some(1),
+            },
+            error: DbError {
+                code: code.into(),
+                message: "terminating connection".into(),
+                position: None,
+            },
         };
         for code in ["57P01", DbError::CONNECTION_FAILURE, "08003"] {
             let text = lost(code).to_string();
-            assert!(text.starts_with("migration 2 (m/002_in_flight.sql:5:1) failed: ["), "{text}");
+            assert!(
+                text.starts_with("migration 2 (m/002_in_flight.sql:5:1) failed: ["),
+                "{text}"
+            );
             assert!(text.contains("the connection was lost: re-run"), "{text}");
         }
         assert!(!lost("42703").to_string().contains("connection was lost"));

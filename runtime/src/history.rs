@@ -13,7 +13,10 @@ pub struct HistoryTable {
 
 impl Default for HistoryTable {
     fn default() -> Self {
-        HistoryTable { schema: None, table: DEFAULT_HISTORY_TABLE.to_string() }
+        HistoryTable {
+            schema: None,
+            table: DEFAULT_HISTORY_TABLE.to_string(),
+        }
     }
 }
 
@@ -25,7 +28,10 @@ impl HistoryTable {
                 return Err(Error::InvalidIdentifier(name.to_string()));
             }
         }
-        Ok(HistoryTable { schema: schema.map(str::to_string), table: table.to_string() })
+        Ok(HistoryTable {
+            schema: schema.map(str::to_string),
+            table: table.to_string(),
+        })
     }
 
     /// The schema, if one is configured (else the connection's `search_path` decides).
@@ -50,7 +56,11 @@ impl HistoryTable {
     /// SHA-256 over `strata:<schema>.<table>`, the same in every process and version.
     pub fn lock_key(&self) -> i64 {
         use sha2::{Digest, Sha256};
-        let name = format!("strata:{}.{}", self.schema.as_deref().unwrap_or(""), self.table);
+        let name = format!(
+            "strata:{}.{}",
+            self.schema.as_deref().unwrap_or(""),
+            self.table
+        );
         let digest = Sha256::digest(name.as_bytes());
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(&digest[..8]);
@@ -90,16 +100,32 @@ mod tests {
 
     #[test]
     fn identifiers_are_validated_before_quoting() {
-        assert_eq!(HistoryTable::new(Some("ops"), "history").expect("valid").quoted(), "\"ops\".\"history\"");
-        assert!(matches!(HistoryTable::new(None, "x\"; DROP TABLE users; --"), Err(Error::InvalidIdentifier(_))));
-        assert!(matches!(HistoryTable::new(Some("a b"), "t"), Err(Error::InvalidIdentifier(_))));
+        assert_eq!(
+            HistoryTable::new(Some("ops"), "history")
+                .expect("valid")
+                .quoted(),
+            "\"ops\".\"history\""
+        );
+        assert!(matches!(
+            HistoryTable::new(None, "x\"; DROP TABLE users; --"),
+            Err(Error::InvalidIdentifier(_))
+        ));
+        assert!(matches!(
+            HistoryTable::new(Some("a b"), "t"),
+            Err(Error::InvalidIdentifier(_))
+        ));
     }
 
     #[test]
     fn lock_keys_are_stable_and_distinct() {
         let a = HistoryTable::default().lock_key();
         assert_eq!(a, HistoryTable::default().lock_key());
-        assert_ne!(a, HistoryTable::new(Some("other"), "strata_migrations").expect("valid").lock_key());
+        assert_ne!(
+            a,
+            HistoryTable::new(Some("other"), "strata_migrations")
+                .expect("valid")
+                .lock_key()
+        );
     }
 
     #[test]

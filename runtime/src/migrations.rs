@@ -43,15 +43,27 @@ impl Migrations {
         history_schema: Option<&'static str>,
         history_table: &'static str,
     ) -> Self {
-        Self::with_list(List::Embedded(list, OnceLock::new()), history_schema, history_table)
+        Self::with_list(
+            List::Embedded(list, OnceLock::new()),
+            history_schema,
+            history_table,
+        )
     }
 
-    const fn with_list(list: List, history_schema: Option<&'static str>, history_table: &'static str) -> Self {
+    const fn with_list(
+        list: List,
+        history_schema: Option<&'static str>,
+        history_table: &'static str,
+    ) -> Self {
         let history_schema = match history_schema {
             Some(schema) => Some(Cow::Borrowed(schema)),
             None => None,
         };
-        Migrations { list, history_schema, history_table: Cow::Borrowed(history_table) }
+        Migrations {
+            list,
+            history_schema,
+            history_table: Cow::Borrowed(history_table),
+        }
     }
 
     /// Builds a list from migrations loaded at run time (the CLI does this), with the history
@@ -100,7 +112,9 @@ impl Migrations {
     /// The migration with this version, if embedded.
     pub fn get(&self, version: i64) -> Option<&Migration> {
         let list = self.as_slice();
-        list.binary_search_by_key(&version, Migration::version).ok().map(|i| &list[i])
+        list.binary_search_by_key(&version, Migration::version)
+            .ok()
+            .map(|i| &list[i])
     }
 
     /// The migrations, in ascending version order.
@@ -108,7 +122,9 @@ impl Migrations {
         match &self.list {
             List::Borrowed(list) => list,
             List::Owned(list) => list,
-            List::Embedded(list, decoded) => decoded.get_or_init(|| list.iter().map(Embedded::decode).collect()),
+            List::Embedded(list, decoded) => {
+                decoded.get_or_init(|| list.iter().map(Embedded::decode).collect())
+            }
         }
     }
 
@@ -127,7 +143,10 @@ impl Migrations {
     pub(crate) fn entry(&self, index: usize) -> Option<(i64, Option<&str>)> {
         match &self.list {
             List::Embedded(list, _) => list.get(index).map(|m| (m.version(), m.prefix_digest())),
-            _ => self.as_slice().get(index).map(|m| (m.version(), m.prefix_digest())),
+            _ => self
+                .as_slice()
+                .get(index)
+                .map(|m| (m.version(), m.prefix_digest())),
         }
     }
 }
@@ -186,7 +205,11 @@ impl Migrations {
     /// let report = MIGRATIONS.rollback(client, strata::Target::Version(3)).await?; // undo all above 3
     /// # Ok(()) }
     /// ```
-    pub async fn rollback<D: crate::Driver>(&self, conn: &mut D, target: crate::Target) -> crate::Result<crate::Report> {
+    pub async fn rollback<D: crate::Driver>(
+        &self,
+        conn: &mut D,
+        target: crate::Target,
+    ) -> crate::Result<crate::Report> {
         self.runner().rollback(conn, target).await
     }
 
@@ -202,7 +225,10 @@ impl Migrations {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn status<D: crate::Driver>(&self, conn: &mut D) -> crate::Result<Vec<crate::StatusRow>> {
+    pub async fn status<D: crate::Driver>(
+        &self,
+        conn: &mut D,
+    ) -> crate::Result<Vec<crate::StatusRow>> {
         self.runner().status(conn).await
     }
 
@@ -252,7 +278,14 @@ mod tests {
             .map(|v| {
                 let path = leak(format!("m/{v}_t.sql").into_boxed_str());
                 let up = Section::from_file(FILE, 0, FILE.len() as u32, path, 1, &[]);
-                Migration::from_static(*v, "t", up, None, leak(format!("c{v}").into_boxed_str()), true)
+                Migration::from_static(
+                    *v,
+                    "t",
+                    up,
+                    None,
+                    leak(format!("c{v}").into_boxed_str()),
+                    true,
+                )
             })
             .collect();
         strata_core::set_prefix_digests(&mut list);
@@ -263,7 +296,8 @@ mod tests {
                 Embedded(leak(Box::new([FILE])), leak(encoded.into_boxed_str()))
             })
             .collect();
-        let embedded = Migrations::from_embedded(leak(embedded.into_boxed_slice()), None, "strata_migrations");
+        let embedded =
+            Migrations::from_embedded(leak(embedded.into_boxed_slice()), None, "strata_migrations");
         (Migrations::from_vec(list, &Default::default()), embedded)
     }
 
@@ -271,11 +305,18 @@ mod tests {
     fn the_tip_is_the_same_read_from_either_form_without_decoding() {
         let (decoded, embedded) = both();
         for target in [None, Some(0), Some(1), Some(4), Some(5), Some(100)] {
-            assert_eq!(decoded.tip(target), embedded.tip(target), "target {target:?}");
+            assert_eq!(
+                decoded.tip(target),
+                embedded.tip(target),
+                "target {target:?}"
+            );
         }
         assert_eq!(decoded.tip(Some(5)).0, 2);
         assert_eq!(decoded.tip(Some(0)), (0, None));
-        assert!(matches!(&embedded.list, List::Embedded(_, decoded) if decoded.get().is_none()), "tip decodes nothing");
+        assert!(
+            matches!(&embedded.list, List::Embedded(_, decoded) if decoded.get().is_none()),
+            "tip decodes nothing"
+        );
         assert_eq!(embedded.as_slice(), decoded.as_slice());
     }
 }

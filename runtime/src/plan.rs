@@ -58,11 +58,16 @@ impl RevertStep<'_> {
 /// Whether `version` is embedded. Lists are sorted by version (the macro and `from_vec`
 /// guarantee it), so this is a binary search, not a scan per applied row.
 pub(crate) fn embeds(embedded: &[Migration], version: i64) -> bool {
-    embedded.binary_search_by_key(&version, Migration::version).is_ok()
+    embedded
+        .binary_search_by_key(&version, Migration::version)
+        .is_ok()
 }
 
 fn reference(version: i64, name: &str) -> MigrationRef {
-    MigrationRef { version, name: name.to_string() }
+    MigrationRef {
+        version,
+        name: name.to_string(),
+    }
 }
 
 /// Verifies the history against the embedded list (divergent, missing, out of order, in
@@ -79,7 +84,8 @@ pub fn plan_up<'a>(
     {
         return Err(Error::UnknownTarget(target));
     }
-    let applied_by_version: BTreeMap<i64, &AppliedMigration> = applied.iter().map(|a| (a.version, a)).collect();
+    let applied_by_version: BTreeMap<i64, &AppliedMigration> =
+        applied.iter().map(|a| (a.version, a)).collect();
     if !checks.allow_divergent {
         let divergent: Vec<Divergence> = embedded
             .iter()
@@ -122,7 +128,10 @@ pub fn plan_up<'a>(
             .map(|m| reference(m.version(), m.name()))
             .collect();
         if !late.is_empty() {
-            return Err(Error::OutOfOrder { highest_applied, pending: late });
+            return Err(Error::OutOfOrder {
+                highest_applied,
+                pending: late,
+            });
         }
     }
     Ok(pending)
@@ -209,13 +218,30 @@ mod tests {
 
     #[test]
     fn pending_in_order_up_to_target() {
-        let embedded = [migration(1, "a", true), migration(2, "b", true), migration(3, "c", true)];
+        let embedded = [
+            migration(1, "a", true),
+            migration(2, "b", true),
+            migration(3, "c", true),
+        ];
         let applied = [row(1, "a", None)];
-        assert_eq!(versions(&plan_up(&embedded, &applied, Checks::default(), None).expect("plan")), [2, 3]);
-        assert_eq!(versions(&plan_up(&embedded, &applied, Checks::default(), Some(2)).expect("plan")), [2]);
-        assert!(matches!(plan_up(&embedded, &applied, Checks::default(), Some(9)), Err(Error::UnknownTarget(9))));
+        assert_eq!(
+            versions(&plan_up(&embedded, &applied, Checks::default(), None).expect("plan")),
+            [2, 3]
+        );
+        assert_eq!(
+            versions(&plan_up(&embedded, &applied, Checks::default(), Some(2)).expect("plan")),
+            [2]
+        );
+        assert!(matches!(
+            plan_up(&embedded, &applied, Checks::default(), Some(9)),
+            Err(Error::UnknownTarget(9))
+        ));
         let all = [row(1, "a", None), row(2, "b", None), row(3, "c", None)];
-        assert!(plan_up(&embedded, &all, Checks::default(), None).expect("plan").is_empty());
+        assert!(
+            plan_up(&embedded, &all, Checks::default(), None)
+                .expect("plan")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -223,52 +249,102 @@ mod tests {
         let embedded = [migration(1, "a", true), migration(2, "b", true)];
         let applied = [row(1, "changed", None), row(2, "changed", None)];
         match plan_up(&embedded, &applied, Checks::default(), None) {
-            Err(Error::Divergent(list)) => assert_eq!(list.iter().map(|d| d.version).collect::<Vec<_>>(), [1, 2]),
+            Err(Error::Divergent(list)) => {
+                assert_eq!(list.iter().map(|d| d.version).collect::<Vec<_>>(), [1, 2])
+            }
             other => panic!("{other:?}"),
         }
-        let allow = Checks { allow_divergent: true, ..Checks::default() };
-        assert!(plan_up(&embedded, &applied, allow, None).expect("allowed").is_empty());
+        let allow = Checks {
+            allow_divergent: true,
+            ..Checks::default()
+        };
+        assert!(
+            plan_up(&embedded, &applied, allow, None)
+                .expect("allowed")
+                .is_empty()
+        );
     }
 
     #[test]
     fn missing_and_out_of_order() {
-        let embedded = [migration(1, "a", true), migration(8, "h", true), migration(9, "i", true)];
+        let embedded = [
+            migration(1, "a", true),
+            migration(8, "h", true),
+            migration(9, "i", true),
+        ];
         let with_unknown = [row(1, "a", None), row(5, "e", None)];
-        assert!(matches!(plan_up(&embedded, &with_unknown, Checks::default(), None), Err(Error::Missing(ref m)) if m[0].version == 5));
-        let allow_missing = Checks { allow_missing: true, ..Checks::default() };
-        assert!(matches!(plan_up(&embedded, &with_unknown, allow_missing, None), Ok(ref p) if versions(p) == [8, 9]));
+        assert!(
+            matches!(plan_up(&embedded, &with_unknown, Checks::default(), None), Err(Error::Missing(ref m)) if m[0].version == 5)
+        );
+        let allow_missing = Checks {
+            allow_missing: true,
+            ..Checks::default()
+        };
+        assert!(
+            matches!(plan_up(&embedded, &with_unknown, allow_missing, None), Ok(ref p) if versions(p) == [8, 9])
+        );
 
         let nine_applied = [row(1, "a", None), row(9, "i", None)];
         match plan_up(&embedded, &nine_applied, Checks::default(), None) {
-            Err(Error::OutOfOrder { highest_applied: 9, pending }) => assert_eq!(pending[0].version, 8),
+            Err(Error::OutOfOrder {
+                highest_applied: 9,
+                pending,
+            }) => assert_eq!(pending[0].version, 8),
             other => panic!("{other:?}"),
         }
-        let allow = Checks { allow_out_of_order: true, ..Checks::default() };
-        assert_eq!(versions(&plan_up(&embedded, &nine_applied, allow, None).expect("allowed")), [8]);
+        let allow = Checks {
+            allow_out_of_order: true,
+            ..Checks::default()
+        };
+        assert_eq!(
+            versions(&plan_up(&embedded, &nine_applied, allow, None).expect("allowed")),
+            [8]
+        );
     }
 
     #[test]
     fn rollback_steps_and_versions_newest_first() {
-        let embedded = [migration(1, "a", true), migration(2, "b", true), migration(3, "c", true)];
+        let embedded = [
+            migration(1, "a", true),
+            migration(2, "b", true),
+            migration(3, "c", true),
+        ];
         let applied = [row(1, "a", None), row(2, "b", None), row(3, "c", None)];
         let steps = plan_down(&embedded, &applied, Target::Steps(2)).expect("plan");
         assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2]);
         let steps = plan_down(&embedded, &applied, Target::Version(1)).expect("plan");
         assert_eq!(steps.iter().map(|s| s.version).collect::<Vec<_>>(), [3, 2]);
-        assert!(plan_down(&embedded, &applied, Target::Version(3)).expect("plan").is_empty());
-        assert_eq!(plan_down(&embedded, &applied, Target::Steps(9)).expect("plan").len(), 3);
+        assert!(
+            plan_down(&embedded, &applied, Target::Version(3))
+                .expect("plan")
+                .is_empty()
+        );
+        assert_eq!(
+            plan_down(&embedded, &applied, Target::Steps(9))
+                .expect("plan")
+                .len(),
+            3
+        );
     }
 
     #[test]
     fn rollback_uses_stored_down_and_refuses_without_any() {
         let embedded = [migration(1, "a", false)];
-        let applied = [row(1, "a", Some("DROP TABLE stored;")), row(2, "b", Some("DROP TABLE two;"))];
+        let applied = [
+            row(1, "a", Some("DROP TABLE stored;")),
+            row(2, "b", Some("DROP TABLE two;")),
+        ];
         let steps = plan_down(&embedded, &applied, Target::Steps(2)).expect("plan");
-        assert_eq!(steps[0].sql, "DROP TABLE two;", "a migration the binary does not embed");
+        assert_eq!(
+            steps[0].sql, "DROP TABLE two;",
+            "a migration the binary does not embed"
+        );
         assert_eq!(steps[1].sql, "DROP TABLE stored;");
         let no_down = [row(1, "a", None), row(2, "b", Some("DROP TABLE two;"))];
         match plan_down(&embedded, &no_down, Target::Steps(2)) {
-            Err(Error::NoDown(list)) => assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [1]),
+            Err(Error::NoDown(list)) => {
+                assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [1])
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -281,47 +357,113 @@ mod tests {
 
     #[test]
     fn divergent_takes_precedence_and_nothing_is_planned_when_any_check_fails() {
-        let embedded = [migration(1, "a", true), migration(2, "b", true), migration(4, "d", true)];
+        let embedded = [
+            migration(1, "a", true),
+            migration(2, "b", true),
+            migration(4, "d", true),
+        ];
         // 1 divergent, 3 missing, 2 pending below the applied 4: three problems at once.
         let applied = [row(1, "edited", None), row(3, "c", None), row(4, "d", None)];
-        assert!(matches!(plan_up(&embedded, &applied, Checks::default(), None), Err(Error::Divergent(_))));
-        let allow_divergent = Checks { allow_divergent: true, ..Checks::default() };
-        assert!(matches!(plan_up(&embedded, &applied, allow_divergent, None), Err(Error::Missing(_))));
-        let allow_two = Checks { allow_divergent: true, allow_missing: true, ..Checks::default() };
-        assert!(matches!(plan_up(&embedded, &applied, allow_two, None), Err(Error::OutOfOrder { highest_applied: 4, .. })));
-        let allow_all = Checks { allow_divergent: true, allow_missing: true, allow_out_of_order: true };
-        assert_eq!(versions(&plan_up(&embedded, &applied, allow_all, None).expect("allowed")), [2]);
+        assert!(matches!(
+            plan_up(&embedded, &applied, Checks::default(), None),
+            Err(Error::Divergent(_))
+        ));
+        let allow_divergent = Checks {
+            allow_divergent: true,
+            ..Checks::default()
+        };
+        assert!(matches!(
+            plan_up(&embedded, &applied, allow_divergent, None),
+            Err(Error::Missing(_))
+        ));
+        let allow_two = Checks {
+            allow_divergent: true,
+            allow_missing: true,
+            ..Checks::default()
+        };
+        assert!(matches!(
+            plan_up(&embedded, &applied, allow_two, None),
+            Err(Error::OutOfOrder {
+                highest_applied: 4,
+                ..
+            })
+        ));
+        let allow_all = Checks {
+            allow_divergent: true,
+            allow_missing: true,
+            allow_out_of_order: true,
+        };
+        assert_eq!(
+            versions(&plan_up(&embedded, &applied, allow_all, None).expect("allowed")),
+            [2]
+        );
     }
 
     #[test]
     fn every_offender_is_listed() {
-        let embedded = [migration(1, "a", true), migration(2, "b", true), migration(3, "c", true), migration(9, "i", true)];
+        let embedded = [
+            migration(1, "a", true),
+            migration(2, "b", true),
+            migration(3, "c", true),
+            migration(9, "i", true),
+        ];
         let applied = [row(9, "i", None), row(10, "j", None), row(11, "k", None)];
-        let allow_missing = Checks { allow_missing: true, ..Checks::default() };
+        let allow_missing = Checks {
+            allow_missing: true,
+            ..Checks::default()
+        };
         match plan_up(&embedded, &applied, allow_missing, None) {
-            Err(Error::OutOfOrder { highest_applied: 11, pending }) => {
-                assert_eq!(pending.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2, 3])
+            Err(Error::OutOfOrder {
+                highest_applied: 11,
+                pending,
+            }) => {
+                assert_eq!(
+                    pending.iter().map(|m| m.version).collect::<Vec<_>>(),
+                    [1, 2, 3]
+                )
             }
             other => panic!("{other:?}"),
         }
         match plan_up(&embedded, &applied, Checks::default(), None) {
-            Err(Error::Missing(list)) => assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [10, 11]),
+            Err(Error::Missing(list)) => {
+                assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [10, 11])
+            }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn targets_and_versions_compare_as_integers() {
-        let embedded = [migration(9, "i", true), migration(10, "j", true), migration(20250210120000, "t", true)];
-        assert_eq!(versions(&plan_up(&embedded, &[], Checks::default(), Some(10)).expect("plan")), [9, 10]);
+        let embedded = [
+            migration(9, "i", true),
+            migration(10, "j", true),
+            migration(20250210120000, "t", true),
+        ];
+        assert_eq!(
+            versions(&plan_up(&embedded, &[], Checks::default(), Some(10)).expect("plan")),
+            [9, 10]
+        );
         // An applied target is not an error, just nothing to do below it.
         let applied = [row(9, "i", None), row(10, "j", None)];
-        assert!(plan_up(&embedded, &applied, Checks::default(), Some(9)).expect("plan").is_empty());
-        assert_eq!(versions(&plan_up(&embedded, &applied, Checks::default(), None).expect("plan")), [20250210120000]);
+        assert!(
+            plan_up(&embedded, &applied, Checks::default(), Some(9))
+                .expect("plan")
+                .is_empty()
+        );
+        assert_eq!(
+            versions(&plan_up(&embedded, &applied, Checks::default(), None).expect("plan")),
+            [20250210120000]
+        );
         // Out of order is judged on what the target lets through.
         let late = [row(10, "j", None)];
-        assert!(matches!(plan_up(&embedded, &late, Checks::default(), Some(9)), Err(Error::OutOfOrder { .. })));
-        assert!(matches!(plan_up(&embedded, &late, Checks::default(), Some(-1)), Err(Error::UnknownTarget(-1))));
+        assert!(matches!(
+            plan_up(&embedded, &late, Checks::default(), Some(9)),
+            Err(Error::OutOfOrder { .. })
+        ));
+        assert!(matches!(
+            plan_up(&embedded, &late, Checks::default(), Some(-1)),
+            Err(Error::UnknownTarget(-1))
+        ));
     }
 
     #[test]
@@ -329,25 +471,52 @@ mod tests {
         let embedded = [migration(1, "a", true), no_transaction(2, "b")];
         // History rows in any order; steps come out newest first.
         let applied = [row(2, "b", None), row(1, "a", None)];
-        assert!(plan_down(&embedded, &applied, Target::Steps(0)).expect("plan").is_empty());
-        assert!(plan_down(&embedded, &applied, Target::Version(99)).expect("plan").is_empty());
-        assert!(plan_down(&embedded, &[], Target::Steps(3)).expect("plan").is_empty());
+        assert!(
+            plan_down(&embedded, &applied, Target::Steps(0))
+                .expect("plan")
+                .is_empty()
+        );
+        assert!(
+            plan_down(&embedded, &applied, Target::Version(99))
+                .expect("plan")
+                .is_empty()
+        );
+        assert!(
+            plan_down(&embedded, &[], Target::Steps(3))
+                .expect("plan")
+                .is_empty()
+        );
         let steps = plan_down(&embedded, &applied, Target::Version(i64::MIN)).expect("plan");
-        assert_eq!(steps.iter().map(|s| (s.version, s.transactional)).collect::<Vec<_>>(), [(2, false), (1, true)]);
+        assert_eq!(
+            steps
+                .iter()
+                .map(|s| (s.version, s.transactional))
+                .collect::<Vec<_>>(),
+            [(2, false), (1, true)]
+        );
         assert_eq!(steps[0].origin("h"), "m/x.sql");
         // A stored DOWN keeps the row's transactional flag; blank stored SQL is no DOWN.
-        let stored = [row(5, "e", Some("DROP TABLE e;")), row(6, "f", Some("  \n ")), row(7, "g", None)];
+        let stored = [
+            row(5, "e", Some("DROP TABLE e;")),
+            row(6, "f", Some("  \n ")),
+            row(7, "g", None),
+        ];
         let mut no_tx = stored.clone();
         no_tx[0].transactional = false;
         let steps = plan_down(&[], &no_tx[..1], Target::Steps(1)).expect("plan");
         assert!(!steps[0].transactional && steps[0].section.is_none());
         assert_eq!(steps[0].origin("\"h\""), "\"h\" version 5 down_sql");
         match plan_down(&[], &stored, Target::Steps(3)) {
-            Err(Error::NoDown(list)) => assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [7, 6]),
+            Err(Error::NoDown(list)) => {
+                assert_eq!(list.iter().map(|m| m.version).collect::<Vec<_>>(), [7, 6])
+            }
             other => panic!("{other:?}"),
         }
         // The binary's DOWN wins over the stored copy.
         let both = [row(1, "a", Some("DROP TABLE old;"))];
-        assert_eq!(plan_down(&embedded, &both, Target::Steps(1)).expect("plan")[0].sql, DOWN);
+        assert_eq!(
+            plan_down(&embedded, &both, Target::Steps(1)).expect("plan")[0].sql,
+            DOWN
+        );
     }
 }

@@ -55,12 +55,18 @@ pub struct Runner<'m> {
 
 /// 1-based `(line, column)` of a byte offset inside `text`, the column in characters.
 fn text_position(text: &str, offset: usize) -> (u32, u32) {
-    let offset = (0..=offset.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let offset = (0..=offset.min(text.len()))
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
     let before = &text[..offset];
     let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
-    (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
 }
 
 /// The SQL a step ran, for mapping error offsets: an embedded section (file positions) or
@@ -94,7 +100,11 @@ impl Source<'_> {
             }
             None => (None, None),
         };
-        Location { path: self.path().to_string(), line, column }
+        Location {
+            path: self.path().to_string(),
+            line,
+            column,
+        }
     }
 }
 
@@ -111,10 +121,20 @@ fn step_error(
 ) -> Error {
     let name = name.to_string();
     if error.recording {
-        return Error::Unrecorded { version, name, direction, path: source.path().to_string(), error: error.error };
+        return Error::Unrecorded {
+            version,
+            name,
+            direction,
+            path: source.path().to_string(),
+            error: error.error,
+        };
     }
     // Where the error is, else where the failing statement starts.
-    let offset = error.offset.or_else(|| error.statement.and_then(|i| statement_starts.get(i).copied()));
+    let offset = error.offset.or_else(|| {
+        error
+            .statement
+            .and_then(|i| statement_starts.get(i).copied())
+    });
     let location = source.location(offset);
     match error.statement {
         Some(failed) if failed > 0 && !transactional => {
@@ -135,14 +155,28 @@ fn step_error(
             }
         }
         _ => match direction {
-            Direction::Up => Error::Migration { version, name, location, error: error.error },
-            Direction::Down => Error::Rollback { version, name, location, error: error.error },
+            Direction::Up => Error::Migration {
+                version,
+                name,
+                location,
+                error: error.error,
+            },
+            Direction::Down => Error::Rollback {
+                version,
+                name,
+                location,
+                error: error.error,
+            },
         },
     }
 }
 
 fn starts(section: &Section) -> Vec<usize> {
-    section.statements().iter().map(|s| s.range().start).collect()
+    section
+        .statements()
+        .iter()
+        .map(|s| s.range().start)
+        .collect()
 }
 
 fn elapsed_ms(started: Instant) -> i64 {
@@ -151,7 +185,13 @@ fn elapsed_ms(started: Instant) -> i64 {
 
 impl<'m> Runner<'m> {
     pub(crate) fn new(migrations: &'m Migrations) -> Self {
-        Runner { migrations, checks: Checks::default(), target: None, lock_timeout: None, history: None }
+        Runner {
+            migrations,
+            checks: Checks::default(),
+            target: None,
+            lock_timeout: None,
+            history: None,
+        }
     }
 
     /// Apply only up to and including this version (which must be embedded, else
@@ -204,7 +244,10 @@ impl<'m> Runner<'m> {
     fn table(&self) -> Result<HistoryTable> {
         match &self.history {
             Some((schema, table)) => HistoryTable::new(schema.as_deref(), table),
-            None => HistoryTable::new(self.migrations.history_schema(), self.migrations.history_table()),
+            None => HistoryTable::new(
+                self.migrations.history_schema(),
+                self.migrations.history_table(),
+            ),
         }
     }
 
@@ -224,7 +267,11 @@ impl<'m> Runner<'m> {
     /// a transaction: drop the connection too (closing the session releases both).
     pub async fn run<D: Driver>(&self, conn: &mut D) -> Result<Report> {
         let table = self.table()?;
-        let shortcut = conn.fingerprint(&table).await.map_err(Error::Database)?.map(|f| (self.shortcut(&f), f.count));
+        let shortcut = conn
+            .fingerprint(&table)
+            .await
+            .map_err(Error::Database)?
+            .map(|f| (self.shortcut(&f), f.count));
         match shortcut {
             Some((Shortcut::UpToDate, applied)) => {
                 info!(applied, "migrations are up to date");
@@ -259,7 +306,8 @@ impl<'m> Runner<'m> {
         let prefix = match usize::try_from(fingerprint.count) {
             Ok(0) => true,
             Ok(count) if count <= upto => {
-                self.migrations.entry(count - 1) == Some((fingerprint.max_version, Some(fingerprint.digest.as_str())))
+                self.migrations.entry(count - 1)
+                    == Some((fingerprint.max_version, Some(fingerprint.digest.as_str())))
             }
             _ => false,
         };
@@ -270,7 +318,12 @@ impl<'m> Runner<'m> {
         }
     }
 
-    async fn apply_locked<D: Driver>(&self, conn: &mut D, table: &HistoryTable, history: &[AppliedMigration]) -> Result<Report> {
+    async fn apply_locked<D: Driver>(
+        &self,
+        conn: &mut D,
+        table: &HistoryTable,
+        history: &[AppliedMigration],
+    ) -> Result<Report> {
         let pending = plan::plan_up(self.embedded(), history, self.checks, self.target)?;
         info!(pending = pending.len(), "applying migrations");
         let mut report = Report::default();
@@ -280,21 +333,47 @@ impl<'m> Runner<'m> {
         let mut top = history.iter().map(|a| a.version).max();
         for (index, migration) in pending.into_iter().enumerate() {
             let on_top = top.is_none_or(|top| migration.version() > top);
-            let recording = crate::driver::Recording { durable: index == last, history_count: on_top.then_some(count + 1) };
+            let recording = crate::driver::Recording {
+                durable: index == last,
+                history_count: on_top.then_some(count + 1),
+            };
             let (version, name) = (migration.version(), migration.name());
-            let span = info_span!("migration", version, name, path = migration.path(), transactional = migration.transactional());
-            match conn.apply(table, migration, recording).instrument(span.clone()).await {
+            let span = info_span!(
+                "migration",
+                version,
+                name,
+                path = migration.path(),
+                transactional = migration.transactional()
+            );
+            match conn
+                .apply(table, migration, recording)
+                .instrument(span.clone())
+                .await
+            {
                 Ok(Applied::Now { execution_ms }) => {
                     count += 1;
                     top = top.max(Some(version));
                     span.in_scope(|| info!(execution_ms, "applied"));
-                    report.applied.push(Step { version, name: name.to_string(), execution_ms });
+                    report.applied.push(Step {
+                        version,
+                        name: name.to_string(),
+                        execution_ms,
+                    });
                 }
-                Ok(Applied::Already) => span.in_scope(|| info!("already applied by another runner")),
+                Ok(Applied::Already) => {
+                    span.in_scope(|| info!("already applied by another runner"))
+                }
                 Err(error) => {
                     let up = migration.up_section();
-                    let error =
-                        step_error(version, name, Direction::Up, migration.transactional(), Source::Section(up), &starts(up), error);
+                    let error = step_error(
+                        version,
+                        name,
+                        Direction::Up,
+                        migration.transactional(),
+                        Source::Section(up),
+                        &starts(up),
+                        error,
+                    );
                     span.in_scope(|| warn!(%error, "migration failed"));
                     return Err(error);
                 }
@@ -342,18 +421,38 @@ impl<'m> Runner<'m> {
                 let (source, statement_starts) = match step.section {
                     Some(section) => (Source::Section(section), starts(section)),
                     None => {
-                        let starts = crate::driver::revert_statements(step).iter().map(|(start, _)| *start).collect();
-                        (Source::Stored { sql: &step.sql, origin: &origin }, starts)
+                        let starts = crate::driver::revert_statements(step)
+                            .iter()
+                            .map(|(start, _)| *start)
+                            .collect();
+                        (
+                            Source::Stored {
+                                sql: &step.sql,
+                                origin: &origin,
+                            },
+                            starts,
+                        )
                     }
                 };
-                let error =
-                    step_error(step.version, &step.name, Direction::Down, step.transactional, source, &statement_starts, error);
+                let error = step_error(
+                    step.version,
+                    &step.name,
+                    Direction::Down,
+                    step.transactional,
+                    source,
+                    &statement_starts,
+                    error,
+                );
                 span.in_scope(|| warn!(%error, "rollback failed"));
                 return Err(error);
             }
             let execution_ms = elapsed_ms(started);
             span.in_scope(|| info!(execution_ms, "rolled back"));
-            report.reverted.push(Step { version: step.version, name: step.name.clone(), execution_ms });
+            report.reverted.push(Step {
+                version: step.version,
+                name: step.name.clone(),
+                execution_ms,
+            });
         }
         Ok(report)
     }
@@ -407,7 +506,8 @@ impl<'m> Runner<'m> {
 /// Merges the embedded list and the history into status rows, by version: embedded ones
 /// are applied, pending or divergent; applied ones this binary lacks are missing.
 pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<StatusRow> {
-    let by_version: HashMap<i64, &AppliedMigration> = history.iter().map(|a| (a.version, a)).collect();
+    let by_version: HashMap<i64, &AppliedMigration> =
+        history.iter().map(|a| (a.version, a)).collect();
     let mut rows: Vec<StatusRow> = embedded
         .iter()
         .map(|m| {
@@ -427,14 +527,19 @@ pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<
             }
         })
         .collect();
-    rows.extend(history.iter().filter(|a| !plan::embeds(embedded, a.version)).map(|a| StatusRow {
-        version: a.version,
-        name: a.name.clone(),
-        state: State::Missing,
-        applied_at: Some(a.applied_at.clone()),
-        execution_ms: Some(a.execution_ms),
-        path: None,
-    }));
+    rows.extend(
+        history
+            .iter()
+            .filter(|a| !plan::embeds(embedded, a.version))
+            .map(|a| StatusRow {
+                version: a.version,
+                name: a.name.clone(),
+                state: State::Missing,
+                applied_at: Some(a.applied_at.clone()),
+                execution_ms: Some(a.execution_ms),
+                path: None,
+            }),
+    );
     rows.sort_by_key(|r| r.version);
     rows
 }
@@ -445,7 +550,11 @@ mod tests {
     use crate::error::DbError;
 
     fn db() -> DbError {
-        DbError { code: "42703".into(), message: "boom".into(), position: None }
+        DbError {
+            code: "42703".into(),
+            message: "boom".into(),
+            position: None,
+        }
     }
 
     #[test]
@@ -454,7 +563,11 @@ mod tests {
         let offset = sql.find("ébc").expect("present");
         assert_eq!(text_position(sql, offset), (3, 12));
         assert_eq!(text_position(sql, 0), (1, 1));
-        assert_eq!(text_position(sql, offset + 1), (3, 12), "inside a character: its start");
+        assert_eq!(
+            text_position(sql, offset + 1),
+            (3, 12),
+            "inside a character: its start"
+        );
         assert_eq!(text_position(sql, 10_000), (3, 16));
     }
 
@@ -462,33 +575,93 @@ mod tests {
     fn stored_down_failures_point_into_the_stored_text() {
         let sql = "DROP TABLE a;\nDROP TABLE b;";
         let origin = "stored DOWN of 7";
-        let step = StepError { offset: Some(25), ..StepError::new(db()) };
-        let error = step_error(7, "x", Direction::Down, true, Source::Stored { sql, origin }, &[0, 14], step);
-        assert_eq!(error.to_string(), "rolling back migration 7 (stored DOWN of 7:2:12) failed: [42703] boom");
+        let step = StepError {
+            offset: Some(25),
+            ..StepError::new(db())
+        };
+        let error = step_error(
+            7,
+            "x",
+            Direction::Down,
+            true,
+            Source::Stored { sql, origin },
+            &[0, 14],
+            step,
+        );
+        assert_eq!(
+            error.to_string(),
+            "rolling back migration 7 (stored DOWN of 7:2:12) failed: [42703] boom"
+        );
     }
 
     #[test]
     fn partial_no_transaction_failures_list_what_ran() {
-        let sql = "DROP INDEX CONCURRENTLY a;\nDROP INDEX CONCURRENTLY b;\nDROP INDEX CONCURRENTLY c;";
+        let sql =
+            "DROP INDEX CONCURRENTLY a;\nDROP INDEX CONCURRENTLY b;\nDROP INDEX CONCURRENTLY c;";
         let origin = "stored";
-        let step = StepError { statement: Some(2), completed: 2, ..StepError::new(db()) };
-        match step_error(3, "x", Direction::Down, false, Source::Stored { sql, origin }, &[0, 27, 54], step) {
-            Error::PartiallyApplied { failed_statement, total, completed_lines, location, direction, .. } => {
-                assert_eq!((failed_statement, total, completed_lines), (3, 3, vec![1, 2]));
+        let step = StepError {
+            statement: Some(2),
+            completed: 2,
+            ..StepError::new(db())
+        };
+        match step_error(
+            3,
+            "x",
+            Direction::Down,
+            false,
+            Source::Stored { sql, origin },
+            &[0, 27, 54],
+            step,
+        ) {
+            Error::PartiallyApplied {
+                failed_statement,
+                total,
+                completed_lines,
+                location,
+                direction,
+                ..
+            } => {
+                assert_eq!(
+                    (failed_statement, total, completed_lines),
+                    (3, 3, vec![1, 2])
+                );
                 assert_eq!(location.to_string(), "stored:3:1");
                 assert_eq!(direction, Direction::Down);
             }
             other => panic!("{other:?}"),
         }
         // The first statement failing is a plain failure: nothing ran.
-        let first = StepError { statement: Some(0), ..StepError::new(db()) };
+        let first = StepError {
+            statement: Some(0),
+            ..StepError::new(db())
+        };
         assert!(matches!(
-            step_error(3, "x", Direction::Up, false, Source::Stored { sql, origin }, &[0, 27, 54], first),
+            step_error(
+                3,
+                "x",
+                Direction::Up,
+                false,
+                Source::Stored { sql, origin },
+                &[0, 27, 54],
+                first
+            ),
             Error::Migration { .. }
         ));
-        let recording = StepError { completed: 3, recording: true, ..StepError::new(db()) };
+        let recording = StepError {
+            completed: 3,
+            recording: true,
+            ..StepError::new(db())
+        };
         assert!(matches!(
-            step_error(3, "x", Direction::Up, false, Source::Stored { sql, origin }, &[0, 27, 54], recording),
+            step_error(
+                3,
+                "x",
+                Direction::Up,
+                false,
+                Source::Stored { sql, origin },
+                &[0, 27, 54],
+                recording
+            ),
             Error::Unrecorded { .. }
         ));
     }

@@ -42,10 +42,21 @@ pub struct PrivateCluster {
 pub fn server_bin() -> PathBuf {
     let root = Path::new("/usr/lib/postgresql");
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(root)
-        .unwrap_or_else(|e| panic!("PostgreSQL server binaries are required: cannot list {}: {e}", root.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL server binaries are required: cannot list {}: {e}",
+                root.display()
+            )
+        })
         .filter_map(Result::ok)
         .filter_map(|entry| {
-            let version = entry.file_name().to_str()?.split('.').next()?.parse::<u32>().ok()?;
+            let version = entry
+                .file_name()
+                .to_str()?
+                .split('.')
+                .next()?
+                .parse::<u32>()
+                .ok()?;
             let bin = entry.path().join("bin");
             bin.join("initdb").is_file().then_some((version, bin))
         })
@@ -53,7 +64,10 @@ pub fn server_bin() -> PathBuf {
     versions.sort();
     match versions.pop() {
         Some((_, bin)) => bin,
-        None => panic!("PostgreSQL server binaries are required: no {}/<version>/bin/initdb", root.display()),
+        None => panic!(
+            "PostgreSQL server binaries are required: no {}/<version>/bin/initdb",
+            root.display()
+        ),
     }
 }
 
@@ -80,22 +94,47 @@ impl PrivateCluster {
         builder.prefix("strata-cluster-");
         // As root the server runs as `postgres`, which must be able to reach the directory:
         // /tmp, not a $TMPDIR that may sit under root's home.
-        let dir = if is_root() { builder.tempdir_in("/tmp") } else { builder.tempdir() }.expect("temporary directory");
-        let mut cluster = PrivateCluster { dir, bin, port: 0, stopped: true };
+        let dir = if is_root() {
+            builder.tempdir_in("/tmp")
+        } else {
+            builder.tempdir()
+        }
+        .expect("temporary directory");
+        let mut cluster = PrivateCluster {
+            dir,
+            bin,
+            port: 0,
+            stopped: true,
+        };
         cluster.init(&options);
         // Another process may take the port between the probe and the start: try a few.
         let mut last = String::new();
         for _ in 0..5 {
             cluster.port = free_port();
-            fs::write(cluster.data().join("postgresql.auto.conf"), format!("port = {}\n", cluster.port))
-                .expect("write postgresql.auto.conf");
+            fs::write(
+                cluster.data().join("postgresql.auto.conf"),
+                format!("port = {}\n", cluster.port),
+            )
+            .expect("write postgresql.auto.conf");
             cluster.chown();
-            let out = cluster.pg_ctl(&["start", "-w", "-t", "60", "-l", &cluster.log_path().to_string_lossy()]);
+            let out = cluster.pg_ctl(&[
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                &cluster.log_path().to_string_lossy(),
+            ]);
             if out.status.success() {
                 cluster.stopped = false;
                 return cluster;
             }
-            last = format!("{}{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr), cluster.log());
+            last = format!(
+                "{}{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                cluster.log()
+            );
         }
         panic!("could not start a private PostgreSQL cluster:\n{last}");
     }
@@ -158,7 +197,12 @@ impl PrivateCluster {
 
     fn chown(&self) {
         if is_root() {
-            let status = Command::new("chown").arg("-R").arg("postgres:").arg(self.dir.path()).status().expect("run chown");
+            let status = Command::new("chown")
+                .arg("-R")
+                .arg("postgres:")
+                .arg(self.dir.path())
+                .status()
+                .expect("run chown");
             assert!(status.success(), "chown the cluster directory to postgres");
         }
     }
@@ -168,7 +212,17 @@ impl PrivateCluster {
         let data = self.data();
         let out = self.run(
             "initdb",
-            &["-D", data.to_str().expect("UTF-8 path"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
+            &[
+                "-D",
+                data.to_str().expect("UTF-8 path"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ],
         );
         assert!(
             out.status.success(),
@@ -183,7 +237,9 @@ impl PrivateCluster {
             self.dir.path().display()
         );
         let host = if options.tls_only { "hostssl" } else { "host" };
-        let mut hba = format!("local all all trust\n{host} all all 127.0.0.1/32 trust\n{host} all all ::1/128 trust\n");
+        let mut hba = format!(
+            "local all all trust\n{host} all all 127.0.0.1/32 trust\n{host} all all ::1/128 trust\n"
+        );
         if options.tls_only {
             hba.push_str("hostnossl all all 0.0.0.0/0 reject\n");
         }
@@ -193,7 +249,8 @@ impl PrivateCluster {
             set_mode(&data.join("server.key"), 0o600);
             conf.push_str("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
         }
-        let mut postgresql_conf = fs::read_to_string(data.join("postgresql.conf")).expect("read postgresql.conf");
+        let mut postgresql_conf =
+            fs::read_to_string(data.join("postgresql.conf")).expect("read postgresql.conf");
         postgresql_conf.push_str(&conf);
         fs::write(data.join("postgresql.conf"), postgresql_conf).expect("write postgresql.conf");
         fs::write(data.join("pg_hba.conf"), hba).expect("write pg_hba.conf");
@@ -201,7 +258,16 @@ impl PrivateCluster {
 
     /// `pg_ctl restart -m fast`: sessions are terminated, the server is back when this returns.
     pub fn restart_fast(&self) {
-        let out = self.pg_ctl(&["restart", "-m", "fast", "-w", "-t", "60", "-l", &self.log_path().to_string_lossy()]);
+        let out = self.pg_ctl(&[
+            "restart",
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            &self.log_path().to_string_lossy(),
+        ]);
         assert!(
             out.status.success(),
             "pg_ctl restart -m fast failed:\n{}{}\n{}",
@@ -215,9 +281,18 @@ impl PrivateCluster {
     /// shutdown checkpoint; recovery replays the WAL that reached the disk).
     pub fn crash_restart(&self) {
         let log = self.log_path().to_string_lossy().into_owned();
-        for args in [&["stop", "-m", "immediate", "-w", "-t", "60"][..], &["start", "-w", "-t", "60", "-l", &log]] {
+        for args in [
+            &["stop", "-m", "immediate", "-w", "-t", "60"][..],
+            &["start", "-w", "-t", "60", "-l", &log],
+        ] {
             let out = self.pg_ctl(args);
-            assert!(out.status.success(), "pg_ctl {args:?} failed:\n{}{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr), self.log());
+            assert!(
+                out.status.success(),
+                "pg_ctl {args:?} failed:\n{}{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                self.log()
+            );
         }
     }
 
@@ -225,7 +300,10 @@ impl PrivateCluster {
     pub fn wait_ready(&self, limit: Duration) {
         let started = std::time::Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(started.elapsed() < limit, "the private cluster did not come back within {limit:?}");
+            assert!(
+                started.elapsed() < limit,
+                "the private cluster did not come back within {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

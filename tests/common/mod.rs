@@ -11,7 +11,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_postgres::{Client, NoTls};
 
 pub fn server_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
 /// `url` with its database name replaced.
@@ -28,7 +29,9 @@ pub fn with_database(url: &str, database: &str) -> String {
 }
 
 pub async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("connect to PostgreSQL");
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("connect to PostgreSQL");
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -40,7 +43,9 @@ pub fn server_address() -> String {
     let url = server_url();
     let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
     let authority = after_scheme.split(['/', '?']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     match host_port {
         "" => "127.0.0.1:5432".to_string(),
         hp if hp.contains(':') => hp.to_string(),
@@ -63,7 +68,10 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
         let admin = connect(&server_url()).await;
-        admin.simple_query(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+        admin
+            .simple_query(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
         let url = with_database(&server_url(), &name);
         TestDb { name, url }
     }
@@ -133,7 +141,10 @@ impl TestDb {
     pub async fn history_versions(&self) -> Vec<i64> {
         let client = self.client().await;
         client
-            .query("SELECT version FROM strata_migrations ORDER BY version", &[])
+            .query(
+                "SELECT version FROM strata_migrations ORDER BY version",
+                &[],
+            )
             .await
             .expect("history")
             .iter()
@@ -161,10 +172,15 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs outside the test's runtime; a short-lived thread with its own does the work.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             runtime.block_on(async {
                 let admin = connect(&server_url()).await;
-                let _ = admin.simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                let _ = admin
+                    .simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
             });
         })
         .join();
@@ -202,7 +218,9 @@ impl CountingProxy {
         let upstream_address = server_address();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(upstream_address.as_str()).await else { continue };
+                let Ok(server) = TcpStream::connect(upstream_address.as_str()).await else {
+                    continue;
+                };
                 let counts = Arc::clone(&shared);
                 tokio::spawn(async move {
                     let (mut client_read, mut client_write) = client.into_split();
@@ -212,11 +230,17 @@ impl CountingProxy {
                         loop {
                             let mut header = [0u8; 5];
                             let header_len = if startup { 4 } else { 5 };
-                            if client_read.read_exact(&mut header[..header_len]).await.is_err() {
+                            if client_read
+                                .read_exact(&mut header[..header_len])
+                                .await
+                                .is_err()
+                            {
                                 break;
                             }
                             let length_bytes = if startup { &header[..4] } else { &header[1..5] };
-                            let length = u32::from_be_bytes(length_bytes.try_into().expect("4 bytes")) as usize;
+                            let length =
+                                u32::from_be_bytes(length_bytes.try_into().expect("4 bytes"))
+                                    as usize;
                             let mut body = vec![0u8; length.saturating_sub(4)];
                             if client_read.read_exact(&mut body).await.is_err() {
                                 break;
@@ -229,7 +253,9 @@ impl CountingProxy {
                                 };
                             }
                             startup = false;
-                            if server_write.write_all(&header[..header_len]).await.is_err() || server_write.write_all(&body).await.is_err() {
+                            if server_write.write_all(&header[..header_len]).await.is_err()
+                                || server_write.write_all(&body).await.is_err()
+                            {
                                 break;
                             }
                         }
@@ -247,8 +273,16 @@ impl CountingProxy {
     /// `url` rewritten to go through the proxy (TLS off, so messages can be read).
     pub fn url(&self, url: &str) -> String {
         let rest = url.split_once('@').map_or(url, |(_, rest)| rest);
-        let user = url.strip_prefix("postgres://").and_then(|u| u.split_once('@')).map_or("postgres", |(u, _)| u);
-        let database = rest.split_once('/').map_or("postgres", |(_, db)| db.split('?').next().unwrap_or("postgres"));
-        format!("postgres://{user}@127.0.0.1:{}/{database}?sslmode=disable", self.port)
+        let user = url
+            .strip_prefix("postgres://")
+            .and_then(|u| u.split_once('@'))
+            .map_or("postgres", |(u, _)| u);
+        let database = rest.split_once('/').map_or("postgres", |(_, db)| {
+            db.split('?').next().unwrap_or("postgres")
+        });
+        format!(
+            "postgres://{user}@127.0.0.1:{}/{database}?sslmode=disable",
+            self.port
+        )
     }
 }

@@ -61,8 +61,16 @@ pub fn table_set(count: usize) -> Vec<Migration> {
 pub fn round_trip_set(count: usize) -> Vec<Migration> {
     (1..=count)
         .map(|n| {
-            let sql = if n == 1 { "CREATE TABLE rt (n int);\n".to_string() } else { format!("INSERT INTO rt VALUES ({n});\n") };
-            Migration { version: n, name: format!("rt{n}"), sql }
+            let sql = if n == 1 {
+                "CREATE TABLE rt (n int);\n".to_string()
+            } else {
+                format!("INSERT INTO rt VALUES ({n});\n")
+            };
+            Migration {
+                version: n,
+                name: format!("rt{n}"),
+                sql,
+            }
         })
         .collect()
 }
@@ -88,20 +96,47 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "account", "invoice", "order", "customer", "product", "shipment", "payment", "ledger", "event", "session", "tenant",
-    "report", "audit", "price", "stock", "review", "coupon", "address", "profile", "device",
+    "account", "invoice", "order", "customer", "product", "shipment", "payment", "ledger", "event",
+    "session", "tenant", "report", "audit", "price", "stock", "review", "coupon", "address",
+    "profile", "device",
 ];
-const TYPES: &[&str] = &["text", "integer", "bigint", "boolean", "numeric(12, 2)", "timestamptz", "jsonb", "uuid", "date"];
+const TYPES: &[&str] = &[
+    "text",
+    "integer",
+    "bigint",
+    "boolean",
+    "numeric(12, 2)",
+    "timestamptz",
+    "jsonb",
+    "uuid",
+    "date",
+];
 
 fn value_for(ty: &str, rng: &mut Rng, row: usize) -> String {
     match ty {
-        "text" => format!("'{}-{}'", WORDS[rng.below(WORDS.len() as u64) as usize], row),
+        "text" => format!(
+            "'{}-{}'",
+            WORDS[rng.below(WORDS.len() as u64) as usize],
+            row
+        ),
         "integer" | "bigint" => rng.below(100_000).to_string(),
         "boolean" => if rng.below(2) == 0 { "true" } else { "false" }.to_string(),
         "numeric(12, 2)" => format!("{}.{:02}", rng.below(10_000), rng.below(100)),
-        "timestamptz" => format!("'2025-{:02}-{:02} 12:00:00+00'", 1 + rng.below(12), 1 + rng.below(28)),
-        "jsonb" => format!("'{{\"k\": {}, \"tag\": \"{}\"}}'", rng.below(1000), WORDS[rng.below(WORDS.len() as u64) as usize]),
-        "uuid" => format!("'{:08x}-0000-4000-8000-{:012x}'", rng.below(u32::MAX as u64), rng.below(1 << 47)),
+        "timestamptz" => format!(
+            "'2025-{:02}-{:02} 12:00:00+00'",
+            1 + rng.below(12),
+            1 + rng.below(28)
+        ),
+        "jsonb" => format!(
+            "'{{\"k\": {}, \"tag\": \"{}\"}}'",
+            rng.below(1000),
+            WORDS[rng.below(WORDS.len() as u64) as usize]
+        ),
+        "uuid" => format!(
+            "'{:08x}-0000-4000-8000-{:012x}'",
+            rng.below(u32::MAX as u64),
+            rng.below(1 << 47)
+        ),
         _ => format!("'2024-{:02}-{:02}'", 1 + rng.below(12), 1 + rng.below(28)),
     }
 }
@@ -117,20 +152,32 @@ pub fn realistic_migration(n: usize) -> Migration {
     let columns: Vec<(String, &str)> = (0..5 + rng.below(7) as usize)
         .map(|i| (format!("{}_{i}", rng.pick(WORDS)), rng.pick(TYPES)))
         .collect();
-    sql.push_str(&format!("CREATE TABLE {table} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"));
+    sql.push_str(&format!(
+        "CREATE TABLE {table} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+    ));
     for (name, ty) in &columns {
         let not_null = if rng.below(3) == 0 { " NOT NULL" } else { "" };
         sql.push_str(&format!("    {name} {ty}{not_null},\n"));
     }
     sql.push_str("    created_at timestamptz NOT NULL DEFAULT now()\n);\n\n");
     let (first, _) = &columns[0];
-    sql.push_str(&format!("CREATE INDEX {table}_{first}_idx ON {table} ({first});\n"));
-    sql.push_str(&format!("COMMENT ON TABLE {table} IS 'Holds {word} rows; generated migration {n}.';\n\n"));
+    sql.push_str(&format!(
+        "CREATE INDEX {table}_{first}_idx ON {table} ({first});\n"
+    ));
+    sql.push_str(&format!(
+        "COMMENT ON TABLE {table} IS 'Holds {word} rows; generated migration {n}.';\n\n"
+    ));
     let names: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
-    sql.push_str(&format!("INSERT INTO {table} ({}) VALUES\n", names.join(", ")));
+    sql.push_str(&format!(
+        "INSERT INTO {table} ({}) VALUES\n",
+        names.join(", ")
+    ));
     let rows = 3 + rng.below(5) as usize;
     for row in 0..rows {
-        let values: Vec<String> = columns.iter().map(|(_, ty)| value_for(ty, &mut rng, row)).collect();
+        let values: Vec<String> = columns
+            .iter()
+            .map(|(_, ty)| value_for(ty, &mut rng, row))
+            .collect();
         let end = if row + 1 == rows { ";" } else { "," };
         sql.push_str(&format!("    ({}){end}\n", values.join(", ")));
     }
@@ -147,7 +194,11 @@ pub fn realistic_migration(n: usize) -> Migration {
         }
         _ => sql.push_str(&format!("\nUPDATE {table} SET created_at = now() WHERE id > {};\n", rng.below(10))),
     }
-    Migration { version: n, name: format!("{word}_{n}"), sql }
+    Migration {
+        version: n,
+        name: format!("{word}_{n}"),
+        sql,
+    }
 }
 
 /// The table name migration `n` of [`realistic_set`] creates.
@@ -187,7 +238,10 @@ pub fn write_set(dir: &Path, set: &[Migration]) -> io::Result<Vec<PathBuf>> {
             wanted.insert(file);
         }
         if scheme == Scheme::Strata {
-            write_if_changed(&out.join("strata.toml"), b"# The peers have no DOWN sections; the same files here.\ndown = \"optional\"\n")?;
+            write_if_changed(
+                &out.join("strata.toml"),
+                b"# The peers have no DOWN sections; the same files here.\ndown = \"optional\"\n",
+            )?;
             wanted.insert("strata.toml".to_string());
         }
         for entry in fs::read_dir(&out)? {
@@ -203,7 +257,11 @@ pub fn write_set(dir: &Path, set: &[Migration]) -> io::Result<Vec<PathBuf>> {
 
 /// The sets the runtime benchmark embeds, by directory name under `generated/`.
 pub fn runtime_sets() -> Vec<(&'static str, Vec<Migration>)> {
-    vec![("table", table_set(1000)), ("table10", table_set(10)), ("rt", round_trip_set(1000))]
+    vec![
+        ("table", table_set(1000)),
+        ("table10", table_set(10)),
+        ("rt", round_trip_set(1000)),
+    ]
 }
 
 #[cfg(test)]
@@ -217,13 +275,25 @@ mod tests {
         assert!((900_000..1_200_000).contains(&bytes), "{bytes}");
         let distinct: std::collections::HashSet<_> = set.iter().map(|m| &m.sql).collect();
         assert_eq!(distinct.len(), 700);
-        assert_eq!(realistic_table_name(7), format!("{}", realistic_migration(7).name));
+        assert_eq!(
+            realistic_table_name(7),
+            format!("{}", realistic_migration(7).name)
+        );
     }
 
     #[test]
     fn names_follow_each_scheme() {
-        assert_eq!(Scheme::Strata.file_name(7, 4, "create_t7"), "0007_create_t7.sql");
-        assert_eq!(Scheme::Refinery.file_name(7, 4, "create_t7"), "V7__create_t7.sql");
-        assert_eq!(Scheme::Sqlx.file_name(7, 4, "create_t7"), "0007_create_t7.sql");
+        assert_eq!(
+            Scheme::Strata.file_name(7, 4, "create_t7"),
+            "0007_create_t7.sql"
+        );
+        assert_eq!(
+            Scheme::Refinery.file_name(7, 4, "create_t7"),
+            "V7__create_t7.sql"
+        );
+        assert_eq!(
+            Scheme::Sqlx.file_name(7, 4, "create_t7"),
+            "0007_create_t7.sql"
+        );
     }
 }

@@ -20,11 +20,18 @@ pub fn run(dir: &str, write: Option<&Path>) -> Result<ExitCode> {
         Some(crate_dir) => {
             let path = crate_dir.join("build.rs");
             if path.exists() {
-                return Err(format!("{} already exists; add `strata::build::track({dir:?});` to its main", path.display()));
+                return Err(format!(
+                    "{} already exists; add `strata::build::track({dir:?});` to its main",
+                    path.display()
+                ));
             }
-            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!("wrote {}", path.display());
-            println!("add to Cargo.toml:\n[build-dependencies]\nstrata = {{ version = \"{}\", default-features = false }}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "add to Cargo.toml:\n[build-dependencies]\nstrata = {{ version = \"{}\", default-features = false }}",
+                env!("CARGO_PKG_VERSION")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -12,7 +12,10 @@ use crate::output::{JsonDiagnostic, github_escape, level_word};
 
 pub fn run(dir: &str, format: LintFormat, quiet: bool) -> Result<ExitCode> {
     let loaded = strata_core::load(Path::new("."), dir);
-    let shown = loaded.diagnostics.iter().filter(|d| !quiet || d.level == Level::Deny);
+    let shown = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| !quiet || d.level == Level::Deny);
     match format {
         LintFormat::Human => {
             let color = std::io::stdout().is_terminal();
@@ -22,7 +25,10 @@ pub fn run(dir: &str, format: LintFormat, quiet: bool) -> Result<ExitCode> {
             let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = loaded.diagnostics.len() - errors;
             if !quiet {
-                println!("{} migration(s) checked: {errors} error(s), {warnings} warning(s)", loaded.migrations.len());
+                println!(
+                    "{} migration(s) checked: {errors} error(s), {warnings} warning(s)",
+                    loaded.migrations.len()
+                );
             }
         }
         LintFormat::Json => {
@@ -49,5 +55,9 @@ pub fn run(dir: &str, format: LintFormat, quiet: bool) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if loaded.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if loaded.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -16,8 +16,17 @@ fn print_plan(plan: &Plan) {
             strata_runtime::Direction::Up => "up",
             strata_runtime::Direction::Down => "down",
         };
-        let transaction = if step.transactional { "" } else { " (no transaction)" };
-        println!("-- {direction} {} {}{transaction}\n{}\n", step.version, step.name, step.sql.trim_end());
+        let transaction = if step.transactional {
+            ""
+        } else {
+            " (no transaction)"
+        };
+        println!(
+            "-- {direction} {} {}{transaction}\n{}\n",
+            step.version,
+            step.name,
+            step.sql.trim_end()
+        );
     }
 }
 
@@ -28,17 +37,31 @@ fn print_report(report: &Report, quiet: bool) {
     }
     let total = |steps: &[strata_runtime::Step]| steps.iter().map(|s| s.execution_ms).sum::<i64>();
     if !report.applied.is_empty() {
-        println!("applied {} migration(s) in {} ms", report.applied.len(), total(&report.applied));
+        println!(
+            "applied {} migration(s) in {} ms",
+            report.applied.len(),
+            total(&report.applied)
+        );
     }
     if !report.reverted.is_empty() {
-        println!("rolled back {} migration(s) in {} ms", report.reverted.len(), total(&report.reverted));
+        println!(
+            "rolled back {} migration(s) in {} ms",
+            report.reverted.len(),
+            total(&report.reverted)
+        );
     }
     if report.is_empty() {
         println!("nothing to do");
     }
 }
 
-pub async fn up(db: &mut Database, migrations: &Migrations, to: Option<i64>, dry_run: bool, quiet: bool) -> Result<ExitCode> {
+pub async fn up(
+    db: &mut Database,
+    migrations: &Migrations,
+    to: Option<i64>,
+    dry_run: bool,
+    quiet: bool,
+) -> Result<ExitCode> {
     let mut runner = migrations.runner();
     if let Some(to) = to {
         runner = runner.target(to);
@@ -65,21 +88,40 @@ pub async fn down(
     };
     let runner = migrations.runner();
     if dry_run {
-        print_plan(&runner.dry_run_rollback(db, target).await.map_err(|e| e.to_string())?);
+        print_plan(
+            &runner
+                .dry_run_rollback(db, target)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     } else {
-        print_report(&runner.rollback(db, target).await.map_err(|e| e.to_string())?, quiet);
+        print_report(
+            &runner
+                .rollback(db, target)
+                .await
+                .map_err(|e| e.to_string())?,
+            quiet,
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn redo(db: &mut Database, migrations: &Migrations, quiet: bool) -> Result<ExitCode> {
-    let reverted = migrations.rollback(db, Target::Steps(1)).await.map_err(|e| e.to_string())?;
+    let reverted = migrations
+        .rollback(db, Target::Steps(1))
+        .await
+        .map_err(|e| e.to_string())?;
     let Some(step) = reverted.reverted.first() else {
         println!("nothing to redo");
         return Ok(ExitCode::SUCCESS);
     };
     print_report(&reverted, quiet);
-    let applied = migrations.runner().target(step.version).run(db).await.map_err(|e| e.to_string())?;
+    let applied = migrations
+        .runner()
+        .target(step.version)
+        .run(db)
+        .await
+        .map_err(|e| e.to_string())?;
     print_report(&applied, quiet);
     Ok(ExitCode::SUCCESS)
 }

@@ -44,12 +44,22 @@ async fn database_command(cli: &Cli, dir: &str, command: &Command) -> Result<Exi
     }
     let migrations = load(dir)?;
     match command {
-        Command::Up { to, dry_run } => migrate::up(&mut db, &migrations, *to, *dry_run, cli.quiet).await,
-        Command::Down { steps, to, dry_run } => migrate::down(&mut db, &migrations, *steps, *to, *dry_run, cli.quiet).await,
+        Command::Up { to, dry_run } => {
+            migrate::up(&mut db, &migrations, *to, *dry_run, cli.quiet).await
+        }
+        Command::Down { steps, to, dry_run } => {
+            migrate::down(&mut db, &migrations, *steps, *to, *dry_run, cli.quiet).await
+        }
         Command::Redo => migrate::redo(&mut db, &migrations, cli.quiet).await,
-        Command::Status { format } => status::run(&mut db, &migrations, status::Filter::All, *format).await,
-        Command::Pending { format } => status::run(&mut db, &migrations, status::Filter::Pending, *format).await,
-        Command::Executed { format } => status::run(&mut db, &migrations, status::Filter::Executed, *format).await,
+        Command::Status { format } => {
+            status::run(&mut db, &migrations, status::Filter::All, *format).await
+        }
+        Command::Pending { format } => {
+            status::run(&mut db, &migrations, status::Filter::Pending, *format).await
+        }
+        Command::Executed { format } => {
+            status::run(&mut db, &migrations, status::Filter::Executed, *format).await
+        }
         _ => Err("unreachable command".to_string()),
     }
 }
@@ -60,9 +70,17 @@ fn load(dir: &str) -> Result<Migrations> {
     let loaded = strata_core::load(Path::new("."), dir);
     if loaded.has_errors() {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!("{}\n", strata_core::render::human(d, loaded.source(&d.file), false));
+            eprintln!(
+                "{}\n",
+                strata_core::render::human(d, loaded.source(&d.file), false)
+            );
         }
-        return Err(format!("{dir} has lint errors (see above); `strata lint` lists them"));
+        return Err(format!(
+            "{dir} has lint errors (see above); `strata lint` lists them"
+        ));
     }
-    Ok(Migrations::from_vec(loaded.migrations, &loaded.config.history))
+    Ok(Migrations::from_vec(
+        loaded.migrations,
+        &loaded.config.history,
+    ))
 }

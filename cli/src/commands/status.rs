@@ -27,7 +27,12 @@ struct JsonRow<'a> {
     file: Option<&'a str>,
 }
 
-pub async fn run(db: &mut Database, migrations: &Migrations, filter: Filter, format: TableFormat) -> Result<ExitCode> {
+pub async fn run(
+    db: &mut Database,
+    migrations: &Migrations,
+    filter: Filter,
+    format: TableFormat,
+) -> Result<ExitCode> {
     let rows: Vec<StatusRow> = migrations
         .status(db)
         .await
@@ -52,7 +57,10 @@ pub async fn run(db: &mut Database, migrations: &Migrations, filter: Filter, for
                     file: r.path.as_deref(),
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
+            );
         }
         TableFormat::Human => print!("{}", table(&rows)),
     }
@@ -69,7 +77,8 @@ pub fn table(rows: &[StatusRow]) -> String {
                 r.name.clone(),
                 r.state.as_str().to_string(),
                 r.applied_at.clone().unwrap_or_else(|| "-".to_string()),
-                r.execution_ms.map_or_else(|| "-".to_string(), |ms| format!("{ms} ms")),
+                r.execution_ms
+                    .map_or_else(|| "-".to_string(), |ms| format!("{ms} ms")),
             ]
         })
         .collect();
@@ -81,11 +90,18 @@ pub fn table(rows: &[StatusRow]) -> String {
         }
     }
     let line = |cells: &[String]| {
-        let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         format!("| {} |\n", padded.join(" | "))
     };
     let mut out = line(&header.map(str::to_string));
-    out.push_str(&format!("|{}|\n", widths.map(|w| "-".repeat(w + 2)).join("|")));
+    out.push_str(&format!(
+        "|{}|\n",
+        widths.map(|w| "-".repeat(w + 2)).join("|")
+    ));
     for row in &cells {
         out.push_str(&line(row));
     }

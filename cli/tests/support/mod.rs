@@ -30,5 +30,9 @@ pub fn strata(dir: &Path, url: &str, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .expect("run strata");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -6,6 +6,9 @@ use crate::lints::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     for entry in &directory.bad_entries {
-        out.push(Diagnostic::new(Lint::BadName, &entry.path, &entry.problem.message).help(&entry.problem.help));
+        out.push(
+            Diagnostic::new(Lint::BadName, &entry.path, &entry.problem.message)
+                .help(&entry.problem.help),
+        );
     }
 }

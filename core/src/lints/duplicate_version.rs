@@ -15,7 +15,10 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     Lint::DuplicateVersion,
                     &candidate.entry,
-                    format!("version {version} is used by both `{first}` and `{}`", candidate.entry),
+                    format!(
+                        "version {version} is used by both `{first}` and `{}`",
+                        candidate.entry
+                    ),
                 )
                 .help("give one of them the next free version"),
             ),

@@ -9,8 +9,12 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
         let Some(main) = candidate.main else {
             if candidate.down_file.is_none() {
                 out.push(
-                    Diagnostic::new(Lint::EmptyUp, &candidate.entry, format!("migration directory `{}` has no up.sql", candidate.entry))
-                        .help("add `up.sql` with the migration's SQL"),
+                    Diagnostic::new(
+                        Lint::EmptyUp,
+                        &candidate.entry,
+                        format!("migration directory `{}` has no up.sql", candidate.entry),
+                    )
+                    .help("add `up.sql` with the migration's SQL"),
                 );
             }
             continue;
@@ -18,9 +22,16 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
         let file = directory.file(main);
         if file.up_statements.is_empty() {
             out.push(
-                Diagnostic::new(Lint::EmptyUp, &file.path, format!("the UP of migration {} holds no statement", candidate.name.version))
-                    .at(section_position(file, file.sections.up.as_ref()))
-                    .help("write the migration's SQL, or delete the file"),
+                Diagnostic::new(
+                    Lint::EmptyUp,
+                    &file.path,
+                    format!(
+                        "the UP of migration {} holds no statement",
+                        candidate.name.version
+                    ),
+                )
+                .at(section_position(file, file.sections.up.as_ref()))
+                .help("write the migration's SQL, or delete the file"),
             );
         }
     }

@@ -14,11 +14,22 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             Some(index) => index,
             None => continue,
         });
-        let Some(down) = &file.sections.down else { continue };
+        let Some(down) = &file.sections.down else {
+            continue;
+        };
         out.push(
-            Diagnostic::new(Lint::ForbiddenDown, &file.path, format!("migration {} has a DOWN, but strata.toml forbids them", candidate.name.version))
-                .at(section_position(file, Some(down)))
-                .help("remove the DOWN (fix forward with a new migration), or set `down = \"optional\"`"),
+            Diagnostic::new(
+                Lint::ForbiddenDown,
+                &file.path,
+                format!(
+                    "migration {} has a DOWN, but strata.toml forbids them",
+                    candidate.name.version
+                ),
+            )
+            .at(section_position(file, Some(down)))
+            .help(
+                "remove the DOWN (fix forward with a new migration), or set `down = \"optional\"`",
+            ),
         );
     }
 }

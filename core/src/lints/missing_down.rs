@@ -16,7 +16,10 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
         let down = &file.sections.down;
         let message = match down {
             Some(_) if file.down_statements.is_empty() => {
-                format!("the DOWN section of migration {} holds no statement", candidate.name.version)
+                format!(
+                    "the DOWN section of migration {} holds no statement",
+                    candidate.name.version
+                )
             }
             Some(_) => continue,
             None => format!("migration {} has no DOWN", candidate.name.version),

@@ -6,13 +6,23 @@ use crate::discover::Directory;
 use crate::lints::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    let Some(scheme) = directory.scheme else { return };
-    for candidate in directory.candidates.iter().filter(|c| c.name.scheme != scheme) {
+    let Some(scheme) = directory.scheme else {
+        return;
+    };
+    for candidate in directory
+        .candidates
+        .iter()
+        .filter(|c| c.name.scheme != scheme)
+    {
         out.push(
             Diagnostic::new(
                 Lint::MixedSchemes,
                 &candidate.entry,
-                format!("this migration uses {}, but the directory uses {}", candidate.name.scheme.describe(), scheme.describe()),
+                format!(
+                    "this migration uses {}, but the directory uses {}",
+                    candidate.name.scheme.describe(),
+                    scheme.describe()
+                ),
             )
             .help("rename it to the directory's scheme: ordering across schemes is ambiguous"),
         );

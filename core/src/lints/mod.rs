@@ -104,7 +104,9 @@ impl Lint {
             Lint::ForbiddenDown => "a DOWN although `down = \"forbidden\"`",
             Lint::OrphanDown => "a DOWN file with no matching UP",
             Lint::EmptyUp => "the UP section holds no statement",
-            Lint::BadSection => "SQL outside any section, or a section marker repeated or misplaced",
+            Lint::BadSection => {
+                "SQL outside any section, or a section marker repeated or misplaced"
+            }
             Lint::UnknownDirective => "a `strata:` comment strata does not understand",
             Lint::SqlSyntax => "SQL the configured dialect does not accept",
             Lint::UntrackedDirectory => "no build script tracks the directory for added files",
@@ -143,8 +145,17 @@ pub(crate) fn section_position(
     let index = crate::diagnostic::LineIndex::new(&file.text);
     // A section starts on the line after its marker; point at the marker when there is one.
     let start = section.map_or(0, |range| {
-        if range.start == 0 { 0 } else { index.line_start(index.line(range.start - 1)) }
+        if range.start == 0 {
+            0
+        } else {
+            index.line_start(index.line(range.start - 1))
+        }
     });
-    let line_end = file.text[start..].find('\n').map_or(file.text.len(), |i| start + i);
-    index.span(start, line_end.max(start + 1).min(file.text.len().max(start)))
+    let line_end = file.text[start..]
+        .find('\n')
+        .map_or(file.text.len(), |i| start + i);
+    index.span(
+        start,
+        line_end.max(start + 1).min(file.text.len().max(start)),
+    )
 }

@@ -6,11 +6,17 @@ use crate::lints::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     for candidate in directory.candidates.iter().filter(|c| c.main.is_none()) {
-        let Some(down) = candidate.down_file else { continue };
+        let Some(down) = candidate.down_file else {
+            continue;
+        };
         let path = &directory.file(down).path;
         out.push(
-            Diagnostic::new(Lint::OrphanDown, path, format!("`{path}` is a DOWN migration with no matching UP"))
-                .help("add the UP file with the same version and name, or delete this file"),
+            Diagnostic::new(
+                Lint::OrphanDown,
+                path,
+                format!("`{path}` is a DOWN migration with no matching UP"),
+            )
+            .help("add the UP file with the same version and name, or delete this file"),
         );
     }
 }

@@ -11,7 +11,9 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(Lint::UnknownDirective, &file.path, message.clone())
                     .at(span.clone())
-                    .help("known directives: `strata:no-transaction`, `strata:allow(lint-name, ...)`"),
+                    .help(
+                        "known directives: `strata:no-transaction`, `strata:allow(lint-name, ...)`",
+                    ),
             );
         }
     }

@@ -14,7 +14,11 @@ fn describe_missing(from: i64, to: i64) -> String {
             let list: Vec<String> = (from + 1..to).map(|v| v.to_string()).collect();
             format!("versions {}", list.join(", "))
         }
-        _ => format!("versions {} through {} ({count} versions)", from + 1, to - 1),
+        _ => format!(
+            "versions {} through {} ({count} versions)",
+            from + 1,
+            to - 1
+        ),
     }
 }
 
@@ -28,7 +32,9 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     counted.sort();
     counted.dedup_by_key(|(version, _)| *version);
     for pair in counted.windows(2) {
-        let [(low, low_entry), (high, high_entry)] = pair else { continue };
+        let [(low, low_entry), (high, high_entry)] = pair else {
+            continue;
+        };
         if high - low > 1 {
             out.push(
                 Diagnostic::new(
@@ -50,6 +56,9 @@ mod tests {
     fn names_every_missing_version() {
         assert_eq!(describe_missing(2, 4), "version 3");
         assert_eq!(describe_missing(2, 6), "versions 3, 4, 5");
-        assert_eq!(describe_missing(1, 100), "versions 2 through 99 (98 versions)");
+        assert_eq!(
+            describe_missing(1, 100),
+            "versions 2 through 99 (98 versions)"
+        );
     }
 }

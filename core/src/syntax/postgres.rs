@@ -32,7 +32,11 @@ fn token_name(kind: &str) -> String {
 /// control characters escaped (an unterminated literal runs to the end of the file).
 fn excerpt(found: &str) -> String {
     let line = found.trim().lines().next().unwrap_or("");
-    let mut short: String = line.chars().take(40).flat_map(char::escape_default).collect();
+    let mut short: String = line
+        .chars()
+        .take(40)
+        .flat_map(char::escape_default)
+        .collect();
     if line.chars().count() > 40 || found.trim().lines().nth(1).is_some() {
         short.push_str("...");
     }
@@ -46,7 +50,9 @@ fn readable(message: &str, found: &str) -> String {
         None => (message, None),
     };
     let expected = match expected.strip_prefix("expected ") {
-        Some(kind) if kind.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') => format!("expected {}", token_name(kind)),
+        Some(kind) if kind.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') => {
+            format!("expected {}", token_name(kind))
+        }
         _ => expected.to_string(),
     };
     match found_kind {
@@ -56,7 +62,12 @@ fn readable(message: &str, found: &str) -> String {
     }
 }
 
-pub(super) fn check(text: &str, tokens: &[Token], section: &Range<usize>, statements: &[StatementRange]) -> Vec<SyntaxError> {
+pub(super) fn check(
+    text: &str,
+    tokens: &[Token],
+    section: &Range<usize>,
+    statements: &[StatementRange],
+) -> Vec<SyntaxError> {
     let sql = &text[section.clone()];
     // After an error the parser recovers token by token, reporting each; only the first error
     // of a statement is the user's mistake, the rest is the cascade. Errors come sorted.
@@ -68,7 +79,9 @@ pub(super) fn check(text: &str, tokens: &[Token], section: &Range<usize>, statem
         let end = (section.start + usize::from(range.end())).max(start);
         // The statement whose range holds `start` (statements are sorted and disjoint).
         let after = statements.partition_point(|s| s.range.start <= start);
-        let statement = after.checked_sub(1).filter(|&i| start <= statements[i].range.end);
+        let statement = after
+            .checked_sub(1)
+            .filter(|&i| start <= statements[i].range.end);
         if last_statement == Some(statement) {
             continue;
         }
@@ -78,7 +91,10 @@ pub(super) fn check(text: &str, tokens: &[Token], section: &Range<usize>, statem
             Err(_) => end,
         };
         let message = readable(error.message(), &text[start..found_end.min(text.len())]);
-        errors.push(SyntaxError { range: start..end.max(start + 1).min(text.len().max(start)), message });
+        errors.push(SyntaxError {
+            range: start..end.max(start + 1).min(text.len().max(start)),
+            message,
+        });
     }
     errors
 }
@@ -95,7 +111,10 @@ mod tests {
         let index = LineIndex::new(sql);
         let whole = 0..sql.len();
         let statements = crate::statements::split(sql, &tokens, &whole);
-        check(sql, &tokens, &whole, &statements).into_iter().map(|e| (index.line(e.range.start), e.message)).collect()
+        check(sql, &tokens, &whole, &statements)
+            .into_iter()
+            .map(|e| (index.line(e.range.start), e.message))
+            .collect()
     }
 
     #[test]
@@ -109,15 +128,27 @@ mod tests {
         for (sql, line) in [
             ("CREAT TABLE users (id int);", 1),
             ("CREATE TABLE a (id int)\nCREATE TABLE b (id int);", 1),
-            ("CREATE TABLE a (\n  id int,\n  CHECK (id > 0\n);\nSELECT 1;", 4),
+            (
+                "CREATE TABLE a (\n  id int,\n  CHECK (id > 0\n);\nSELECT 1;",
+                4,
+            ),
         ] {
             let found = errors(sql);
             assert_eq!(found.len(), 1, "{sql}: {found:?}");
             assert_eq!(found[0].0, line, "{sql}: {found:?}");
         }
-        assert_eq!(errors("CREAT TABLE users (id int);")[0].1, "expected command, found `CREAT`");
+        assert_eq!(
+            errors("CREAT TABLE users (id int);")[0].1,
+            "expected command, found `CREAT`"
+        );
         assert_eq!(readable("expected R_PAREN", ""), "expected `)`");
-        assert_eq!(readable("expected command, found STRING", "'open\nstill open"), "expected command, found `\\'open...`");
-        assert_eq!(readable("expected TABLE_KW, found IDENT", "tabel"), "expected `TABLE`, found `tabel`");
+        assert_eq!(
+            readable("expected command, found STRING", "'open\nstill open"),
+            "expected command, found `\\'open...`"
+        );
+        assert_eq!(
+            readable("expected TABLE_KW, found IDENT", "tabel"),
+            "expected `TABLE`, found `tabel`"
+        );
     }
 }

@@ -13,15 +13,25 @@ fn position_in_message(message: &str) -> Option<(u32, u32, &str)> {
     let at = message.rfind(" at Line: ")?;
     let (line, column) = message[at + " at Line: ".len()..].split_once(", Column: ")?;
     let column: String = column.chars().take_while(char::is_ascii_digit).collect();
-    Some((line.trim().parse().ok()?, column.parse().ok()?, &message[..at]))
+    Some((
+        line.trim().parse().ok()?,
+        column.parse().ok()?,
+        &message[..at],
+    ))
 }
 
-pub(super) fn check(dialect: Dialect, text: &str, statements: &[StatementRange]) -> Vec<SyntaxError> {
+pub(super) fn check(
+    dialect: Dialect,
+    text: &str,
+    statements: &[StatementRange],
+) -> Vec<SyntaxError> {
     let parser_dialect = dialect.sqlparser();
     let mut errors = Vec::new();
     for statement in statements {
         let sql = &text[statement.range.clone()];
-        let Err(error) = Parser::parse_sql(parser_dialect.as_ref(), sql) else { continue };
+        let Err(error) = Parser::parse_sql(parser_dialect.as_ref(), sql) else {
+            continue;
+        };
         let full = error.to_string();
         let full = full.strip_prefix("sql parser error: ").unwrap_or(&full);
         let (offset, message) = match position_in_message(full) {
@@ -29,7 +39,10 @@ pub(super) fn check(dialect: Dialect, text: &str, statements: &[StatementRange])
             None => (0, full),
         };
         let start = statement.range.start + offset.min(sql.len());
-        errors.push(SyntaxError { range: start..(start + 1).min(text.len()).max(start), message: message.to_string() });
+        errors.push(SyntaxError {
+            range: start..(start + 1).min(text.len()).max(start),
+            message: message.to_string(),
+        });
     }
     errors
 }
@@ -42,7 +55,10 @@ mod tests {
     fn errors(dialect: Dialect, sql: &str) -> Vec<(usize, String)> {
         let (tokens, _) = lex(dialect, sql);
         let statements = crate::statements::split(sql, &tokens, &(0..sql.len()));
-        check(dialect, sql, &statements).into_iter().map(|e| (e.range.start, e.message)).collect()
+        check(dialect, sql, &statements)
+            .into_iter()
+            .map(|e| (e.range.start, e.message))
+            .collect()
     }
 
     #[test]
@@ -56,7 +72,8 @@ mod tests {
 
     #[test]
     fn places_each_error_in_the_file() {
-        let sql = "CREATE TABLE a (id int);\nCREAT TABLE b (id int);\nSELECT 1;\nSELECT FROM WHERE;\n";
+        let sql =
+            "CREATE TABLE a (id int);\nCREAT TABLE b (id int);\nSELECT 1;\nSELECT FROM WHERE;\n";
         let found = errors(Dialect::Sqlite, sql);
         assert_eq!(found.len(), 2, "{found:?}");
         let index = LineIndex::new(sql);

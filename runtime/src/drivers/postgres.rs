@@ -73,8 +73,8 @@
 
 use std::time::{Duration, Instant};
 
-use strata_core::model::Migration;
 use futures_util::StreamExt;
+use strata_core::model::Migration;
 use tokio_postgres::{Client, SimpleQueryMessage};
 use tracing::{debug, info};
 
@@ -92,7 +92,9 @@ fn db_error(error: &tokio_postgres::Error) -> DbError {
             code: db.code().code().to_string(),
             message: db.message().to_string(),
             position: match db.position() {
-                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some((*p as usize).saturating_sub(1)),
+                Some(tokio_postgres::error::ErrorPosition::Original(p)) => {
+                    Some((*p as usize).saturating_sub(1))
+                }
                 _ => None,
             },
         },
@@ -106,8 +108,16 @@ fn db_error(error: &tokio_postgres::Error) -> DbError {
                 source = cause.source();
             }
             let io = std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>());
-            let code = if error.is_closed() || io { DbError::CONNECTION_FAILURE } else { "" };
-            DbError { code: code.to_string(), message, position: None }
+            let code = if error.is_closed() || io {
+                DbError::CONNECTION_FAILURE
+            } else {
+                ""
+            };
+            DbError {
+                code: code.to_string(),
+                message,
+                position: None,
+            }
         }
     }
 }
@@ -123,7 +133,10 @@ fn rows(messages: &[SimpleQueryMessage]) -> impl Iterator<Item = &tokio_postgres
 /// when the table is empty. (`count(*)` instead of the stored count scanned every row and
 /// cost a fresh session 0.3 ms at 1,000 rows.)
 fn select_fingerprint(table: &HistoryTable) -> String {
-    format!("SELECT version, chain, history_count FROM {} ORDER BY version DESC LIMIT 1", table.quoted())
+    format!(
+        "SELECT version, chain, history_count FROM {} ORDER BY version DESC LIMIT 1",
+        table.quoted()
+    )
 }
 
 /// Keeps the invariant the fingerprint relies on: the top row's `history_count`, when not
@@ -131,7 +144,10 @@ fn select_fingerprint(table: &HistoryTable) -> String {
 /// order (or when a rollback deletes an out-of-order row): every row above it stops
 /// vouching for the count. A no-op for migrations applied and rolled back in order.
 fn invalidate_above(table: &HistoryTable, version: i64) -> String {
-    format!("UPDATE {} SET history_count = NULL WHERE version > {version} AND history_count IS NOT NULL", table.quoted())
+    format!(
+        "UPDATE {} SET history_count = NULL WHERE version > {version} AND history_count IS NOT NULL",
+        table.quoted()
+    )
 }
 
 fn select_rows(table: &HistoryTable) -> String {
@@ -144,7 +160,10 @@ fn select_rows(table: &HistoryTable) -> String {
 }
 
 fn create_table(table: &HistoryTable) -> String {
-    let schema = table.schema().map(|s| format!("CREATE SCHEMA IF NOT EXISTS \"{s}\";")).unwrap_or_default();
+    let schema = table
+        .schema()
+        .map(|s| format!("CREATE SCHEMA IF NOT EXISTS \"{s}\";"))
+        .unwrap_or_default();
     format!(
         "DO $strata$ BEGIN IF to_regclass('{quoted}') IS NULL THEN {schema} CREATE TABLE IF NOT EXISTS {quoted} (\
          version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, down_sql text, \
@@ -155,9 +174,15 @@ fn create_table(table: &HistoryTable) -> String {
 }
 
 fn parse_row(row: &tokio_postgres::SimpleQueryRow) -> Result<AppliedMigration, DbError> {
-    let corrupt = |what: &str| DbError { code: String::new(), message: format!("unreadable history row: {what}"), position: None };
+    let corrupt = |what: &str| DbError {
+        code: String::new(),
+        message: format!("unreadable history row: {what}"),
+        position: None,
+    };
     let text = |i: usize| row.get(i).map(str::to_string);
-    let version = text(0).and_then(|v| v.parse().ok()).ok_or_else(|| corrupt("version"))?;
+    let version = text(0)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt("version"))?;
     Ok(AppliedMigration {
         version,
         name: text(1).unwrap_or_default(),
@@ -169,20 +194,32 @@ fn parse_row(row: &tokio_postgres::SimpleQueryRow) -> Result<AppliedMigration, D
     })
 }
 
-fn parse_rows<'a>(rows: impl Iterator<Item = &'a tokio_postgres::SimpleQueryRow>) -> Result<Vec<AppliedMigration>, DbError> {
+fn parse_rows<'a>(
+    rows: impl Iterator<Item = &'a tokio_postgres::SimpleQueryRow>,
+) -> Result<Vec<AppliedMigration>, DbError> {
     rows.filter(|r| r.len() == 7).map(parse_row).collect()
 }
 
 /// The history row. `history_count` is the row count the runner knows when the row goes on
 /// top; a row applied out of order stores NULL and first makes the rows above it NULL too
 /// ([`invalidate_above`]), so the fingerprint never trusts a count nobody kept.
-fn history_insert(table: &HistoryTable, migration: &Migration, recording: Recording, execution: &str) -> String {
+fn history_insert(
+    table: &HistoryTable,
+    migration: &Migration,
+    recording: Recording,
+    execution: &str,
+) -> String {
     let down = migration.down().map_or_else(|| "NULL".to_string(), literal);
-    let chain = migration.prefix_digest().map_or_else(|| "NULL".to_string(), literal);
+    let chain = migration
+        .prefix_digest()
+        .map_or_else(|| "NULL".to_string(), literal);
     let (version, transactional) = (migration.version(), migration.transactional());
     let (invalidate, count) = match recording.history_count {
         Some(count) => (String::new(), count.to_string()),
-        None => (format!("{};\n", invalidate_above(table, version)), "NULL".to_string()),
+        None => (
+            format!("{};\n", invalidate_above(table, version)),
+            "NULL".to_string(),
+        ),
     };
     format!(
         "{invalidate}INSERT INTO {} (version, name, checksum, down_sql, transactional, applied_at, execution_ms, chain, history_count) \
@@ -193,10 +230,12 @@ fn history_insert(table: &HistoryTable, migration: &Migration, recording: Record
     )
 }
 
-
 /// Sends one simple-query batch, collecting its messages; on error also says how many of
 /// its statements completed before the failing one (the server skips the rest).
-async fn batch(client: &Client, sql: &str) -> Result<Vec<SimpleQueryMessage>, (tokio_postgres::Error, usize)> {
+async fn batch(
+    client: &Client,
+    sql: &str,
+) -> Result<Vec<SimpleQueryMessage>, (tokio_postgres::Error, usize)> {
     let stream = client.simple_query_raw(sql).await.map_err(|e| (e, 0))?;
     let mut stream = std::pin::pin!(stream);
     let mut messages = Vec::new();
@@ -226,7 +265,12 @@ const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit TO off;\n";
 /// failing statement (statements completed before it, minus `BEGIN`), which the runner maps
 /// to the statement's line when there is no position. An index past the section's
 /// statements means strata's own tail (history row, COMMIT) failed.
-async fn transaction(client: &Client, sql: &str, tail: &str, durable: bool) -> Result<Vec<SimpleQueryMessage>, StepError> {
+async fn transaction(
+    client: &Client,
+    sql: &str,
+    tail: &str,
+    durable: bool,
+) -> Result<Vec<SimpleQueryMessage>, StepError> {
     let asynchronous = if durable { "" } else { ASYNC_COMMIT };
     let text = format!("{BEGIN}{sql}\n;\n{tail};\n{asynchronous}COMMIT;");
     match batch(client, &text).await {
@@ -244,7 +288,11 @@ async fn transaction(client: &Client, sql: &str, tail: &str, durable: bool) -> R
                 .and_then(|p| char_to_byte(sql, p))
                 .filter(|p| *p < sql.len());
             db.position = None;
-            Err(StepError { offset, statement: completed.checked_sub(1), ..StepError::new(db) })
+            Err(StepError {
+                offset,
+                statement: completed.checked_sub(1),
+                ..StepError::new(db)
+            })
         }
     }
 }
@@ -252,12 +300,24 @@ async fn transaction(client: &Client, sql: &str, tail: &str, durable: bool) -> R
 /// Runs statements one by one (no transaction); says which failed and how many ran.
 async fn one_by_one(client: &Client, statements: &[(usize, &str)]) -> Result<(), StepError> {
     for (index, (start, sql)) in statements.iter().enumerate() {
-        debug!(statement = index + 1, of = statements.len(), "running statement");
+        debug!(
+            statement = index + 1,
+            of = statements.len(),
+            "running statement"
+        );
         if let Err(error) = client.simple_query(sql).await {
             let mut db = db_error(&error);
-            let offset = db.position.and_then(|p| char_to_byte(sql, p)).map(|p| start + p);
+            let offset = db
+                .position
+                .and_then(|p| char_to_byte(sql, p))
+                .map(|p| start + p);
             db.position = None;
-            return Err(StepError { offset, statement: Some(index), completed: index, ..StepError::new(db) });
+            return Err(StepError {
+                offset,
+                statement: Some(index),
+                completed: index,
+                ..StepError::new(db)
+            });
         }
     }
     Ok(())
@@ -265,7 +325,11 @@ async fn one_by_one(client: &Client, statements: &[(usize, &str)]) -> Result<(),
 
 /// Statements succeeded, the history update after them failed.
 fn unrecorded(error: &tokio_postgres::Error, completed: usize) -> StepError {
-    StepError { completed, recording: true, ..StepError::new(db_error(error)) }
+    StepError {
+        completed,
+        recording: true,
+        ..StepError::new(db_error(error))
+    }
 }
 
 fn holder_query(key: i64) -> String {
@@ -284,7 +348,11 @@ fn holder_query(key: i64) -> String {
 /// Runs `select` on the history table; only when the table does not exist yet, creates it
 /// and runs `select` again in the same batch. The common case, every start-up after the
 /// first, is one plain query.
-async fn select_creating(client: &Client, table: &HistoryTable, select: &str) -> Result<Vec<SimpleQueryMessage>, DbError> {
+async fn select_creating(
+    client: &Client,
+    table: &HistoryTable,
+    select: &str,
+) -> Result<Vec<SimpleQueryMessage>, DbError> {
     match client.simple_query(select).await {
         Ok(messages) => return Ok(messages),
         Err(error) if db_error(&error).code == UNDEFINED_TABLE => {}
@@ -313,29 +381,49 @@ async fn select_creating(client: &Client, table: &HistoryTable, select: &str) ->
 }
 
 impl Driver for Client {
-    async fn fingerprint(&mut self, table: &HistoryTable) -> Result<Option<crate::driver::Fingerprint>, DbError> {
+    async fn fingerprint(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Option<crate::driver::Fingerprint>, DbError> {
         let messages = select_creating(self, table, &select_fingerprint(table)).await?;
         let Some(row) = rows(&messages).next() else {
-            return Ok(Some(crate::driver::Fingerprint { count: 0, max_version: 0, digest: String::new() }));
+            return Ok(Some(crate::driver::Fingerprint {
+                count: 0,
+                max_version: 0,
+                digest: String::new(),
+            }));
         };
         let number = |i: usize| row.get(i).and_then(|v| v.parse::<i64>().ok());
         // NULL count or chain: the top row does not vouch for the history; read it all.
         Ok(match (number(2), number(0), row.get(1)) {
-            (Some(count), Some(max_version), Some(digest)) => {
-                Some(crate::driver::Fingerprint { count, max_version, digest: digest.to_string() })
-            }
+            (Some(count), Some(max_version), Some(digest)) => Some(crate::driver::Fingerprint {
+                count,
+                max_version,
+                digest: digest.to_string(),
+            }),
             _ => None,
         })
     }
 
-    async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError> {
+    async fn read_history(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Vec<AppliedMigration>, DbError> {
         let messages = select_creating(self, table, &select_rows(table)).await?;
         parse_rows(rows(&messages))
     }
 
-    async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error> {
+    async fn lock(
+        &mut self,
+        table: &HistoryTable,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<AppliedMigration>, Error> {
         let key = table.lock_key();
-        let batch = format!("SELECT pg_try_advisory_lock({key});\n{};\n{};", holder_query(key), select_rows(table));
+        let batch = format!(
+            "SELECT pg_try_advisory_lock({key});\n{};\n{};",
+            holder_query(key),
+            select_rows(table)
+        );
         let started = Instant::now();
         let mut delay = Duration::from_millis(20);
         let mut last_log: Option<Instant> = None;
@@ -356,7 +444,10 @@ impl Driver for Client {
             let locked = all.first().and_then(|r| r.get(0)) == Some("t");
             if locked {
                 if last_log.is_some() {
-                    info!(waited_ms = started.elapsed().as_millis() as u64, "took the migration lock");
+                    info!(
+                        waited_ms = started.elapsed().as_millis() as u64,
+                        "took the migration lock"
+                    );
                 }
                 return match parse_rows(all.into_iter().skip(1)) {
                     Ok(history) => Ok(history),
@@ -369,13 +460,25 @@ impl Driver for Client {
                     }
                 };
             }
-            let holder = all.iter().find(|r| r.len() == 3 && r.get(2) == Some("holder")).map(|r| {
-                format!("pid {} ({})", r.get(0).unwrap_or("?"), r.get(1).filter(|n| !n.is_empty()).unwrap_or("no application_name"))
-            });
+            let holder = all
+                .iter()
+                .find(|r| r.len() == 3 && r.get(2) == Some("holder"))
+                .map(|r| {
+                    format!(
+                        "pid {} ({})",
+                        r.get(0).unwrap_or("?"),
+                        r.get(1)
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or("no application_name")
+                    )
+                });
             if let Some(limit) = timeout
                 && started.elapsed() >= limit
             {
-                return Err(Error::LockTimeout { waited: started.elapsed(), holder });
+                return Err(Error::LockTimeout {
+                    waited: started.elapsed(),
+                    holder,
+                });
             }
             if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
                 info!(
@@ -391,37 +494,65 @@ impl Driver for Client {
     }
 
     async fn unlock(&mut self, table: &HistoryTable) -> Result<(), DbError> {
-        self.simple_query(&format!("SELECT pg_advisory_unlock({})", table.lock_key())).await.map(|_| ()).map_err(|e| db_error(&e))
+        self.simple_query(&format!("SELECT pg_advisory_unlock({})", table.lock_key()))
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error(&e))
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, recording: Recording) -> Result<Applied, StepError> {
+    async fn apply(
+        &mut self,
+        table: &HistoryTable,
+        migration: &Migration,
+        recording: Recording,
+    ) -> Result<Applied, StepError> {
         if migration.transactional() {
             let execution = "(extract(epoch from (clock_timestamp() - now())) * 1000)::bigint";
             let insert = history_insert(table, migration, recording, execution);
             let messages = transaction(self, migration.up(), &insert, recording.durable).await?;
-            let execution_ms = rows(&messages).last().and_then(|r| r.get(0)).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let execution_ms = rows(&messages)
+                .last()
+                .and_then(|r| r.get(0))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             return Ok(Applied::Now { execution_ms });
         }
         let started = Instant::now();
-        let statements: Vec<(usize, &str)> =
-            migration.up_section().statement_texts().map(|(s, sql)| (s.range().start, sql)).collect();
+        let statements: Vec<(usize, &str)> = migration
+            .up_section()
+            .statement_texts()
+            .map(|(s, sql)| (s.range().start, sql))
+            .collect();
         one_by_one(self, &statements).await?;
         let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let insert = history_insert(table, migration, recording, &execution_ms.to_string());
-        self.simple_query(&insert).await.map_err(|e| unrecorded(&e, statements.len()))?;
+        self.simple_query(&insert)
+            .await
+            .map_err(|e| unrecorded(&e, statements.len()))?;
         Ok(Applied::Now { execution_ms })
     }
 
-    async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError> {
-        let delete =
-            format!("DELETE FROM {} WHERE version = {};\n{}", table.quoted(), step.version, invalidate_above(table, step.version));
+    async fn revert(
+        &mut self,
+        table: &HistoryTable,
+        step: &RevertStep<'_>,
+    ) -> Result<(), StepError> {
+        let delete = format!(
+            "DELETE FROM {} WHERE version = {};\n{}",
+            table.quoted(),
+            step.version,
+            invalidate_above(table, step.version)
+        );
         if step.transactional {
             transaction(self, &step.sql, &delete, true).await?;
             return Ok(());
         }
         let statements = revert_statements(step);
         one_by_one(self, &statements).await?;
-        self.simple_query(&delete).await.map(|_| ()).map_err(|e| unrecorded(&e, statements.len()))
+        self.simple_query(&delete)
+            .await
+            .map(|_| ())
+            .map_err(|e| unrecorded(&e, statements.len()))
     }
 }
 
@@ -432,22 +563,54 @@ mod tests {
     #[test]
     fn holder_query_splits_the_key_like_pg_locks() {
         let query = holder_query(0x0000_0001_0000_0002);
-        assert!(query.contains("l.classid = 1::oid AND l.objid = 2::oid"), "{query}");
+        assert!(
+            query.contains("l.classid = 1::oid AND l.objid = 2::oid"),
+            "{query}"
+        );
         let negative = holder_query(-1);
-        assert!(negative.contains("l.classid = 4294967295::oid AND l.objid = 4294967295::oid"), "{negative}");
+        assert!(
+            negative.contains("l.classid = 4294967295::oid AND l.objid = 4294967295::oid"),
+            "{negative}"
+        );
     }
 
     #[test]
     fn history_insert_quotes_every_value() {
         const UP: &str = "SELECT 1;";
-        let up = strata_core::model::Section::from_file(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
+        let up =
+            strata_core::model::Section::from_file(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
         let migration = Migration::from_static(1, "it's", up, None, "abc", true);
-        let on_top = Recording { durable: true, history_count: Some(4) };
+        let on_top = Recording {
+            durable: true,
+            history_count: Some(4),
+        };
         let insert = history_insert(&HistoryTable::default(), &migration, on_top, "0");
-        assert!(insert.starts_with("INSERT INTO \"strata_migrations\""), "{insert}");
-        assert!(insert.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL, 4)"), "{insert}");
-        let out_of_order = history_insert(&HistoryTable::default(), &migration, Recording { history_count: None, ..on_top }, "0");
-        assert!(out_of_order.starts_with("UPDATE \"strata_migrations\" SET history_count = NULL WHERE version > 1"), "{out_of_order}");
-        assert!(out_of_order.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL, NULL)"), "{out_of_order}");
+        assert!(
+            insert.starts_with("INSERT INTO \"strata_migrations\""),
+            "{insert}"
+        );
+        assert!(
+            insert.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL, 4)"),
+            "{insert}"
+        );
+        let out_of_order = history_insert(
+            &HistoryTable::default(),
+            &migration,
+            Recording {
+                history_count: None,
+                ..on_top
+            },
+            "0",
+        );
+        assert!(
+            out_of_order.starts_with(
+                "UPDATE \"strata_migrations\" SET history_count = NULL WHERE version > 1"
+            ),
+            "{out_of_order}"
+        );
+        assert!(
+            out_of_order.contains("VALUES (1, E'it''s', E'abc', NULL, true, now(), 0, NULL, NULL)"),
+            "{out_of_order}"
+        );
     }
 }

@@ -29,7 +29,11 @@ fn db_error(error: &rusqlite::Error) -> DbError {
     if message.contains("database is locked") {
         message.push_str(" (another runner holds the write lock longer than the busy timeout; raise lock_timeout)");
     }
-    DbError { code, message, position: None }
+    DbError {
+        code,
+        message,
+        position: None,
+    }
 }
 
 fn create_table(table: &HistoryTable) -> String {
@@ -71,15 +75,23 @@ fn execute(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 fn one_by_one(conn: &Connection, statements: &[(usize, &str)]) -> Result<(), StepError> {
     for (index, (_, sql)) in statements.iter().enumerate() {
         if let Err(error) = execute(conn, sql) {
-            return Err(StepError { statement: Some(index), completed: index, ..StepError::new(db_error(&error)) });
+            return Err(StepError {
+                statement: Some(index),
+                completed: index,
+                ..StepError::new(db_error(&error))
+            });
         }
     }
     Ok(())
 }
 
 /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`, rolling back on any error.
-fn immediate<T>(conn: &Connection, body: impl FnOnce(&Connection) -> Result<T, StepError>) -> Result<T, StepError> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| StepError::new(db_error(&e)))?;
+fn immediate<T>(
+    conn: &Connection,
+    body: impl FnOnce(&Connection) -> Result<T, StepError>,
+) -> Result<T, StepError> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| StepError::new(db_error(&e)))?;
     match body(conn) {
         Ok(value) => match conn.execute_batch("COMMIT") {
             Ok(()) => Ok(value),
@@ -95,7 +107,12 @@ fn immediate<T>(conn: &Connection, body: impl FnOnce(&Connection) -> Result<T, S
     }
 }
 
-fn insert_row(conn: &Connection, table: &HistoryTable, migration: &Migration, execution_ms: i64) -> rusqlite::Result<usize> {
+fn insert_row(
+    conn: &Connection,
+    table: &HistoryTable,
+    migration: &Migration,
+    execution_ms: i64,
+) -> rusqlite::Result<usize> {
     conn.execute(
         &format!(
             "INSERT INTO {} (version, name, checksum, down_sql, transactional, applied_at, execution_ms) \
@@ -114,19 +131,32 @@ fn insert_row(conn: &Connection, table: &HistoryTable, migration: &Migration, ex
 }
 
 fn is_applied(conn: &Connection, table: &HistoryTable, version: i64) -> rusqlite::Result<bool> {
-    conn.query_row(&format!("SELECT 1 FROM {} WHERE version = ?1", table.quoted()), [version], |_| Ok(()))
-        .optional()
-        .map(|found| found.is_some())
+    conn.query_row(
+        &format!("SELECT 1 FROM {} WHERE version = ?1", table.quoted()),
+        [version],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
 }
 
 impl Driver for Connection {
-    async fn read_history(&mut self, table: &HistoryTable) -> Result<Vec<AppliedMigration>, DbError> {
-        self.execute_batch(&create_table(table)).map_err(|e| db_error(&e))?;
+    async fn read_history(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Vec<AppliedMigration>, DbError> {
+        self.execute_batch(&create_table(table))
+            .map_err(|e| db_error(&e))?;
         read_rows(self, table).map_err(|e| db_error(&e))
     }
 
-    async fn lock(&mut self, table: &HistoryTable, timeout: Option<Duration>) -> Result<Vec<AppliedMigration>, Error> {
-        self.busy_timeout(timeout.unwrap_or(DEFAULT_BUSY_TIMEOUT)).map_err(|e| Error::Database(db_error(&e)))?;
+    async fn lock(
+        &mut self,
+        table: &HistoryTable,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<AppliedMigration>, Error> {
+        self.busy_timeout(timeout.unwrap_or(DEFAULT_BUSY_TIMEOUT))
+            .map_err(|e| Error::Database(db_error(&e)))?;
         read_rows(self, table).map_err(|e| Error::Database(db_error(&e)))
     }
 
@@ -134,29 +164,47 @@ impl Driver for Connection {
         Ok(())
     }
 
-    async fn apply(&mut self, table: &HistoryTable, migration: &Migration, _recording: Recording) -> Result<Applied, StepError> {
-        let statements: Vec<(usize, &str)> =
-            migration.up_section().statement_texts().map(|(s, sql)| (s.range().start, sql)).collect();
+    async fn apply(
+        &mut self,
+        table: &HistoryTable,
+        migration: &Migration,
+        _recording: Recording,
+    ) -> Result<Applied, StepError> {
+        let statements: Vec<(usize, &str)> = migration
+            .up_section()
+            .statement_texts()
+            .map(|(s, sql)| (s.range().start, sql))
+            .collect();
         let started = Instant::now();
         if !migration.transactional() {
             one_by_one(self, &statements)?;
             let execution_ms = started.elapsed().as_millis() as i64;
-            insert_row(self, table, migration, execution_ms)
-                .map_err(|e| StepError { completed: statements.len(), recording: true, ..StepError::new(db_error(&e)) })?;
+            insert_row(self, table, migration, execution_ms).map_err(|e| StepError {
+                completed: statements.len(),
+                recording: true,
+                ..StepError::new(db_error(&e))
+            })?;
             return Ok(Applied::Now { execution_ms });
         }
         immediate(self, |conn| {
-            if is_applied(conn, table, migration.version()).map_err(|e| StepError::new(db_error(&e)))? {
+            if is_applied(conn, table, migration.version())
+                .map_err(|e| StepError::new(db_error(&e)))?
+            {
                 return Ok(Applied::Already);
             }
             one_by_one(conn, &statements).map_err(|e| StepError { completed: 0, ..e })?;
             let execution_ms = started.elapsed().as_millis() as i64;
-            insert_row(conn, table, migration, execution_ms).map_err(|e| StepError::new(db_error(&e)))?;
+            insert_row(conn, table, migration, execution_ms)
+                .map_err(|e| StepError::new(db_error(&e)))?;
             Ok(Applied::Now { execution_ms })
         })
     }
 
-    async fn revert(&mut self, table: &HistoryTable, step: &RevertStep<'_>) -> Result<(), StepError> {
+    async fn revert(
+        &mut self,
+        table: &HistoryTable,
+        step: &RevertStep<'_>,
+    ) -> Result<(), StepError> {
         let statements = revert_statements(step);
         let delete = format!("DELETE FROM {} WHERE version = ?1", table.quoted());
         if !step.transactional {
@@ -164,11 +212,17 @@ impl Driver for Connection {
             return self
                 .execute(&delete, [step.version])
                 .map(|_| ())
-                .map_err(|e| StepError { completed: statements.len(), recording: true, ..StepError::new(db_error(&e)) });
+                .map_err(|e| StepError {
+                    completed: statements.len(),
+                    recording: true,
+                    ..StepError::new(db_error(&e))
+                });
         }
         immediate(self, |conn| {
             one_by_one(conn, &statements).map_err(|e| StepError { completed: 0, ..e })?;
-            conn.execute(&delete, [step.version]).map(|_| ()).map_err(|e| StepError::new(db_error(&e)))
+            conn.execute(&delete, [step.version])
+                .map(|_| ())
+                .map_err(|e| StepError::new(db_error(&e)))
         })
     }
 }
