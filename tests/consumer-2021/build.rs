@@ -1,0 +1,3 @@
+fn main() {
+    strata::build::track("migrations");
+}

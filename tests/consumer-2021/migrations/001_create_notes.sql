@@ -1,0 +1,5 @@
+-- UP
+CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+
+-- DOWN
+DROP TABLE notes;

@@ -1,0 +1,5 @@
+-- UP
+INSERT INTO notes (body) VALUES ('hello');
+
+-- DOWN
+DELETE FROM notes;
