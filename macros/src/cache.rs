@@ -5,6 +5,10 @@
 //! freshness test cargo uses; a few stat calls, the edit-rebuild loop), and every file's path
 //! and content (a fresh clone, a CI checkout or `git switch` touches files without changing
 //! them: reading and hashing 1 MB costs milliseconds, the full expansion seconds).
+//!
+//! Both keys include `STRATA_MACRO_FINGERPRINT`, which the build script computes from
+//! strata's version, the contents of the macro's and core's sources and `rustc -vV`, never
+//! from the clock: rebuilding the macro from the same inputs keeps every entry valid.
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs;
@@ -13,6 +17,12 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 const MAX_ENTRIES: usize = 64;
+
+/// The build script, so the tests below can check its fingerprint.
+#[cfg(test)]
+#[path = "../build.rs"]
+#[allow(dead_code)]
+mod build_script;
 
 /// `<target>/strata-cache`, where `<target>` is `CARGO_TARGET_DIR` or the `target` directory
 /// beside the nearest `Cargo.lock` above the manifest directory. `None` disables caching.
@@ -156,6 +166,69 @@ mod tests {
             key(&root, &["x"], Key::Content),
             "flags are part of the key"
         );
+        fs::remove_dir_all(&root).expect("clean up");
+    }
+
+    #[test]
+    fn the_macro_fingerprint_follows_source_contents_not_time() {
+        use build_script::{fingerprint, source_dirs};
+        let root =
+            std::env::temp_dir().join(format!("strata-macro-fingerprint-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("macros/src/nested")).expect("create");
+        fs::create_dir_all(root.join("core/src")).expect("create");
+        fs::write(root.join("macros/src/lib.rs"), "// macro\n").expect("write");
+        fs::write(root.join("macros/src/nested/a.rs"), "// a\n").expect("write");
+        fs::write(
+            root.join("core/Cargo.toml"),
+            "[package]\nname = \"strata-core\"\n",
+        )
+        .expect("write");
+        fs::write(root.join("core/src/lib.rs"), "// core\n").expect("write");
+        let macros = root.join("macros");
+        let sources = source_dirs(&macros);
+        assert_eq!(
+            sources.len(),
+            2,
+            "the macro's and core's sources: {sources:?}"
+        );
+        let of = |sources: &[(String, PathBuf)]| fingerprint("0.1.0", "rustc 1.0.0", sources);
+        let first = of(&sources);
+        assert!(first.starts_with("0.1.0-"), "{first}");
+        assert_eq!(of(&sources), first, "the same inputs, the same fingerprint");
+
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        fs::File::options()
+            .write(true)
+            .open(root.join("core/src/lib.rs"))
+            .expect("open")
+            .set_modified(later)
+            .expect("touch");
+        assert_eq!(of(&sources), first, "a touch changes nothing");
+
+        fs::write(root.join("core/src/lib.rs"), "// core, edited\n").expect("edit");
+        assert_ne!(of(&sources), first, "an edit of core changes it");
+        fs::write(root.join("core/src/lib.rs"), "// core\n").expect("restore");
+        assert_eq!(of(&sources), first, "and undoing the edit restores it");
+        fs::write(root.join("macros/src/nested/b.rs"), "").expect("add");
+        assert_ne!(of(&sources), first, "a new file changes it");
+        fs::remove_file(root.join("macros/src/nested/b.rs")).expect("remove");
+        assert_eq!(of(&sources), first);
+
+        assert_ne!(
+            fingerprint("0.1.0", "rustc 1.0.1", &sources),
+            first,
+            "the compiler is part of it"
+        );
+        assert_ne!(
+            fingerprint("0.1.1", "rustc 1.0.0", &sources),
+            first,
+            "so is the version"
+        );
+
+        // A published strata-macros has no strata-core beside it.
+        fs::remove_file(root.join("core/Cargo.toml")).expect("remove");
+        assert_eq!(source_dirs(&macros).len(), 1);
         fs::remove_dir_all(&root).expect("clean up");
     }
 }
