@@ -61,7 +61,7 @@ pub fn checksum(up: ChecksumInput<'_>, down: ChecksumInput<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Dialect;
+    use crate::dialect::Dialect;
     use crate::lexer::lex;
 
     fn sum(text: &str) -> String {

@@ -6,42 +6,15 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diagnostic::{Diagnostic, Level, LineIndex};
-use crate::lints::Lint;
+use crate::diagnostic::Diagnostic;
+// Re-exported from its former home here, so `strata_core::config::Dialect` still works.
+pub use crate::dialect::Dialect;
+use crate::level::Level;
+use crate::lint_registry::Lint;
+use crate::position::LineIndex;
 
 pub const FILE_NAME: &str = "strata.toml";
 pub const DEFAULT_HISTORY_TABLE: &str = "strata_migrations";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    #[default]
-    Postgres,
-    Sqlite,
-    Mysql,
-    Generic,
-}
-
-impl Dialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
-            Dialect::Mysql => "mysql",
-            Dialect::Generic => "generic",
-        }
-    }
-
-    pub(crate) fn sqlparser(self) -> Box<dyn sqlparser::dialect::Dialect> {
-        use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
-        match self {
-            Dialect::Postgres => Box::new(PostgreSqlDialect {}),
-            Dialect::Sqlite => Box::new(SQLiteDialect {}),
-            Dialect::Mysql => Box::new(MySqlDialect {}),
-            Dialect::Generic => Box::new(GenericDialect {}),
-        }
-    }
-}
 
 /// Whether migrations must, may, or must not have a DOWN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

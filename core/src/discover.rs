@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::config::{self, Config};
-use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::diagnostic::Diagnostic;
 use crate::lexer::{self, LexError, Token};
-use crate::lints::Lint;
+use crate::lint_registry::Lint;
 use crate::naming::{self, BadName, ParsedName, Role, Scheme};
+use crate::position::LineIndex;
 use crate::sections::{self, FileSections};
 use crate::statements::{self, StatementRange};
 

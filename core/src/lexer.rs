@@ -5,8 +5,8 @@
 //! sqlparser's tokenizer with the configured dialect, so MySQL `#` comments and backslash
 //! escapes are understood. Byte ranges always refer to the whole file's text.
 
-use crate::config::Dialect;
-use crate::diagnostic::LineIndex;
+use crate::dialect::Dialect;
+use crate::position::LineIndex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {

@@ -2,27 +2,47 @@
 //! a database: discovery of the five naming schemes, UP/DOWN sections and directives,
 //! `strata.toml`, the lints, statement boundaries and checksums. The `embed_migrations!`
 //! macro and the `strata` CLI both call [`load`], so they always agree.
+//!
+//! Modules form layers; each imports only from its own layer or those above it in this list,
+//! and `tests/module_cycles.rs` fails on any import cycle.
 
-pub mod build;
-pub mod checksum;
-pub mod config;
+// Vocabulary: what every layer talks about (leaf modules).
 pub mod diagnostic;
-pub mod directives;
-pub mod discover;
-pub mod embedded;
+pub mod dialect;
+pub mod level;
+pub mod lint_registry;
+pub mod position;
+
+// Lexing and parsing one file's text.
+pub mod checksum;
 pub mod lexer;
-pub mod lints;
-mod load;
-pub mod model;
-pub mod naming;
-pub mod render;
-pub mod sections;
 pub mod statements;
 pub mod syntax;
 
-pub use config::{Config, Dialect, DownPolicy};
-pub use diagnostic::{Diagnostic, Level, Span};
-pub use lints::Lint;
+// Discovery: a directory -> names, files, sections, directives, config, candidates.
+pub mod config;
+pub mod directives;
+pub mod discover;
+pub mod naming;
+pub mod sections;
+
+// Lints over the discovered directory.
+pub mod lints;
+
+// The pipeline and what it produces: the migration list, its embedded form, rendered findings.
+pub mod embedded;
+mod load;
+pub mod model;
+pub mod render;
+
+// For build scripts; depends on nothing.
+pub mod build;
+
+pub use config::{Config, DownPolicy};
+pub use diagnostic::{Diagnostic, Span};
+pub use dialect::Dialect;
+pub use level::Level;
+pub use lint_registry::Lint;
 pub use load::{Loaded, load, set_prefix_digests};
 pub use model::{Migration, Section, Statement};
 pub use naming::Scheme;

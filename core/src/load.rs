@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::checksum::{ChecksumInput, checksum};
 use crate::config::Config;
-use crate::diagnostic::{self, Diagnostic, Level, LineIndex};
+use crate::diagnostic::{self, Diagnostic};
 use crate::discover::{self, Candidate, Directory, SourceFile};
-use crate::lints::{self, Lint};
+use crate::level::Level;
+use crate::lint_registry::Lint;
+use crate::lints;
 use crate::model::{Migration, Section, Statement};
 use crate::naming::Scheme;
+use crate::position::LineIndex;
 use crate::statements::StatementRange;
 
 /// Everything known about a migrations directory.

@@ -75,7 +75,7 @@ impl Section {
         Self::in_file(file, start, end, path, line, Cow::Borrowed(statements))
     }
 
-    /// A section of an embedded file, decoded at run time (see [`crate::embedded`]).
+    /// A section of an embedded file, decoded at run time from the macro's compact form.
     pub(crate) fn embedded(
         file: &'static str,
         start: u32,
@@ -167,7 +167,7 @@ impl Section {
     /// the column counted in characters.
     pub fn file_position(&self, offset: usize) -> (u32, u32) {
         let sql = self.sql();
-        let offset = crate::diagnostic::floor_char_boundary(sql, offset);
+        let offset = crate::position::floor_char_boundary(sql, offset);
         let before = &sql[..offset];
         let newlines = before.bytes().filter(|b| *b == b'\n').count() as u32;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);

@@ -3,7 +3,9 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet};
 
-use crate::diagnostic::{Diagnostic, Level, Span, ceil_char_boundary, floor_char_boundary};
+use crate::diagnostic::Diagnostic;
+use crate::level::Level;
+use crate::position::{Span, ceil_char_boundary, floor_char_boundary};
 
 fn snippet_level(level: Level) -> SnippetLevel<'static> {
     match level {

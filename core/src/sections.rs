@@ -2,11 +2,12 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::diagnostic::Diagnostic;
 use crate::directives::Directives;
 use crate::lexer::{Token, TokenKind, line_comment_body};
-use crate::lints::Lint;
+use crate::lint_registry::Lint;
 use crate::naming::Role;
+use crate::position::LineIndex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
@@ -156,7 +157,7 @@ fn split_sections(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Dialect;
+    use crate::dialect::Dialect;
     use crate::lexer::lex;
 
     fn split_text(text: &str, role: Role) -> FileSections {

@@ -105,7 +105,7 @@ pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<Statem
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Dialect;
+    use crate::dialect::Dialect;
     use crate::lexer::lex;
 
     fn texts(dialect: Dialect, text: &str) -> Vec<String> {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
-use crate::lints::Lint;
+use crate::lint_registry::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let mut first_by_version: BTreeMap<i64, &str> = BTreeMap::new();

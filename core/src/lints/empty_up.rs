@@ -2,7 +2,8 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
-use crate::lints::{Lint, section_position};
+use crate::lint_registry::Lint;
+use crate::lints::section_position;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     for candidate in &directory.candidates {

@@ -3,7 +3,8 @@
 use crate::config::DownPolicy;
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
-use crate::lints::{Lint, section_position};
+use crate::lint_registry::Lint;
+use crate::lints::section_position;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     if directory.config.down != DownPolicy::Forbidden {

@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
-use crate::lints::Lint;
+use crate::lint_registry::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     for candidate in directory.candidates.iter().filter(|c| c.main.is_none()) {

@@ -1,8 +1,9 @@
 //! `sql-syntax`: SQL the configured dialect does not accept, at the line and column of the file.
 
-use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::diagnostic::Diagnostic;
+use crate::position::LineIndex;
 use crate::discover::{Directory, SourceFile};
-use crate::lints::Lint;
+use crate::lint_registry::Lint;
 use crate::syntax;
 
 /// Past this many, more errors in one file only bury the first ones.

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
-use crate::lints::Lint;
+use crate::lint_registry::Lint;
 
 /// Names every version in `from..to` (exclusive both ends), as a list or a range.
 fn describe_missing(from: i64, to: i64) -> String {

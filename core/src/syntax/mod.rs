@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::config::Dialect;
+use crate::dialect::Dialect;
 use crate::lexer::Token;
 use crate::statements::StatementRange;
 

@@ -102,9 +102,9 @@ pub(super) fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Dialect;
-    use crate::diagnostic::LineIndex;
+    use crate::dialect::Dialect;
     use crate::lexer::lex;
+    use crate::position::LineIndex;
 
     fn errors(sql: &str) -> Vec<(u32, String)> {
         let (tokens, _) = lex(Dialect::Postgres, sql);

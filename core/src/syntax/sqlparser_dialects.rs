@@ -4,8 +4,8 @@
 use sqlparser::parser::Parser;
 
 use super::SyntaxError;
-use crate::config::Dialect;
-use crate::diagnostic::LineIndex;
+use crate::dialect::Dialect;
+use crate::position::LineIndex;
 use crate::statements::StatementRange;
 
 /// sqlparser reports positions inside its message (`... at Line: 2, Column: 5`).

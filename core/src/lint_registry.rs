@@ -1,0 +1,265 @@
+//! Every lint strata knows, in one table: the rows of `lint_registry!` below.
+//!
+//! The rows expand twice: here into [`Lint`] and [`REGISTRY`] (what any module may ask about
+//! a lint: name, level, group, summary), and in `lints/mod.rs` into the lint modules and
+//! their `check` functions. A macro rather than a `const` with function pointers because the
+//! checks take the discovered `Directory`, which sits layers above this leaf module; this way
+//! nothing here imports upward, and adding a lint is still one file plus one row.
+//!
+//! A row: `Variant { name, detected, default, configurable, group, summary }`.
+//! - `detected: Check(module)`: `lints/<module>.rs`'s `check` over the directory; skipped
+//!   when strata.toml sets the lint to `allow`. `Discovery`, `Config`, `Macro`: reported
+//!   while reading the directory, while parsing strata.toml / metadata.toml, or by the macro.
+//! - `configurable: false`: broken input that makes the migration list itself unknowable;
+//!   neither strata.toml nor a directive may change its level.
+//! - `summary`: one line, the README's "what it finds" (the table there is rendered from it).
+
+use crate::level::Level;
+
+/// The registry's rows, handed to the macro named `$then` (see the module docs).
+macro_rules! lint_registry {
+    ($then:ident) => {
+        $then! {
+            BadName {
+                name: "bad-name", detected: Check(bad_name),
+                default: Deny, configurable: true, group: Directory,
+                summary: "a `.sql` file (or a directory holding SQL) that matches no naming scheme",
+            }
+            DuplicateVersion {
+                name: "duplicate-version", detected: Check(duplicate_version),
+                default: Deny, configurable: true, group: Directory,
+                summary: "two migrations with one version; names both files",
+            }
+            VersionGap {
+                name: "version-gap", detected: Check(version_gap),
+                default: Deny, configurable: true, group: Directory,
+                summary: "a skipped sequential / Flyway version; names every missing version (timestamps are exempt)",
+            }
+            MixedSchemes {
+                name: "mixed-schemes", detected: Check(mixed_schemes),
+                default: Deny, configurable: true, group: Directory,
+                summary: "entries in another scheme than the directory's most common one",
+            }
+            MissingDown {
+                name: "missing-down", detected: Check(missing_down),
+                default: Deny, configurable: true, group: Sections,
+                summary: "no DOWN (or an empty one) under `down = \"required\"`",
+            }
+            ForbiddenDown {
+                name: "forbidden-down", detected: Check(forbidden_down),
+                default: Deny, configurable: true, group: Sections,
+                summary: "a DOWN under `down = \"forbidden\"`",
+            }
+            OrphanDown {
+                name: "orphan-down", detected: Check(orphan_down),
+                default: Deny, configurable: true, group: Directory,
+                summary: "a DOWN file with no matching UP",
+            }
+            EmptyUp {
+                name: "empty-up", detected: Check(empty_up),
+                default: Deny, configurable: true, group: Sections,
+                summary: "an UP with no statement",
+            }
+            BadSection {
+                name: "bad-section", detected: Check(bad_section),
+                default: Deny, configurable: true, group: Sections,
+                summary: "SQL outside any section, a repeated or misplaced marker",
+            }
+            UnknownDirective {
+                name: "unknown-directive", detected: Check(unknown_directive),
+                default: Warn, configurable: true, group: Sections,
+                summary: "a misspelled `strata:` directive or an unknown lint in `allow(...)`",
+            }
+            SqlSyntax {
+                name: "sql-syntax", detected: Check(sql_syntax),
+                default: Deny, configurable: true, group: Statements,
+                summary: "SQL the dialect's parser rejects",
+            }
+            UntrackedDirectory {
+                name: "untracked-directory", detected: Macro,
+                default: Warn, configurable: true, group: Setup,
+                summary: "no build script tracks the directory (the macro only)",
+            }
+            InvalidConfig {
+                name: "invalid-config", detected: Config,
+                default: Deny, configurable: false, group: Setup,
+                summary: "a malformed `strata.toml` or `metadata.toml`",
+            }
+            UnreadableFile {
+                name: "unreadable-file", detected: Discovery,
+                default: Deny, configurable: false, group: Setup,
+                summary: "a file that cannot be read or is not UTF-8, a broken symlink",
+            }
+        }
+    };
+}
+pub(crate) use lint_registry;
+
+/// Expands the rows into the `Lint` enum and the metadata table.
+macro_rules! define_lints {
+    ($(
+        $id:ident {
+            name: $name:literal, detected: $detected:ident $(($module:ident))?,
+            default: $default:ident, configurable: $configurable:literal, group: $group:ident,
+            summary: $summary:literal $(,)?
+        }
+    )*) => {
+        /// Every lint strata knows, with a stable kebab-case name ([`Lint::name`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Lint {
+            $(#[doc = $summary] $id,)*
+        }
+
+        /// One row per lint, in [`Lint`]'s order.
+        pub const REGISTRY: &[LintInfo] = &[$(
+            LintInfo {
+                lint: Lint::$id,
+                name: $name,
+                detected: Detected::$detected,
+                default_level: Level::$default,
+                configurable: $configurable,
+                group: Group::$group,
+                summary: $summary,
+            },
+        )*];
+
+        impl Lint {
+            pub const ALL: [Lint; REGISTRY.len()] = [$(Lint::$id),*];
+        }
+    };
+}
+lint_registry!(define_lints);
+
+/// A lint's family. Wave 2 adds `schema` and `safety`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Group {
+    /// Names, versions and pairing of the directory's entries.
+    Directory,
+    /// UP/DOWN sections and directives inside a file.
+    Sections,
+    /// The SQL statements themselves.
+    Statements,
+    /// The inputs around the migrations: config, readable files, build-script tracking.
+    Setup,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Directory => "directory",
+            Group::Sections => "sections",
+            Group::Statements => "statements",
+            Group::Setup => "setup",
+        }
+    }
+}
+
+/// Where a lint's findings come from (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Detected {
+    /// A `check` in `lints/` over the discovered directory.
+    Check,
+    /// Reading the directory (`discover.rs`).
+    Discovery,
+    /// Parsing `strata.toml` or a `metadata.toml`.
+    Config,
+    /// The `embed_migrations!` macro: only it knows whether a build script tracks the directory.
+    Macro,
+}
+
+/// One registry row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LintInfo {
+    pub lint: Lint,
+    pub name: &'static str,
+    pub detected: Detected,
+    pub default_level: Level,
+    /// Whether `strata.toml` or a directive may change the level.
+    pub configurable: bool,
+    pub group: Group,
+    /// One line, as in the README's table.
+    pub summary: &'static str,
+}
+
+impl Lint {
+    /// This lint's registry row.
+    pub fn info(self) -> &'static LintInfo {
+        // The table is generated from the same rows as the enum, in the same order.
+        &REGISTRY[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Lint> {
+        REGISTRY
+            .iter()
+            .find(|row| row.name == name)
+            .map(|row| row.lint)
+    }
+
+    pub fn default_level(self) -> Level {
+        self.info().default_level
+    }
+
+    /// Whether `strata.toml` or a directive may change the level. Broken input that makes
+    /// the migration list itself unknowable can never be silenced.
+    pub fn is_configurable(self) -> bool {
+        self.info().configurable
+    }
+
+    pub fn group(self) -> Group {
+        self.info().group
+    }
+
+    /// The one-line summary (the README's "what it finds").
+    pub fn summary(self) -> &'static str {
+        self.info().summary
+    }
+
+    /// The same text as [`Lint::summary`]; the older name.
+    pub fn description(self) -> &'static str {
+        self.summary()
+    }
+}
+
+impl std::fmt::Display for Lint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_in_enum_order_and_names_round_trip() {
+        for (i, row) in REGISTRY.iter().enumerate() {
+            assert_eq!(row.lint as usize, i, "{}", row.name);
+            assert_eq!(Lint::ALL[i], row.lint);
+            assert_eq!(Lint::from_name(row.name), Some(row.lint));
+        }
+        assert_eq!(Lint::from_name("no-such-lint"), None);
+    }
+
+    #[test]
+    fn rows_are_well_formed() {
+        for row in REGISTRY {
+            let kebab = row.name.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            assert!(kebab && !row.name.is_empty(), "{}", row.name);
+            // The summary is a cell of the README's markdown table.
+            assert!(
+                !row.summary.is_empty() && !row.summary.contains(['\n', '|']),
+                "{}",
+                row.name
+            );
+            // What cannot be configured must stop the build.
+            assert!(row.configurable || row.default_level == Level::Deny);
+        }
+    }
+}
