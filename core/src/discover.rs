@@ -12,7 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::lexer::{self, LexError, Token};
 use crate::lint_registry::Lint;
 use crate::naming::{self, BadName, ParsedName, Role, Scheme};
-use crate::position::LineIndex;
+use crate::position::{LineIndex, line_column};
 use crate::sections::{self, FileSections};
 use crate::statements::{self, StatementRange};
 
@@ -121,13 +121,10 @@ fn read_text_and_bom(
     match String::from_utf8(bytes) {
         Ok(text) => Some((text, bom)),
         Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-            let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..])
-                .chars()
-                .count()
-                + 1;
+            let valid_up_to = e.utf8_error().valid_up_to();
+            // Everything before the first invalid byte is valid UTF-8 by definition.
+            let valid = std::str::from_utf8(&e.as_bytes()[..valid_up_to]).unwrap_or_default();
+            let (line, column) = line_column(valid, valid.len());
             out.push(
                 Diagnostic::new(
                     Lint::UnreadableFile,

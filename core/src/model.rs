@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::position::line_column;
+
 /// A statement inside a [`Section`]: a byte range into the section's SQL and the
 /// 1-based line of the migration file on which it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,13 +168,9 @@ impl Section {
     /// Maps a byte offset inside [`Section::sql`] to a 1-based `(line, column)` of the file,
     /// the column counted in characters.
     pub fn file_position(&self, offset: usize) -> (u32, u32) {
-        let sql = self.sql();
-        let offset = crate::position::floor_char_boundary(sql, offset);
-        let before = &sql[..offset];
-        let newlines = before.bytes().filter(|b| *b == b'\n').count() as u32;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() as u32 + 1;
-        (self.line + newlines, column)
+        // The section starts at column 1 of `self.line`, so only the line needs shifting.
+        let (line, column) = line_column(self.sql(), offset);
+        (self.line.saturating_add(line - 1), column)
     }
 }
 
