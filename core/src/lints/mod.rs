@@ -4,6 +4,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Directory, SourceFile};
+use crate::level::Level;
 // Re-exported from its former home here, so `strata_core::lints::Lint` still works.
 pub use crate::lint_registry::Lint;
 use crate::position::{LineIndex, Span};
@@ -24,10 +25,14 @@ macro_rules! define_checks {
 }
 crate::lint_registry::lint_registry!(define_checks);
 
-/// Runs every lint over a discovered directory.
+/// Runs every lint over a discovered directory, except those strata.toml sets to `allow`:
+/// their findings would all be dropped, and some (sql-syntax) cost a parse of every file.
+/// A `strata:allow(...)` directive silences one migration only, so the lint still runs.
 pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    for &(_, check) in CHECKS {
-        check(directory, out);
+    for &(lint, check) in CHECKS {
+        if directory.config.level(lint) != Level::Allow {
+            check(directory, out);
+        }
     }
 }
 
@@ -57,6 +62,7 @@ pub(crate) fn section_position(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::discover;
     use crate::lint_registry::{Detected, REGISTRY};
 
     #[test]
@@ -68,5 +74,37 @@ mod tests {
             .map(|row| row.lint)
             .collect();
         assert_eq!(checked, rows);
+    }
+
+    /// The raw findings of `run_all` (before levels are applied) for a directory whose one
+    /// migration has a syntax error, with the given strata.toml and migration header.
+    fn raw_syntax_findings(config: &str, header: &str) -> usize {
+        let base = tempfile::tempdir().expect("temp dir");
+        let dir = base.path().join("m");
+        std::fs::create_dir(&dir).expect("dir");
+        std::fs::write(dir.join("strata.toml"), config).expect("config");
+        let sql = format!("{header}-- UP\nCREAT TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n");
+        std::fs::write(dir.join("1_a.sql"), sql).expect("migration");
+        let mut out = Vec::new();
+        let directory = discover(base.path(), "m", &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        run_all(&directory, &mut out);
+        out.iter().filter(|d| d.lint == Lint::SqlSyntax).count()
+    }
+
+    #[test]
+    fn a_lint_allowed_in_strata_toml_does_not_run() {
+        // The check pushes a finding for every error it parses, so none means it never ran.
+        assert_eq!(raw_syntax_findings("", ""), 1);
+        assert_eq!(
+            raw_syntax_findings("[lints]\nsql-syntax = \"warn\"\n", ""),
+            1
+        );
+        assert_eq!(
+            raw_syntax_findings("[lints]\nsql-syntax = \"allow\"\n", ""),
+            0
+        );
+        // A directive silences one migration later; the lint still runs for the others.
+        assert_eq!(raw_syntax_findings("", "-- strata:allow(sql-syntax)\n"), 1);
     }
 }
