@@ -213,7 +213,7 @@ pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Direct
             });
         }
     }
-    dir.scheme = dominant_scheme(&dir.candidates);
+    dir.scheme = naming::dominant_scheme(dir.candidates.iter().map(|c| c.name.scheme));
     dir
 }
 
@@ -408,17 +408,4 @@ fn discover_subdirectory(
         }
     }
     dir.candidates.push(candidate);
-}
-
-fn dominant_scheme(candidates: &[Candidate]) -> Option<Scheme> {
-    let mut counts: Vec<(Scheme, usize)> = Vec::new();
-    for candidate in candidates {
-        match counts.iter_mut().find(|(s, _)| *s == candidate.name.scheme) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((candidate.name.scheme, 1)),
-        }
-    }
-    // Most common first; ties go to the earlier scheme so the answer never depends on order.
-    counts.sort_by(|(a, n), (b, m)| m.cmp(n).then(a.cmp(b)));
-    counts.first().map(|(scheme, _)| *scheme)
 }

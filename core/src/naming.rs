@@ -30,6 +30,20 @@ impl Scheme {
     }
 }
 
+/// The most common scheme among migrations (one entry per migration, not per file); ties go
+/// to the earlier scheme in [`Scheme`]'s order, so the answer never depends on listing order.
+pub fn dominant_scheme(schemes: impl IntoIterator<Item = Scheme>) -> Option<Scheme> {
+    let mut counts: Vec<(Scheme, usize)> = Vec::new();
+    for scheme in schemes {
+        match counts.iter_mut().find(|(s, _)| *s == scheme) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((scheme, 1)),
+        }
+    }
+    counts.sort_by(|(a, n), (b, m)| m.cmp(n).then(a.cmp(b)));
+    counts.first().map(|(scheme, _)| *scheme)
+}
+
 /// Which part of a migration a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -208,6 +222,18 @@ fn named(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dominant_scheme_counts_and_breaks_ties_by_scheme_order() {
+        use Scheme::*;
+        assert_eq!(dominant_scheme([]), None);
+        assert_eq!(
+            dominant_scheme([Timestamp, Sequential, Timestamp]),
+            Some(Timestamp)
+        );
+        assert_eq!(dominant_scheme([Timestamp, Flyway]), Some(Flyway));
+        assert_eq!(dominant_scheme([Flyway, Timestamp]), Some(Flyway));
+    }
 
     fn ok(name: &str) -> ParsedName {
         parse_file_name(name).unwrap_or_else(|e| panic!("{name}: {}", e.message))
