@@ -12,7 +12,7 @@ fn print_status(report: &strata::Report, rows: &[strata::StatusRow]) {
     println!("applied now: {}", report.applied.len());
     println!(
         "{:>8}  {:<26} {:<9} {:<25} {:>8}",
-        "version", "name", "state", "applied at", "ms"
+        "version", "name", "state", "applied", "ms"
     );
     for row in rows {
         println!(
@@ -20,9 +20,11 @@ fn print_status(report: &strata::Report, rows: &[strata::StatusRow]) {
             row.version,
             row.name,
             row.state.as_str(),
-            row.applied_at.as_deref().unwrap_or("-"),
-            row.execution_ms
-                .map_or_else(|| "-".to_string(), |ms| ms.to_string()),
+            row.applied_at
+                .and_then(|at| at.elapsed().ok())
+                .map_or_else(|| "-".to_string(), |age| format!("{} s ago", age.as_secs())),
+            row.execution
+                .map_or_else(|| "-".to_string(), |d| d.as_millis().to_string()),
         );
     }
 }

@@ -6,7 +6,7 @@
 
 static MIGRATIONS: strata::Migrations = strata::embed_migrations!("migrations");
 
-async fn roll_back_one<D: strata::Driver>(conn: &mut D) -> Result<(), strata::Error> {
+async fn roll_back_one<D: strata::driver::Driver>(conn: &mut D) -> Result<(), strata::Error> {
     for row in MIGRATIONS.status(conn).await? {
         println!("{:>6} {:<26} {}", row.version, row.name, row.state.as_str());
     }

@@ -21,13 +21,16 @@ fn cli_and_macro_lists_are_identical() {
     ] {
         let loaded = strata_core::load(Path::new(env!("CARGO_MANIFEST_DIR")), dir);
         assert!(!loaded.has_errors(), "{dir}");
-        let runtime = strata::Migrations::from_vec(loaded.migrations, &loaded.config.history);
+        let runtime = strata::Migrations::from_vec(
+            loaded.migrations,
+            strata::HistoryTable::try_from(&loaded.config.history).expect("valid"),
+        );
         assert_eq!(runtime.as_slice(), embedded.as_slice(), "{dir}");
         for (a, b) in runtime.iter().zip(embedded.iter()) {
             assert_eq!(a.checksum(), b.checksum());
             assert_eq!(a.up(), b.up());
             assert_eq!(a.down(), b.down());
         }
-        assert_eq!(runtime.history_table(), embedded.history_table());
+        assert_eq!(runtime.history(), embedded.history());
     }
 }

@@ -152,7 +152,7 @@ async fn out_of_order_is_refused_before_anything_runs_and_can_be_allowed() {
             .filter(|m| m.version() != 2)
             .cloned()
             .collect(),
-        &Default::default(),
+        Default::default(),
     );
     client
         .simple_query("CREATE TABLE posts (id bigint, account_id bigint)")
@@ -205,7 +205,7 @@ async fn an_out_of_order_apply_elsewhere_turns_the_start_up_shortcut_off() {
             .filter(|m| m.version() != 2)
             .cloned()
             .collect(),
-        &Default::default(),
+        Default::default(),
     );
     client
         .simple_query("CREATE TABLE posts (id bigint, account_id bigint)")
@@ -266,8 +266,8 @@ async fn targets_and_dry_runs() {
     );
     assert!(plan.steps[0].sql.contains("CREATE TABLE accounts"));
     assert!(
-        db.history_versions().await.is_empty(),
-        "a dry run applies nothing"
+        !db.has_relation("strata_migrations").await,
+        "a dry run writes nothing, not even the history table"
     );
 
     assert_eq!(
@@ -343,7 +343,7 @@ async fn rollback_uses_the_stored_down_when_the_binary_lacks_it() {
     );
 
     // A binary that embeds only migration 1 rolls back 3 and 2 with the DOWN stored at apply time.
-    let older = Migrations::from_vec(vec![PAIRED.get(1).expect("1").clone()], &Default::default());
+    let older = Migrations::from_vec(vec![PAIRED.get(1).expect("1").clone()], Default::default());
     let report = older
         .runner()
         .allow_missing(true)
@@ -360,8 +360,7 @@ async fn rollback_uses_the_stored_down_when_the_binary_lacks_it() {
         .simple_query("UPDATE strata_migrations SET down_sql = NULL WHERE version IN (1, 2)")
         .await
         .expect("forget");
-    let nothing =
-        Migrations::from_vec(vec![PAIRED.get(3).expect("3").clone()], &Default::default());
+    let nothing = Migrations::from_vec(vec![PAIRED.get(3).expect("3").clone()], Default::default());
     let refused = nothing.rollback(&mut client, Target::Version(0)).await;
     assert!(
         matches!(&refused, Err(Error::NoDown(list)) if list.iter().map(|m| m.version).collect::<Vec<_>>() == [2, 1]),
@@ -389,7 +388,7 @@ async fn a_failing_stored_down_points_into_the_stored_text() {
         .simple_query("UPDATE strata_migrations SET down_sql = E'DROP TABLE users;\\nINSERT INTO no_such_table VALUES (1);' WHERE version = 1")
         .await
         .expect("edit");
-    let none = Migrations::from_vec(Vec::new(), &Default::default());
+    let none = Migrations::from_vec(Vec::new(), Default::default());
     let error = none
         .runner()
         .allow_missing(true)
@@ -416,4 +415,37 @@ async fn a_failing_stored_down_points_into_the_stored_text() {
         "the DOWN ran in a transaction: users is still there"
     );
     assert_eq!(db.history_versions().await, [1]);
+}
+
+/// `status`, `dry_run` and `dry_run_rollback` read only: on a fresh database they report
+/// everything pending and leave the catalog exactly as it was (no table, no schema).
+#[tokio::test]
+async fn read_only_operations_leave_pg_class_unchanged() {
+    let db = TestDb::new("read_only").await;
+    let mut client = db.client().await;
+    let catalog =
+        "SELECT relname || ':' || relnamespace::regnamespace::text FROM pg_class ORDER BY 1";
+    let before = common::rows(&client, catalog).await;
+    let status = SEQUENTIAL.status(&mut client).await.expect("status");
+    assert!(
+        status.iter().all(|r| r.state == State::Pending),
+        "{status:?}"
+    );
+    assert_eq!(status.len(), SEQUENTIAL.len());
+    let plan = SEQUENTIAL.dry_run(&mut client).await.expect("dry run");
+    assert_eq!(plan.steps.len(), SEQUENTIAL.len());
+    let down = SEQUENTIAL
+        .runner()
+        .dry_run_rollback(&mut client, Target::Steps(1))
+        .await
+        .expect("dry rollback");
+    assert!(down.steps.is_empty());
+    let ops = SEQUENTIAL
+        .runner()
+        .history_table(Some("ops"), "history")
+        .status(&mut client)
+        .await
+        .expect("status in a schema that does not exist");
+    assert_eq!(ops.len(), SEQUENTIAL.len());
+    assert_eq!(common::rows(&client, catalog).await, before);
 }

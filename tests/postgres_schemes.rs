@@ -29,7 +29,12 @@ async fn round_trip(label: &str, migrations: &'static Migrations, expected: &[i6
         expected,
         "{label}"
     );
-    assert!(report.applied.iter().all(|s| s.execution_ms >= 0));
+    assert!(
+        report
+            .applied
+            .iter()
+            .all(|s| s.execution < std::time::Duration::from_secs(60))
+    );
     let first = db.schema().await;
     assert!(!first.is_empty(), "{label}");
 
@@ -41,15 +46,13 @@ async fn round_trip(label: &str, migrations: &'static Migrations, expected: &[i6
     for row in &status {
         assert_eq!(row.state, State::Applied, "{label}: {row:?}");
         assert!(
-            row.applied_at
-                .as_deref()
-                .is_some_and(|at| at.ends_with('Z')),
+            // The server's clock, read back: this run, not the epoch or a misparsed date.
+            row.applied_at.is_some_and(|at| std::time::SystemTime::now()
+                .duration_since(at)
+                .is_ok_and(|age| age < std::time::Duration::from_secs(3600))),
             "{label}: {row:?}"
         );
-        assert!(
-            row.execution_ms.is_some_and(|ms| ms >= 0),
-            "{label}: {row:?}"
-        );
+        assert!(row.execution.is_some(), "{label}: {row:?}");
         assert!(
             row.path
                 .as_deref()

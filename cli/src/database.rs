@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use strata_core::model::Migration;
-use strata_runtime::{
-    AppliedMigration, DbError, Driver, Error, HistoryTable, RevertStep, StepError,
+use strata_runtime::driver::{
+    Committed, DbError, Dialect, Driver, HistoryTable, Row, SessionLockSql, StepError, Transaction,
 };
+
+use crate::error::CliError;
 
 /// A connection to either supported database.
 pub enum Database {
@@ -59,38 +60,38 @@ fn sqlite_path(url: &str) -> Option<&str> {
 }
 
 impl Database {
-    pub async fn connect(url: &str) -> Result<Database, String> {
+    pub async fn connect(url: &str) -> Result<Database, CliError> {
+        let connect = |reason: String| CliError::Connect {
+            url: redact(url),
+            reason,
+        };
         if let Some(path) = sqlite_path(url) {
-            let conn = rusqlite::Connection::open(path)
-                .map_err(|e| format!("cannot open SQLite database {path}: {e}"))?;
+            let conn = rusqlite::Connection::open(path).map_err(|e| connect(e.to_string()))?;
             return Ok(Database::Sqlite(conn));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // sslmode / sslrootcert follow libpq; tokio-postgres gets the URL without them.
             let (stripped, tls) = crate::tls::split_url(url, |name| std::env::var(name).ok())
-                .map_err(|e| format!("database URL {}: {e}", redact(url)))?;
+                .map_err(|e| connect(e.to_string()))?;
             let config: tokio_postgres::Config = stripped
                 .parse()
-                .map_err(|e| format!("invalid database URL {}: {e}", redact(url)))?;
+                .map_err(|e| connect(format!("invalid URL: {e}")))?;
             let client = crate::tls::connect(config, &tls)
                 .await
-                .map_err(|e| format!("cannot connect to {}: {e}", redact(url)))?;
+                .map_err(|e| connect(e.to_string()))?;
             return Ok(Database::Postgres(client));
         }
-        Err(format!(
-            "unsupported database URL {}: use postgres://..., postgresql://..., sqlite:path or sqlite://path",
-            redact(url)
-        ))
+        Err(CliError::UnsupportedUrl(redact(url)))
     }
 
     /// Server version and a one-line description of the connection.
-    pub async fn server_version(&mut self) -> Result<String, String> {
+    pub async fn server_version(&mut self) -> Result<String, CliError> {
         match self {
             Database::Postgres(client) => {
                 let messages = client
                     .simple_query("SHOW server_version")
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| CliError::Query(e.to_string()))?;
                 let version = messages.iter().find_map(|m| match m {
                     tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
                     _ => None,
@@ -118,64 +119,41 @@ impl Database {
 }
 
 impl Driver for Database {
-    async fn read_history(
-        &mut self,
-        table: &HistoryTable,
-    ) -> Result<Vec<AppliedMigration>, DbError> {
+    fn dialect(&self) -> Dialect {
         match self {
-            Database::Postgres(c) => c.read_history(table).await,
-            Database::Sqlite(c) => c.read_history(table).await,
+            Database::Postgres(c) => c.dialect(),
+            Database::Sqlite(c) => c.dialect(),
         }
     }
 
-    async fn fingerprint(
-        &mut self,
-        table: &HistoryTable,
-    ) -> Result<Option<strata_runtime::Fingerprint>, DbError> {
+    async fn run_batch(&mut self, statements: &[&str]) -> Result<Vec<Vec<Row>>, DbError> {
         match self {
-            Database::Postgres(c) => c.fingerprint(table).await,
-            Database::Sqlite(c) => c.fingerprint(table).await,
+            Database::Postgres(c) => c.run_batch(statements).await,
+            Database::Sqlite(c) => c.run_batch(statements).await,
         }
     }
 
-    async fn lock(
+    async fn run_transaction(
         &mut self,
-        table: &HistoryTable,
-        timeout: Option<Duration>,
-    ) -> Result<Vec<AppliedMigration>, Error> {
+        transaction: &Transaction<'_>,
+    ) -> Result<Committed, StepError> {
         match self {
-            Database::Postgres(c) => c.lock(table, timeout).await,
-            Database::Sqlite(c) => c.lock(table, timeout).await,
+            Database::Postgres(c) => c.run_transaction(transaction).await,
+            Database::Sqlite(c) => c.run_transaction(transaction).await,
         }
     }
 
-    async fn unlock(&mut self, table: &HistoryTable) -> Result<(), DbError> {
+    fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {
         match self {
-            Database::Postgres(c) => c.unlock(table).await,
-            Database::Sqlite(c) => c.unlock(table).await,
+            Database::Postgres(c) => c.session_lock(table),
+            Database::Sqlite(c) => c.session_lock(table),
         }
     }
 
-    async fn apply(
-        &mut self,
-        table: &HistoryTable,
-        migration: &Migration,
-        recording: strata_runtime::Recording,
-    ) -> Result<strata_runtime::Applied, StepError> {
+    fn set_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), DbError> {
         match self {
-            Database::Postgres(c) => c.apply(table, migration, recording).await,
-            Database::Sqlite(c) => c.apply(table, migration, recording).await,
-        }
-    }
-
-    async fn revert(
-        &mut self,
-        table: &HistoryTable,
-        step: &RevertStep<'_>,
-    ) -> Result<(), StepError> {
-        match self {
-            Database::Postgres(c) => c.revert(table, step).await,
-            Database::Sqlite(c) => c.revert(table, step).await,
+            Database::Postgres(c) => c.set_lock_wait(timeout),
+            Database::Sqlite(c) => c.set_lock_wait(timeout),
         }
     }
 }

@@ -6,7 +6,9 @@
 mod args;
 mod commands;
 mod database;
+mod error;
 mod output;
+mod time;
 mod tls;
 
 use std::process::ExitCode;
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // Errors can quote what the user passed; never let a password through.
+            let error = error.to_string();
             let error = match &cli.database_url {
                 Some(url) => error.replace(url.as_str(), &database::redact(url)),
                 None => error,

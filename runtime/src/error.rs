@@ -2,22 +2,96 @@
 //! carry SQLSTATE, message and the `file:line:col` inside the migration where possible.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::report::Direction;
 
-/// A database error as reported by the server, without migration context.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What kind of database error, as the backend classified it: the runtime reacts to some
+/// (creating a missing history table, upgrading an old one) and explains others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DbErrorKind {
+    /// A relation does not exist (PostgreSQL 42P01, SQLite "no such table").
+    UndefinedTable,
+    /// A column does not exist (PostgreSQL 42703, SQLite "no such column").
+    UndefinedColumn,
+    /// The connection broke, or the server ended the session (SQLSTATE class 08, 57P01-03).
+    ConnectionLost,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+/// A database error as reported by the server, without migration context. The client
+/// library's error is kept as the [`source`](std::error::Error::source), so callers can
+/// downcast it (to `tokio_postgres::Error` or `rusqlite::Error`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DbError {
     /// SQLSTATE (PostgreSQL) or the SQLite extended result code name; empty when unknown
-    /// (a broken connection, say).
+    /// (a broken connection without a server error, say).
     pub code: String,
     /// The server's message (or the client library's, for connection errors).
     pub message: String,
     /// 0-based character offset into the SQL text that was executed, when the server says.
-    /// Drivers translate it into a byte offset inside the migration before it reaches an
+    /// Backends translate it into a byte offset inside the migration before it reaches an
     /// [`Error`], so on errors returned by the runner it is `None`.
     pub position: Option<usize>,
+    /// The backend's classification.
+    pub kind: DbErrorKind,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl DbError {
+    /// SQLSTATE of a connection that broke without a server error (the socket closed).
+    pub const CONNECTION_FAILURE: &str = "08006";
+
+    /// An error with this code and message, of kind [`DbErrorKind::Other`], no position and
+    /// no source.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        DbError {
+            code: code.into(),
+            message: message.into(),
+            position: None,
+            kind: DbErrorKind::Other,
+            source: None,
+        }
+    }
+
+    /// Sets the backend's classification.
+    pub fn with_kind(mut self, kind: DbErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Sets the position (a 0-based character offset into the SQL sent).
+    pub fn with_position(mut self, position: Option<usize>) -> Self {
+        self.position = position;
+        self
+    }
+
+    /// Keeps the client library's error as the source.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The connection broke, or the server ended the session while shutting down or
+    /// restarting.
+    pub fn is_connection_lost(&self) -> bool {
+        self.kind == DbErrorKind::ConnectionLost
+            || self.code.starts_with("08")
+            || matches!(self.code.as_str(), "57P01" | "57P02" | "57P03")
+    }
+}
+
+impl PartialEq for DbError {
+    /// Equal when code, message, position and kind are; the source is not compared.
+    fn eq(&self, other: &Self) -> bool {
+        (&self.code, &self.message, self.position, self.kind)
+            == (&other.code, &other.message, other.position, other.kind)
+    }
 }
 
 impl fmt::Display for DbError {
@@ -30,16 +104,11 @@ impl fmt::Display for DbError {
     }
 }
 
-impl std::error::Error for DbError {}
-
-impl DbError {
-    /// SQLSTATE of a connection that broke without a server error (the socket closed).
-    pub const CONNECTION_FAILURE: &str = "08006";
-
-    /// The connection broke (SQLSTATE class 08), or the server ended the session while
-    /// shutting down or restarting (57P01 to 57P03).
-    pub fn is_connection_lost(&self) -> bool {
-        self.code.starts_with("08") || matches!(self.code.as_str(), "57P01" | "57P02" | "57P03")
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -133,7 +202,7 @@ pub enum Error {
     /// Talking to the database failed outside any migration (connecting, the history table,
     /// the lock).
     #[error("database error: {0}")]
-    Database(DbError),
+    Database(#[source] DbError),
 
     /// A migration's UP failed. Nothing of it was applied: it ran in a transaction with its
     /// history row (or, for a no-transaction migration, its first statement failed). One
@@ -148,6 +217,7 @@ pub enum Error {
         /// The file, line and column of the failure.
         location: Location,
         /// What the database said.
+        #[source]
         error: DbError,
     },
 
@@ -176,6 +246,7 @@ pub enum Error {
         /// File lines of the statements that ran (and stay in effect), in order.
         completed_lines: Vec<u32>,
         /// What the database said.
+        #[source]
         error: DbError,
     },
 
@@ -195,6 +266,7 @@ pub enum Error {
         /// The migration's file.
         path: String,
         /// What the database said.
+        #[source]
         error: DbError,
     },
 
@@ -208,19 +280,20 @@ pub enum Error {
         /// The file (or stored DOWN), line and column of the failure.
         location: Location,
         /// What the database said.
+        #[source]
         error: DbError,
     },
 
     /// Applied migrations whose file changed since (checksum differs). Nothing ran.
-    #[error("applied migrations were changed since they ran (checksum differs): {}; restore them or opt out with allow_divergent(true)", list(.0, |d| format!("{} ({})", d.version, d.path)))]
+    #[error("applied migrations were changed since they ran (checksum differs): {}; restore them, or opt out with `allow_divergent(true)` (CLI: `--allow-divergent`)", list(.0, |d| format!("{} ({})", d.version, d.path)))]
     Divergent(Vec<Divergence>),
 
     /// Applied migrations this binary does not embed. Nothing ran.
-    #[error("the database has migrations this binary does not know: {}; deploy a binary that has them or opt out with allow_missing(true)", list(.0, |m| format!("{} {}", m.version, m.name)))]
+    #[error("the database has migrations this binary does not know: {}; deploy a binary that has them, or opt out with `allow_missing(true)` (CLI: `--allow-missing`)", list(.0, |m| format!("{} {}", m.version, m.name)))]
     Missing(Vec<MigrationRef>),
 
     /// Pending migrations older than the newest applied one. Nothing ran.
-    #[error("pending migrations are older than the newest applied one ({highest_applied}): {}; renumber them or opt out with allow_out_of_order(true)", list(.pending, |m| format!("{} {}", m.version, m.name)))]
+    #[error("pending migrations are older than the newest applied one ({highest_applied}): {}; renumber them, or opt out with `allow_out_of_order(true)` (CLI: `--allow-out-of-order`)", list(.pending, |m| format!("{} {}", m.version, m.name)))]
     OutOfOrder {
         /// The highest applied version.
         highest_applied: i64,
@@ -248,6 +321,20 @@ pub enum Error {
     /// A history table schema or name that is not a plain identifier.
     #[error("invalid history table identifier `{0}`: must match [A-Za-z_][A-Za-z0-9_]{{0,62}}")]
     InvalidIdentifier(String),
+
+    /// The history table has a newer layout than this runtime knows: a newer strata
+    /// upgraded it. Nothing ran.
+    #[error(
+        "history table {table} has layout {found}, newer than this strata understands ({supported}); deploy a binary built with the strata that upgraded it"
+    )]
+    HistoryLayout {
+        /// The quoted table.
+        table: String,
+        /// The layout found.
+        found: i64,
+        /// The newest layout this runtime knows.
+        supported: i64,
+    },
 }
 
 /// `Result` with [`Error`] as the default error type.
@@ -258,11 +345,7 @@ mod tests {
     use super::*;
 
     fn db() -> DbError {
-        DbError {
-            code: "42703".into(),
-            message: "column \"nope\" does not exist".into(),
-            position: None,
-        }
+        DbError::new("42703", "column \"nope\" does not exist")
     }
 
     #[test]
@@ -317,11 +400,7 @@ mod tests {
                 line: Some(5),
                 column: Some(1),
             },
-            error: DbError {
-                code: code.into(),
-                message: "terminating connection".into(),
-                position: None,
-            },
+            error: DbError::new(code, "terminating connection"),
         };
         for code in ["57P01", DbError::CONNECTION_FAILURE, "08003"] {
             let text = lost(code).to_string();
@@ -332,5 +411,18 @@ mod tests {
             assert!(text.contains("the connection was lost: re-run"), "{text}");
         }
         assert!(!lost("42703").to_string().contains("connection was lost"));
+    }
+
+    #[test]
+    fn the_client_error_stays_reachable_as_the_source() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "socket closed");
+        let error = Error::Database(DbError::new("08006", "connection closed").with_source(io));
+        let db = error.source().expect("the DbError");
+        let cause = db.source().expect("the client's error");
+        assert_eq!(
+            cause.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+            Some(std::io::ErrorKind::BrokenPipe)
+        );
     }
 }

@@ -5,28 +5,32 @@
 //!   `status`, `dry_run` and [`Migrations::runner`] (a [`Runner`] builder for options).
 //! - [`plan_up`] / [`plan_down`]: pure planning (what to apply or roll back, and what is
 //!   wrong: divergent, missing, out of order, no DOWN), with no database in it.
-//! - [`Driver`]: the few operations a database must offer; implemented for
-//!   `tokio_postgres::Client` (feature `postgres`, see [`drivers::postgres`] for the
-//!   round-trip protocol) and `rusqlite::Connection` (feature `sqlite`).
+//! - The history protocol (the table's layout and upgrades, the start-up probe, the lock,
+//!   each migration with its history row) belongs to the runtime, for every backend alike.
+//! - [`driver`]: the few primitives a backend implements ([`driver::Driver`]); implemented
+//!   for `tokio_postgres::Client` (feature `postgres`) and `rusqlite::Connection` (feature
+//!   `sqlite`).
 //! - [`Error`]: one `#[non_exhaustive]` enum; every variant about a migration names its
-//!   version and file, and database errors carry SQLSTATE and `file:line:col`.
+//!   version and file, and database errors carry SQLSTATE, `file:line:col` and the client
+//!   library's error as their source.
 
 // Errors carry the migration, file and database message; they are the cold path, so their
 // size does not matter and boxing would only make matching on them clumsier.
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
-mod driver;
-pub mod drivers;
+pub mod driver;
 mod error;
 mod history;
+mod lock;
 mod migrations;
 mod plan;
+mod protocol;
 mod report;
 mod runner;
+mod split;
 
-pub use driver::{Applied, Driver, Fingerprint, Recording, StepError};
-pub use error::{DbError, Divergence, Error, Location, MigrationRef, Result};
+pub use error::{DbError, DbErrorKind, Divergence, Error, Location, MigrationRef, Result};
 pub use history::{AppliedMigration, HistoryTable};
 pub use migrations::Migrations;
 pub use plan::{Checks, RevertStep, Target, plan_down, plan_up};

@@ -1,18 +1,19 @@
 //! `Migrations`: the list `embed_migrations!` expands to (or the CLI loads), sorted by version.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use strata_core::embedded::Embedded;
 use strata_core::model::Migration;
+
+use crate::driver::Driver;
+use crate::history::HistoryTable;
 
 /// An ordered list of migrations. `embed_migrations!` builds one as a `const`, with no
 /// parsing, hashing or allocation at run time until a migration is needed.
 #[derive(Debug, Clone)]
 pub struct Migrations {
     list: List,
-    history_schema: Option<Cow<'static, str>>,
-    history_table: Cow<'static, str>,
+    history: HistoryTable,
 }
 
 #[derive(Debug, Clone)]
@@ -55,39 +56,28 @@ impl Migrations {
         history_schema: Option<&'static str>,
         history_table: &'static str,
     ) -> Self {
-        let history_schema = match history_schema {
-            Some(schema) => Some(Cow::Borrowed(schema)),
-            None => None,
-        };
         Migrations {
             list,
-            history_schema,
-            history_table: Cow::Borrowed(history_table),
+            history: HistoryTable::from_validated(history_schema, history_table),
         }
     }
 
     /// Builds a list from migrations loaded at run time (the CLI does this), with the history
-    /// table from `strata.toml`. They are sorted by version; callers are expected to have
-    /// rejected duplicates through the lints.
-    pub fn from_vec(mut list: Vec<Migration>, history: &strata_core::config::History) -> Self {
+    /// table (from `strata.toml`: `HistoryTable::try_from(&config.history)`). They are sorted
+    /// by version; callers are expected to have rejected duplicates through the lints.
+    pub fn from_vec(mut list: Vec<Migration>, history: HistoryTable) -> Self {
         list.sort_by_key(Migration::version);
         // Digests copied from another list (a filtered clone, say) would vouch for it.
         strata_core::set_prefix_digests(&mut list);
         Migrations {
             list: List::Owned(list),
-            history_schema: history.schema.clone().map(Cow::Owned),
-            history_table: Cow::Owned(history.table.clone()),
+            history,
         }
     }
 
-    /// The history table's schema from `strata.toml` (`None`: the connection's default).
-    pub fn history_schema(&self) -> Option<&str> {
-        self.history_schema.as_deref()
-    }
-
-    /// The history table's name from `strata.toml` (default `strata_migrations`).
-    pub fn history_table(&self) -> &str {
-        &self.history_table
+    /// The history table from `strata.toml` (default `strata_migrations`, no schema).
+    pub fn history(&self) -> &HistoryTable {
+        &self.history
     }
 
     /// How many migrations the list holds.
@@ -158,7 +148,7 @@ fn count_upto<T>(list: &[T], target: Option<i64>, version: impl Fn(&T) -> i64) -
 
 /// Running them. Each method takes the database connection itself: a
 /// `tokio_postgres::Client` (feature `postgres`) or a `rusqlite::Connection` (feature
-/// `sqlite`), through the [`Driver`](crate::Driver) trait, which callers never import.
+/// `sqlite`), through the [`Driver`](crate::driver::Driver) trait, which callers never import.
 ///
 /// The examples build an empty list with `from_static` so that they compile inside this
 /// crate; an application writes `static MIGRATIONS: strata::Migrations =
@@ -181,7 +171,7 @@ impl Migrations {
     /// tokio::spawn(connection);
     /// let report = MIGRATIONS.run(&mut client).await?;
     /// for step in &report.applied {
-    ///     tracing::info!(step.version, step.name, step.execution_ms, "applied");
+    ///     tracing::info!(step.version, step.name, ms = step.execution.as_millis() as u64, "applied");
     /// }
     /// # Ok(()) }
     /// ```
@@ -189,7 +179,7 @@ impl Migrations {
     /// If the returned future is dropped while a migration runs, the PostgreSQL session still
     /// holds the migration lock and may be inside a transaction: drop the client too, which
     /// closes the session and releases both.
-    pub async fn run<D: crate::Driver>(&self, conn: &mut D) -> crate::Result<crate::Report> {
+    pub async fn run<D: Driver>(&self, conn: &mut D) -> crate::Result<crate::Report> {
         self.runner().run(conn).await
     }
 
@@ -205,7 +195,7 @@ impl Migrations {
     /// let report = MIGRATIONS.rollback(client, strata::Target::Version(3)).await?; // undo all above 3
     /// # Ok(()) }
     /// ```
-    pub async fn rollback<D: crate::Driver>(
+    pub async fn rollback<D: Driver>(
         &self,
         conn: &mut D,
         target: crate::Target,
@@ -221,14 +211,11 @@ impl Migrations {
     /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
     /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
     /// for row in MIGRATIONS.status(client).await? {
-    ///     tracing::info!(row.version, row.name, state = row.state.as_str(), applied_at = row.applied_at.as_deref());
+    ///     tracing::info!(row.version, row.name, state = row.state.as_str(), applied = row.applied_at.is_some());
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn status<D: crate::Driver>(
-        &self,
-        conn: &mut D,
-    ) -> crate::Result<Vec<crate::StatusRow>> {
+    pub async fn status<D: Driver>(&self, conn: &mut D) -> crate::Result<Vec<crate::StatusRow>> {
         self.runner().status(conn).await
     }
 
@@ -245,7 +232,7 @@ impl Migrations {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn dry_run<D: crate::Driver>(&self, conn: &mut D) -> crate::Result<crate::Plan> {
+    pub async fn dry_run<D: Driver>(&self, conn: &mut D) -> crate::Result<crate::Plan> {
         self.runner().dry_run(conn).await
     }
 }
@@ -298,7 +285,10 @@ mod tests {
             .collect();
         let embedded =
             Migrations::from_embedded(leak(embedded.into_boxed_slice()), None, "strata_migrations");
-        (Migrations::from_vec(list, &Default::default()), embedded)
+        (
+            Migrations::from_vec(list, HistoryTable::default()),
+            embedded,
+        )
     }
 
     #[test]

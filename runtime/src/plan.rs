@@ -207,8 +207,8 @@ mod tests {
             checksum: checksum.to_string(),
             down_sql: down_sql.map(str::to_string),
             transactional: true,
-            applied_at: String::new(),
-            execution_ms: 1,
+            applied_at: std::time::SystemTime::UNIX_EPOCH,
+            execution: std::time::Duration::from_millis(1),
         }
     }
 

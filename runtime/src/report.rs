@@ -1,19 +1,33 @@
 //! What a run did, what `status` shows, and what a dry run would do.
 
+use std::time::{Duration, SystemTime};
+
 /// One migration applied or rolled back by a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Step {
     /// The migration's version.
     pub version: i64,
     /// The migration's name.
     pub name: String,
     /// How long it ran: measured by the server for transactional PostgreSQL migrations, by
-    /// the client otherwise.
-    pub execution_ms: i64,
+    /// the client otherwise; milliseconds as the history table stores them.
+    pub execution: Duration,
+}
+
+impl Step {
+    pub(crate) fn new(version: i64, name: &str, execution: Duration) -> Self {
+        Step {
+            version,
+            name: name.to_string(),
+            execution,
+        }
+    }
 }
 
 /// The outcome of `run` or `rollback`, in the order things happened.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// Migrations applied by this run, in version order.
     pub applied: Vec<Step>,
@@ -30,6 +44,7 @@ impl Report {
 
 /// The state of one migration, from the binary's and the database's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum State {
     /// Applied, and the embedded file still has the checksum recorded then.
     Applied,
@@ -61,6 +76,7 @@ impl std::fmt::Display for State {
 
 /// One row of `status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StatusRow {
     /// The migration's version.
     pub version: i64,
@@ -68,10 +84,10 @@ pub struct StatusRow {
     pub name: String,
     /// Applied, pending, divergent or missing.
     pub state: State,
-    /// UTC, RFC 3339 (`2026-11-22T20:24:25.123Z`), when applied.
-    pub applied_at: Option<String>,
+    /// When it was applied (the server's clock, to the millisecond).
+    pub applied_at: Option<SystemTime>,
     /// How long it ran, when applied.
-    pub execution_ms: Option<i64>,
+    pub execution: Option<Duration>,
     /// The file, when the binary embeds the migration.
     pub path: Option<String>,
 }
@@ -87,6 +103,7 @@ pub enum Direction {
 
 /// One step a dry run would take, with the SQL it would send.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlannedStep {
     /// The migration's version.
     pub version: i64,
@@ -102,6 +119,7 @@ pub struct PlannedStep {
 
 /// What `run` or `rollback` would do, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Plan {
     /// The steps, in the order they would run.
     pub steps: Vec<PlannedStep>,

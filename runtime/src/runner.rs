@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 use strata_core::model::{Migration, Section};
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::driver::{Applied, Driver, StepError};
+use crate::driver::{Driver, Failure, StepError};
 use crate::error::{Error, Location, Result};
+use crate::history::sql::{Count, HistorySql};
 use crate::history::{AppliedMigration, HistoryTable};
+use crate::lock::{self, Lock};
 use crate::migrations::Migrations;
 use crate::plan::{self, Checks, RevertStep, Target};
+use crate::protocol::{self, Applied, Fingerprint, Read};
 use crate::report::{Direction, Plan, PlannedStep, Report, State, StatusRow, Step};
 
 /// See [`Runner::shortcut`].
@@ -39,7 +42,7 @@ enum Shortcut {
 ///     .run(client)
 ///     .await?;
 /// for step in &report.applied {
-///     tracing::info!(step.version, step.name, step.execution_ms, "applied");
+///     tracing::info!(step.version, step.name, ms = step.execution.as_millis() as u64, "applied");
 /// }
 /// # Ok(()) }
 /// ```
@@ -50,23 +53,8 @@ pub struct Runner<'m> {
     checks: Checks,
     target: Option<i64>,
     lock_timeout: Option<Duration>,
-    history: Option<(Option<String>, String)>,
-}
-
-/// 1-based `(line, column)` of a byte offset inside `text`, the column in characters.
-fn text_position(text: &str, offset: usize) -> (u32, u32) {
-    let offset = (0..=offset.min(text.len()))
-        .rev()
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(0);
-    let before = &text[..offset];
-    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (
-        u32::try_from(line).unwrap_or(u32::MAX),
-        u32::try_from(column).unwrap_or(u32::MAX),
-    )
+    /// An override of the list's table; invalid names are reported when the run starts.
+    history: Option<Result<HistoryTable, String>>,
 }
 
 /// The SQL a step ran, for mapping error offsets: an embedded section (file positions) or
@@ -88,7 +76,7 @@ impl Source<'_> {
     fn position(&self, offset: usize) -> (u32, u32) {
         match self {
             Source::Section(section) => section.file_position(offset),
-            Source::Stored { sql, .. } => text_position(sql, offset),
+            Source::Stored { sql, .. } => strata_core::position::line_column(sql, offset),
         }
     }
 
@@ -120,27 +108,28 @@ fn step_error(
     error: StepError,
 ) -> Error {
     let name = name.to_string();
-    if error.recording {
-        return Error::Unrecorded {
-            version,
-            name,
-            direction,
-            path: source.path().to_string(),
-            error: error.error,
-        };
-    }
+    let (index, completed) = match error.failure {
+        Failure::Recording { .. } => {
+            return Error::Unrecorded {
+                version,
+                name,
+                direction,
+                path: source.path().to_string(),
+                error: error.error,
+            };
+        }
+        Failure::Statement { index, completed } => (index, completed),
+    };
     // Where the error is, else where the failing statement starts.
-    let offset = error.offset.or_else(|| {
-        error
-            .statement
-            .and_then(|i| statement_starts.get(i).copied())
-    });
+    let offset = error
+        .offset
+        .or_else(|| index.and_then(|i| statement_starts.get(i).copied()));
     let location = source.location(offset);
-    match error.statement {
+    match index {
         Some(failed) if failed > 0 && !transactional => {
             let completed_lines = statement_starts
                 .iter()
-                .take(error.completed.min(failed))
+                .take(completed.min(failed))
                 .map(|start| source.position(*start).0)
                 .collect();
             Error::PartiallyApplied {
@@ -177,10 +166,6 @@ fn starts(section: &Section) -> Vec<usize> {
         .iter()
         .map(|s| s.range().start)
         .collect()
-}
-
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 impl<'m> Runner<'m> {
@@ -232,7 +217,12 @@ impl<'m> Runner<'m> {
     /// Overrides the history table from `strata.toml`'s `[history]`. Both identifiers are
     /// validated when the run starts ([`Error::InvalidIdentifier`]), then quoted.
     pub fn history_table(mut self, schema: Option<&str>, table: &str) -> Self {
-        self.history = Some((schema.map(str::to_string), table.to_string()));
+        self.history = Some(
+            HistoryTable::new(schema, table).map_err(|error| match error {
+                Error::InvalidIdentifier(name) => name,
+                other => other.to_string(),
+            }),
+        );
         self
     }
 
@@ -241,14 +231,20 @@ impl<'m> Runner<'m> {
         self.checks
     }
 
-    fn table(&self) -> Result<HistoryTable> {
+    /// The history table, validated once (by `strata.toml`'s check, or by
+    /// [`Runner::history_table`]).
+    fn table(&self) -> Result<&HistoryTable> {
         match &self.history {
-            Some((schema, table)) => HistoryTable::new(schema.as_deref(), table),
-            None => HistoryTable::new(
-                self.migrations.history_schema(),
-                self.migrations.history_table(),
-            ),
+            Some(Ok(table)) => Ok(table),
+            Some(Err(name)) => Err(Error::InvalidIdentifier(name.clone())),
+            None => Ok(self.migrations.history()),
         }
+    }
+
+    /// The table and its SQL for this backend.
+    fn history_sql<D: Driver>(&self, conn: &D) -> Result<(&HistoryTable, HistorySql)> {
+        let table = self.table()?;
+        Ok((table, HistorySql::new(table, conn.dialect())))
     }
 
     fn embedded(&self) -> &'m [Migration] {
@@ -257,20 +253,20 @@ impl<'m> Runner<'m> {
 
     /// Applies every pending migration (up to the target), in version order.
     ///
-    /// First reads the history without the lock and plans; with nothing pending that is the
-    /// whole run (one round trip on PostgreSQL), and a failed check returns before any lock
-    /// is taken. Otherwise it takes the lock, re-reads the history and re-plans under it
-    /// (another runner may have applied some meanwhile), applies each migration in one round
-    /// trip, and releases the lock on every path, failure included.
+    /// First reads the history's top row (one round trip on PostgreSQL); when it shows the
+    /// database holds exactly the embedded list, that is the whole run. When it is exactly a
+    /// shorter prefix, the run goes straight to the lock. Otherwise it reads the history and
+    /// plans without the lock, so a failed check returns before any lock is taken. Under the
+    /// lock it re-reads the history and re-plans (another runner may have applied some
+    /// meanwhile), applies each migration in one round trip, and releases the lock on every
+    /// path, failure included.
     ///
     /// If this future is dropped mid-way, the session may still hold the lock and be inside
     /// a transaction: drop the connection too (closing the session releases both).
     pub async fn run<D: Driver>(&self, conn: &mut D) -> Result<Report> {
-        let table = self.table()?;
-        let shortcut = conn
-            .fingerprint(&table)
-            .await
-            .map_err(Error::Database)?
+        let (table, sql) = self.history_sql(conn)?;
+        let shortcut = protocol::probe(conn, &sql)
+            .await?
             .map(|f| (self.shortcut(&f), f.count));
         match shortcut {
             Some((Shortcut::UpToDate, applied)) => {
@@ -283,25 +279,25 @@ impl<'m> Runner<'m> {
             // Divergent, missing, ahead of this binary, or unknown: plan without the lock, so
             // a failed check or an older binary with nothing to do never waits for it.
             Some((Shortcut::Unknown, _)) | None => {
-                let history = conn.read_history(&table).await.map_err(Error::Database)?;
+                let history = protocol::read(conn, &sql, Read::Create).await?;
                 if plan::plan_up(self.embedded(), &history, self.checks, self.target)?.is_empty() {
                     info!(applied = history.len(), "migrations are up to date");
                     return Ok(Report::default());
                 }
             }
         }
-        let history = conn.lock(&table, self.lock_timeout).await?;
-        let outcome = self.apply_locked(conn, &table, &history).await;
-        let unlocked = conn.unlock(&table).await;
+        let (lock, history) = lock::acquire(conn, table, &sql, self.lock_timeout).await?;
+        let outcome = self.apply_locked(conn, &sql, &lock, &history).await;
+        let unlocked = lock::release(conn, &lock).await;
         let report = outcome?;
-        unlocked.map_err(Error::Database)?;
+        unlocked?;
         Ok(report)
     }
 
     /// What the fingerprint tells without reading the history: the database holds exactly
     /// the embedded migrations up to the target (checksums included), or exactly a shorter
     /// prefix of them, or something else.
-    fn shortcut(&self, fingerprint: &crate::driver::Fingerprint) -> Shortcut {
+    fn shortcut(&self, fingerprint: &Fingerprint) -> Shortcut {
         let (upto, _) = self.migrations.tip(self.target);
         let prefix = match usize::try_from(fingerprint.count) {
             Ok(0) => true,
@@ -321,21 +317,24 @@ impl<'m> Runner<'m> {
     async fn apply_locked<D: Driver>(
         &self,
         conn: &mut D,
-        table: &HistoryTable,
+        sql: &HistorySql,
+        lock: &Lock,
         history: &[AppliedMigration],
     ) -> Result<Report> {
         let pending = plan::plan_up(self.embedded(), history, self.checks, self.target)?;
         info!(pending = pending.len(), "applying migrations");
         let mut report = Report::default();
         let last = pending.len().saturating_sub(1);
-        // Under the lock nobody else writes the history: its row count and top are known.
+        // Under a session lock nobody else writes the history: its row count and top are
+        // known. Without one, the insert counts inside its own transaction.
         let mut count = history.len() as i64;
         let mut top = history.iter().map(|a| a.version).max();
         for (index, migration) in pending.into_iter().enumerate() {
             let on_top = top.is_none_or(|top| migration.version() > top);
-            let recording = crate::driver::Recording {
-                durable: index == last,
-                history_count: on_top.then_some(count + 1),
+            let recorded_count = match (lock.guarded(), on_top) {
+                (true, _) => Count::InSql,
+                (false, true) => Count::Known(count + 1),
+                (false, false) => Count::OutOfOrder,
             };
             let (version, name) = (migration.version(), migration.name());
             let span = info_span!(
@@ -345,20 +344,23 @@ impl<'m> Runner<'m> {
                 path = migration.path(),
                 transactional = migration.transactional()
             );
-            match conn
-                .apply(table, migration, recording)
-                .instrument(span.clone())
-                .await
-            {
-                Ok(Applied::Now { execution_ms }) => {
+            let applied = protocol::apply(
+                conn,
+                sql,
+                migration,
+                recorded_count,
+                index == last,
+                lock.guarded(),
+            )
+            .instrument(span.clone())
+            .await;
+            match applied {
+                Ok(Applied::Now(execution)) => {
                     count += 1;
                     top = top.max(Some(version));
+                    let execution_ms = execution.as_millis() as u64;
                     span.in_scope(|| info!(execution_ms, "applied"));
-                    report.applied.push(Step {
-                        version,
-                        name: name.to_string(),
-                        execution_ms,
-                    });
+                    report.applied.push(Step::new(version, name, execution));
                 }
                 Ok(Applied::Already) => {
                     span.in_scope(|| info!("already applied by another runner"))
@@ -387,26 +389,29 @@ impl<'m> Runner<'m> {
     /// the copy stored at apply time. Refuses before running anything ([`Error::NoDown`]) if
     /// any chosen migration has neither. Holds the lock throughout, like [`Runner::run`].
     pub async fn rollback<D: Driver>(&self, conn: &mut D, target: Target) -> Result<Report> {
-        let table = self.table()?;
+        let (table, sql) = self.history_sql(conn)?;
         // Plan without the lock first, like `run`: nothing to undo, or a migration without
-        // any DOWN, ends here (and the read creates the table on a fresh database).
-        let history = conn.read_history(&table).await.map_err(Error::Database)?;
+        // any DOWN, ends here. An older layout is upgraded before anything is written.
+        let history = protocol::read(conn, &sql, Read::Upgrade).await?;
         if plan::plan_down(self.embedded(), &history, target)?.is_empty() {
             info!("nothing to roll back");
             return Ok(Report::default());
         }
-        let history = conn.lock(&table, self.lock_timeout).await?;
-        let outcome = self.revert_locked(conn, &table, &history, target).await;
-        let unlocked = conn.unlock(&table).await;
+        let (lock, history) = lock::acquire(conn, table, &sql, self.lock_timeout).await?;
+        let outcome = self
+            .revert_locked(conn, &sql, &lock, &history, target)
+            .await;
+        let unlocked = lock::release(conn, &lock).await;
         let report = outcome?;
-        unlocked.map_err(Error::Database)?;
+        unlocked?;
         Ok(report)
     }
 
     async fn revert_locked<D: Driver>(
         &self,
         conn: &mut D,
-        table: &HistoryTable,
+        sql: &HistorySql,
+        lock: &Lock,
         history: &[AppliedMigration],
         target: Target,
     ) -> Result<Report> {
@@ -414,62 +419,74 @@ impl<'m> Runner<'m> {
         info!(steps = steps.len(), "rolling back migrations");
         let mut report = Report::default();
         for step in &steps {
-            let origin = step.origin(&table.quoted());
+            let origin = step.origin(sql.quoted());
             let span = info_span!("rollback", version = step.version, name = %step.name, path = %origin, transactional = step.transactional);
             let started = Instant::now();
-            if let Err(error) = conn.revert(table, step).instrument(span.clone()).await {
-                let (source, statement_starts) = match step.section {
-                    Some(section) => (Source::Section(section), starts(section)),
-                    None => {
-                        let starts = crate::driver::revert_statements(step)
-                            .iter()
-                            .map(|(start, _)| *start)
-                            .collect();
-                        (
-                            Source::Stored {
-                                sql: &step.sql,
-                                origin: &origin,
-                            },
-                            starts,
-                        )
-                    }
-                };
-                let error = step_error(
-                    step.version,
-                    &step.name,
-                    Direction::Down,
-                    step.transactional,
-                    source,
-                    &statement_starts,
-                    error,
-                );
-                span.in_scope(|| warn!(%error, "rollback failed"));
-                return Err(error);
+            match protocol::revert(conn, sql, step, lock.guarded())
+                .instrument(span.clone())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    span.in_scope(|| info!("already rolled back by another runner"));
+                    continue;
+                }
+                Err(error) => {
+                    let statements = protocol::revert_statements(step, conn.dialect());
+                    let statement_starts: Vec<usize> =
+                        statements.iter().map(|(start, _)| *start).collect();
+                    let source = match step.section {
+                        Some(section) => Source::Section(section),
+                        None => Source::Stored {
+                            sql: &step.sql,
+                            origin: &origin,
+                        },
+                    };
+                    let error = step_error(
+                        step.version,
+                        &step.name,
+                        Direction::Down,
+                        step.transactional,
+                        source,
+                        &statement_starts,
+                        error,
+                    );
+                    span.in_scope(|| warn!(%error, "rollback failed"));
+                    return Err(error);
+                }
             }
-            let execution_ms = elapsed_ms(started);
+            let execution = started.elapsed();
+            let execution_ms = execution.as_millis() as u64;
             span.in_scope(|| info!(execution_ms, "rolled back"));
-            report.reverted.push(Step {
-                version: step.version,
-                name: step.name.clone(),
-                execution_ms,
-            });
+            report
+                .reverted
+                .push(Step::new(step.version, &step.name, execution));
         }
         Ok(report)
     }
 
+    /// The history table's rows, by version. Reads only and writes nothing: without a
+    /// history table, there are none.
+    pub async fn applied<D: Driver>(&self, conn: &mut D) -> Result<Vec<AppliedMigration>> {
+        let (_, sql) = self.history_sql(conn)?;
+        protocol::read(conn, &sql, Read::Look).await
+    }
+
     /// Every embedded and every applied migration with its state, by version. Reads the
-    /// history only (one round trip on PostgreSQL once the table exists).
+    /// history only (one round trip on PostgreSQL) and writes nothing: without a history
+    /// table, everything is pending.
     pub async fn status<D: Driver>(&self, conn: &mut D) -> Result<Vec<StatusRow>> {
-        let table = self.table()?;
-        let history = conn.read_history(&table).await.map_err(Error::Database)?;
+        let (_, sql) = self.history_sql(conn)?;
+        let history = protocol::read(conn, &sql, Read::Look).await?;
         Ok(status_rows(self.embedded(), &history))
     }
 
     /// What [`Runner::run`] would apply, with the SQL, after the same checks (a failed
-    /// check is returned as the same error). Reads the history only; takes no lock.
+    /// check is returned as the same error). Reads the history only; writes nothing and
+    /// takes no lock.
     pub async fn dry_run<D: Driver>(&self, conn: &mut D) -> Result<Plan> {
-        let table = self.table()?;
-        let history = conn.read_history(&table).await.map_err(Error::Database)?;
+        let (_, sql) = self.history_sql(conn)?;
+        let history = protocol::read(conn, &sql, Read::Look).await?;
         let pending = plan::plan_up(self.embedded(), &history, self.checks, self.target)?;
         let steps = pending
             .into_iter()
@@ -485,10 +502,10 @@ impl<'m> Runner<'m> {
     }
 
     /// What [`Runner::rollback`] would run for `target`, with the SQL (embedded or stored
-    /// DOWN). Reads the history only; takes no lock.
+    /// DOWN). Reads the history only; writes nothing and takes no lock.
     pub async fn dry_run_rollback<D: Driver>(&self, conn: &mut D, target: Target) -> Result<Plan> {
-        let table = self.table()?;
-        let history = conn.read_history(&table).await.map_err(Error::Database)?;
+        let (_, sql) = self.history_sql(conn)?;
+        let history = protocol::read(conn, &sql, Read::Look).await?;
         let steps = plan::plan_down(self.embedded(), &history, target)?
             .iter()
             .map(|s: &RevertStep<'_>| PlannedStep {
@@ -521,8 +538,8 @@ pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<
                 version: m.version(),
                 name: m.name().to_string(),
                 state,
-                applied_at: applied.map(|a| a.applied_at.clone()),
-                execution_ms: applied.map(|a| a.execution_ms),
+                applied_at: applied.map(|a| a.applied_at),
+                execution: applied.map(|a| a.execution),
                 path: Some(m.path().to_string()),
             }
         })
@@ -535,8 +552,8 @@ pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<
                 version: a.version,
                 name: a.name.clone(),
                 state: State::Missing,
-                applied_at: Some(a.applied_at.clone()),
-                execution_ms: Some(a.execution_ms),
+                applied_at: Some(a.applied_at),
+                execution: Some(a.execution),
                 path: None,
             }),
     );
@@ -550,25 +567,7 @@ mod tests {
     use crate::error::DbError;
 
     fn db() -> DbError {
-        DbError {
-            code: "42703".into(),
-            message: "boom".into(),
-            position: None,
-        }
-    }
-
-    #[test]
-    fn positions_in_stored_text_count_characters() {
-        let sql = "DROP TABLE a;\n-- é\nDROP TABLE ébc;";
-        let offset = sql.find("ébc").expect("present");
-        assert_eq!(text_position(sql, offset), (3, 12));
-        assert_eq!(text_position(sql, 0), (1, 1));
-        assert_eq!(
-            text_position(sql, offset + 1),
-            (3, 12),
-            "inside a character: its start"
-        );
-        assert_eq!(text_position(sql, 10_000), (3, 16));
+        DbError::new("42703", "boom")
     }
 
     #[test]
@@ -600,8 +599,10 @@ mod tests {
             "DROP INDEX CONCURRENTLY a;\nDROP INDEX CONCURRENTLY b;\nDROP INDEX CONCURRENTLY c;";
         let origin = "stored";
         let step = StepError {
-            statement: Some(2),
-            completed: 2,
+            failure: Failure::Statement {
+                index: Some(2),
+                completed: 2,
+            },
             ..StepError::new(db())
         };
         match step_error(
@@ -632,7 +633,10 @@ mod tests {
         }
         // The first statement failing is a plain failure: nothing ran.
         let first = StepError {
-            statement: Some(0),
+            failure: Failure::Statement {
+                index: Some(0),
+                completed: 0,
+            },
             ..StepError::new(db())
         };
         assert!(matches!(
@@ -648,8 +652,7 @@ mod tests {
             Error::Migration { .. }
         ));
         let recording = StepError {
-            completed: 3,
-            recording: true,
+            failure: Failure::Recording { completed: 3 },
             ..StepError::new(db())
         };
         assert!(matches!(

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::Result;
+use crate::error::CliError;
 
 pub fn contents(dir: &str) -> String {
     format!(
@@ -20,13 +21,12 @@ pub fn run(dir: &str, write: Option<&Path>) -> Result<ExitCode> {
         Some(crate_dir) => {
             let path = crate_dir.join("build.rs");
             if path.exists() {
-                return Err(format!(
+                return Err(CliError::Refused(format!(
                     "{} already exists; add `strata::build::track({dir:?});` to its main",
                     path.display()
-                ));
+                )));
             }
-            std::fs::write(&path, text)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&path, text).map_err(CliError::io("write", &path))?;
             println!("wrote {}", path.display());
             println!(
                 "add to Cargo.toml:\n[build-dependencies]\nstrata = {{ version = \"{}\", default-features = false }}",

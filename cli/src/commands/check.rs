@@ -2,21 +2,21 @@
 
 use std::process::ExitCode;
 
-use strata_runtime::{Driver, HistoryTable};
+use strata_runtime::{HistoryTable, Migrations};
 
 use super::Result;
 use crate::database::Database;
+use crate::time::timestamp;
 
 pub async fn run(db: &mut Database, dir: &str) -> Result<ExitCode> {
     println!("connected: {}", db.server_version().await?);
     let loaded = strata_core::load(std::path::Path::new("."), dir);
     let history = &loaded.config.history;
-    let table =
-        HistoryTable::new(history.schema.as_deref(), &history.table).map_err(|e| e.to_string())?;
-    let rows = db
-        .read_history(&table)
-        .await
-        .map_err(|e| format!("history table {}: {e}", table.quoted()))?;
+    let table = HistoryTable::try_from(history)?;
+    let rows = Migrations::from_vec(Vec::new(), table.clone())
+        .runner()
+        .applied(db)
+        .await?;
     match rows.last() {
         Some(last) => println!(
             "history table {}: {} applied, latest {} {} at {}",
@@ -24,7 +24,7 @@ pub async fn run(db: &mut Database, dir: &str) -> Result<ExitCode> {
             rows.len(),
             last.version,
             last.name,
-            last.applied_at
+            timestamp(last.applied_at)
         ),
         None => println!("history table {}: empty", table.quoted()),
     }

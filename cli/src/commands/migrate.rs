@@ -35,7 +35,13 @@ fn print_report(report: &Report, quiet: bool) {
     if quiet {
         return;
     }
-    let total = |steps: &[strata_runtime::Step]| steps.iter().map(|s| s.execution_ms).sum::<i64>();
+    let total = |steps: &[strata_runtime::Step]| {
+        steps
+            .iter()
+            .map(|s| s.execution)
+            .sum::<std::time::Duration>()
+            .as_millis()
+    };
     if !report.applied.is_empty() {
         println!(
             "applied {} migration(s) in {} ms",
@@ -67,9 +73,9 @@ pub async fn up(
         runner = runner.target(to);
     }
     if dry_run {
-        print_plan(&runner.dry_run(db).await.map_err(|e| e.to_string())?);
+        print_plan(&runner.dry_run(db).await?);
     } else {
-        print_report(&runner.run(db).await.map_err(|e| e.to_string())?, quiet);
+        print_report(&runner.run(db).await?, quiet);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -88,40 +94,21 @@ pub async fn down(
     };
     let runner = migrations.runner();
     if dry_run {
-        print_plan(
-            &runner
-                .dry_run_rollback(db, target)
-                .await
-                .map_err(|e| e.to_string())?,
-        );
+        print_plan(&runner.dry_run_rollback(db, target).await?);
     } else {
-        print_report(
-            &runner
-                .rollback(db, target)
-                .await
-                .map_err(|e| e.to_string())?,
-            quiet,
-        );
+        print_report(&runner.rollback(db, target).await?, quiet);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn redo(db: &mut Database, migrations: &Migrations, quiet: bool) -> Result<ExitCode> {
-    let reverted = migrations
-        .rollback(db, Target::Steps(1))
-        .await
-        .map_err(|e| e.to_string())?;
+    let reverted = migrations.rollback(db, Target::Steps(1)).await?;
     let Some(step) = reverted.reverted.first() else {
         println!("nothing to redo");
         return Ok(ExitCode::SUCCESS);
     };
     print_report(&reverted, quiet);
-    let applied = migrations
-        .runner()
-        .target(step.version)
-        .run(db)
-        .await
-        .map_err(|e| e.to_string())?;
+    let applied = migrations.runner().target(step.version).run(db).await?;
     print_report(&applied, quiet);
     Ok(ExitCode::SUCCESS)
 }

@@ -3,10 +3,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use strata_runtime::Migrations;
+use strata_runtime::{HistoryTable, Migrations};
 
 use crate::args::{Cli, Command};
 use crate::database::Database;
+use crate::error::CliError;
 
 mod build_script;
 mod check;
@@ -15,53 +16,66 @@ mod migrate;
 mod new;
 mod status;
 
-pub type Result<T> = std::result::Result<T, String>;
+pub type Result<T> = std::result::Result<T, CliError>;
 
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let dir = cli.dir.to_string_lossy().into_owned();
+    let dir = dir.as_str();
+    let quiet = cli.quiet;
     match &cli.command {
-        Command::Lint { format } => lint::run(&dir, *format, cli.quiet),
-        Command::New { name, scheme } => new::run(&cli.dir, name, *scheme, cli.quiet),
-        Command::BuildScript { write } => build_script::run(&dir, write.as_deref()),
-        command => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-            runtime.block_on(database_command(cli, &dir, command))
-        }
+        Command::Lint { format } => lint::run(dir, *format, quiet),
+        Command::New { name, scheme } => new::run(&cli.dir, name, *scheme, quiet),
+        Command::BuildScript { write } => build_script::run(dir, write.as_deref()),
+        Command::Check => block_on(async {
+            let mut db = connect(cli).await?;
+            check::run(&mut db, dir).await
+        }),
+        Command::Up { to, dry_run } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            migrate::up(&mut db, &migrations, *to, *dry_run, quiet).await
+        }),
+        Command::Down { steps, to, dry_run } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            migrate::down(&mut db, &migrations, *steps, *to, *dry_run, quiet).await
+        }),
+        Command::Redo => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            migrate::redo(&mut db, &migrations, quiet).await
+        }),
+        Command::Status { format } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            status::run(&mut db, &migrations, status::Filter::All, *format).await
+        }),
+        Command::Pending { format } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            status::run(&mut db, &migrations, status::Filter::Pending, *format).await
+        }),
+        Command::Executed { format } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            status::run(&mut db, &migrations, status::Filter::Executed, *format).await
+        }),
     }
 }
 
-async fn database_command(cli: &Cli, dir: &str, command: &Command) -> Result<ExitCode> {
-    let url = cli
-        .database_url
-        .as_deref()
-        .ok_or("no database: pass --database-url or set DATABASE_URL (a .env file works too)")?;
-    let mut db = Database::connect(url).await?;
-    if let Command::Check = command {
-        return check::run(&mut db, dir).await;
-    }
-    let migrations = load(dir)?;
-    match command {
-        Command::Up { to, dry_run } => {
-            migrate::up(&mut db, &migrations, *to, *dry_run, cli.quiet).await
-        }
-        Command::Down { steps, to, dry_run } => {
-            migrate::down(&mut db, &migrations, *steps, *to, *dry_run, cli.quiet).await
-        }
-        Command::Redo => migrate::redo(&mut db, &migrations, cli.quiet).await,
-        Command::Status { format } => {
-            status::run(&mut db, &migrations, status::Filter::All, *format).await
-        }
-        Command::Pending { format } => {
-            status::run(&mut db, &migrations, status::Filter::Pending, *format).await
-        }
-        Command::Executed { format } => {
-            status::run(&mut db, &migrations, status::Filter::Executed, *format).await
-        }
-        _ => Err("unreachable command".to_string()),
-    }
+/// Runs a database command on a single-threaded runtime.
+fn block_on(command: impl Future<Output = Result<ExitCode>>) -> Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::AsyncRuntime)?
+        .block_on(command)
+}
+
+async fn connect(cli: &Cli) -> Result<Database> {
+    let url = cli.database_url.as_deref().ok_or(CliError::NoDatabase)?;
+    Database::connect(url).await
+}
+
+/// Connects (so a wrong URL is reported even for a broken directory), then loads the
+/// directory's migrations.
+async fn open(cli: &Cli, dir: &str) -> Result<(Database, Migrations)> {
+    let db = connect(cli).await?;
+    Ok((db, load(dir)?))
 }
 
 /// Loads the directory exactly as `embed_migrations!` does; refuses to touch a database with
@@ -75,12 +89,10 @@ fn load(dir: &str) -> Result<Migrations> {
                 strata_core::render::human(d, loaded.source(&d.file), false)
             );
         }
-        return Err(format!(
-            "{dir} has lint errors (see above); `strata lint` lists them"
-        ));
+        return Err(CliError::LintErrors {
+            dir: dir.to_string(),
+        });
     }
-    Ok(Migrations::from_vec(
-        loaded.migrations,
-        &loaded.config.history,
-    ))
+    let history = HistoryTable::try_from(&loaded.config.history)?;
+    Ok(Migrations::from_vec(loaded.migrations, history))
 }

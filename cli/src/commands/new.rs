@@ -7,13 +7,13 @@ use strata_core::naming::{self, ParsedName, Role, Scheme};
 
 use super::Result;
 use crate::args::SchemeArg;
+use crate::error::CliError;
 
 const SECTIONS: &str = "-- UP\n\n\n-- DOWN\n\n";
 
 /// What exists in the directory: every well-formed name.
 fn existing(dir: &Path) -> Result<Vec<ParsedName>> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(CliError::io("read", dir))?;
     let mut names = Vec::new();
     for entry in entries.flatten() {
         let Ok(name) = entry.file_name().into_string() else {
@@ -52,9 +52,9 @@ fn file_safe(name: &str) -> Result<String> {
         || name.contains(['/', '\\', '.'])
         || name.chars().any(char::is_control)
     {
-        return Err(format!(
+        return Err(CliError::Refused(format!(
             "`{name}` cannot be a migration name: use letters, digits, `_` and `-`"
-        ));
+        )));
     }
     Ok(name.split_whitespace().collect::<Vec<_>>().join("_"))
 }
@@ -116,16 +116,14 @@ pub fn plan(
     })
 }
 
+/// The directory's scheme, counted per migration (an undo or DOWN file is not one).
 fn majority(existing: &[ParsedName]) -> Option<Scheme> {
-    let mut counts: Vec<(usize, Scheme)> = Vec::new();
-    for n in existing.iter().filter(|n| n.role != Role::Down) {
-        match counts.iter_mut().find(|(_, s)| *s == n.scheme) {
-            Some((count, _)) => *count += 1,
-            None => counts.push((1, n.scheme)),
-        }
-    }
-    counts.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    counts.first().map(|(_, s)| *s)
+    naming::dominant_scheme(
+        existing
+            .iter()
+            .filter(|n| n.role != Role::Down)
+            .map(|n| n.scheme),
+    )
 }
 
 fn utc_now() -> i64 {
@@ -138,8 +136,7 @@ fn utc_now() -> i64 {
 
 pub fn run(dir: &Path, name: &str, scheme: Option<SchemeArg>, quiet: bool) -> Result<ExitCode> {
     if !dir.is_dir() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(CliError::io("create", dir))?;
     }
     let existing = existing(dir)?;
     let fallback = scheme.map_or(Scheme::Sequential, scheme_of);
@@ -147,17 +144,18 @@ pub fn run(dir: &Path, name: &str, scheme: Option<SchemeArg>, quiet: bool) -> Re
     for file in &files {
         let path = dir.join(&file.path);
         if path.exists() {
-            return Err(format!("{} already exists", path.display()));
+            return Err(CliError::Refused(format!(
+                "{} already exists",
+                path.display()
+            )));
         }
     }
     for file in files {
         let path = dir.join(&file.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(CliError::io("create", parent))?;
         }
-        std::fs::write(&path, file.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, file.contents).map_err(CliError::io("write", &path))?;
         if !quiet {
             println!("created {}", path.display());
         }

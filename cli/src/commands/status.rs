@@ -9,6 +9,7 @@ use strata_runtime::{Migrations, State, StatusRow};
 use super::Result;
 use crate::args::TableFormat;
 use crate::database::Database;
+use crate::time::timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Filter {
@@ -22,7 +23,7 @@ struct JsonRow<'a> {
     version: i64,
     name: &'a str,
     state: &'static str,
-    applied_at: Option<&'a str>,
+    applied_at: Option<String>,
     execution_ms: Option<i64>,
     file: Option<&'a str>,
 }
@@ -35,8 +36,7 @@ pub async fn run(
 ) -> Result<ExitCode> {
     let rows: Vec<StatusRow> = migrations
         .status(db)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .into_iter()
         .filter(|r| match filter {
             Filter::All => true,
@@ -52,15 +52,12 @@ pub async fn run(
                     version: r.version,
                     name: &r.name,
                     state: r.state.as_str(),
-                    applied_at: r.applied_at.as_deref(),
-                    execution_ms: r.execution_ms,
+                    applied_at: r.applied_at.map(timestamp),
+                    execution_ms: r.execution.map(|d| d.as_millis() as i64),
                     file: r.path.as_deref(),
                 })
                 .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
-            );
+            println!("{}", serde_json::to_string_pretty(&json)?);
         }
         TableFormat::Human => print!("{}", table(&rows)),
     }
@@ -76,9 +73,9 @@ pub fn table(rows: &[StatusRow]) -> String {
                 r.version.to_string(),
                 r.name.clone(),
                 r.state.as_str().to_string(),
-                r.applied_at.clone().unwrap_or_else(|| "-".to_string()),
-                r.execution_ms
-                    .map_or_else(|| "-".to_string(), |ms| format!("{ms} ms")),
+                r.applied_at.map_or_else(|| "-".to_string(), timestamp),
+                r.execution
+                    .map_or_else(|| "-".to_string(), |d| format!("{} ms", d.as_millis())),
             ]
         })
         .collect();

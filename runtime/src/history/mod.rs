@@ -1,27 +1,35 @@
-//! The history table: its name (validated, then quoted) and the rows read from it.
+//! The history table: its name (validated once, then quoted), its rows, and the SQL of the
+//! protocol that keeps it (`sql.rs`), for every backend alike.
 
-use strata_core::config::{DEFAULT_HISTORY_TABLE, is_valid_identifier};
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use strata_core::config::{DEFAULT_HISTORY_TABLE, History, is_valid_identifier};
 
 use crate::error::{Error, Result};
 
-/// A validated, quotable history table name (default `strata_migrations`, no schema).
+pub(crate) mod sql;
+
+/// A validated history table name (default `strata_migrations`, no schema): both identifiers
+/// match `[A-Za-z_][A-Za-z0-9_]{0,62}`, so quoting them is safe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryTable {
-    schema: Option<String>,
-    table: String,
+    schema: Option<Cow<'static, str>>,
+    table: Cow<'static, str>,
 }
 
 impl Default for HistoryTable {
     fn default() -> Self {
         HistoryTable {
             schema: None,
-            table: DEFAULT_HISTORY_TABLE.to_string(),
+            table: Cow::Borrowed(DEFAULT_HISTORY_TABLE),
         }
     }
 }
 
 impl HistoryTable {
-    /// Validates both identifiers before any SQL is built with them.
+    /// Validates both identifiers before any SQL is built with them
+    /// ([`Error::InvalidIdentifier`]).
     pub fn new(schema: Option<&str>, table: &str) -> Result<Self> {
         for name in schema.into_iter().chain([table]) {
             if !is_valid_identifier(name) {
@@ -29,9 +37,23 @@ impl HistoryTable {
             }
         }
         Ok(HistoryTable {
-            schema: schema.map(str::to_string),
-            table: table.to_string(),
+            schema: schema.map(|s| Cow::Owned(s.to_string())),
+            table: Cow::Owned(table.to_string()),
         })
+    }
+
+    /// What `embed_migrations!` expands to: names `strata.toml` gave, which the macro's
+    /// config check validated with the same rule at build time.
+    #[doc(hidden)]
+    pub const fn from_validated(schema: Option<&'static str>, table: &'static str) -> Self {
+        let schema = match schema {
+            Some(schema) => Some(Cow::Borrowed(schema)),
+            None => None,
+        };
+        HistoryTable {
+            schema,
+            table: Cow::Borrowed(table),
+        }
     }
 
     /// The schema, if one is configured (else the connection's `search_path` decides).
@@ -52,8 +74,8 @@ impl HistoryTable {
         }
     }
 
-    /// A stable 64-bit key for PostgreSQL's advisory lock: the first 8 bytes (big-endian) of
-    /// SHA-256 over `strata:<schema>.<table>`, the same in every process and version.
+    /// A stable 64-bit key for a session lock: the first 8 bytes (big-endian) of SHA-256 over
+    /// `strata:<schema>.<table>`, the same in every process and version.
     pub fn lock_key(&self) -> i64 {
         use sha2::{Digest, Sha256};
         let name = format!(
@@ -68,8 +90,18 @@ impl HistoryTable {
     }
 }
 
+impl TryFrom<&History> for HistoryTable {
+    type Error = Error;
+
+    /// `strata.toml`'s `[history]`, validated.
+    fn try_from(history: &History) -> Result<Self> {
+        HistoryTable::new(history.schema.as_deref(), &history.table)
+    }
+}
+
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AppliedMigration {
     /// Primary key.
     pub version: i64,
@@ -81,17 +113,31 @@ pub struct AppliedMigration {
     pub down_sql: Option<String>,
     /// Whether it ran in a transaction (a stored DOWN runs the same way).
     pub transactional: bool,
-    /// UTC, RFC 3339 (`2026-11-22T20:24:25.123Z`).
-    pub applied_at: String,
+    /// When it was applied (the server's clock), to the millisecond.
+    pub applied_at: SystemTime,
     /// How long the UP took.
-    pub execution_ms: i64,
+    pub execution: Duration,
 }
 
-/// A SQL string literal (`E'...'`), escaping quotes and backslashes, for simple-query
-/// batches that cannot carry parameters.
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-pub(crate) fn literal(text: &str) -> String {
-    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+impl AppliedMigration {
+    /// A row as read from a history table (tests and tools that build histories by hand).
+    pub fn new(version: i64, name: &str, checksum: &str) -> Self {
+        AppliedMigration {
+            version,
+            name: name.to_string(),
+            checksum: checksum.to_string(),
+            down_sql: None,
+            transactional: true,
+            applied_at: SystemTime::UNIX_EPOCH,
+            execution: Duration::ZERO,
+        }
+    }
+
+    /// The same row with this stored DOWN.
+    pub fn with_down_sql(mut self, down_sql: Option<&str>) -> Self {
+        self.down_sql = down_sql.map(str::to_string);
+        self
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +160,11 @@ mod tests {
             HistoryTable::new(Some("a b"), "t"),
             Err(Error::InvalidIdentifier(_))
         ));
+        let config = History {
+            schema: None,
+            table: "bad name".into(),
+        };
+        assert!(HistoryTable::try_from(&config).is_err());
     }
 
     #[test]
@@ -126,10 +177,9 @@ mod tests {
                 .expect("valid")
                 .lock_key()
         );
-    }
-
-    #[test]
-    fn literals_escape_quotes_and_backslashes() {
-        assert_eq!(literal(r"it's a \ test"), r"E'it''s a \\ test'");
+        assert_eq!(
+            HistoryTable::from_validated(None, "strata_migrations").lock_key(),
+            a
+        );
     }
 }

@@ -1,0 +1,184 @@
+//! What a database backend implements: a handful of transport primitives. The runtime owns
+//! every statement of the history protocol (its DDL, inserts, deletes, the start-up probe,
+//! the lock's use) and builds it for the backend's [`Dialect`]; a backend only sends SQL and
+//! reports what came back.
+//!
+//! Implemented for `tokio_postgres::Client` (feature `postgres`) and `rusqlite::Connection`
+//! (feature `sqlite`), so `MIGRATIONS.run(&mut client)` takes either directly. Code that picks
+//! a database at run time (the CLI) wraps them in an enum implementing [`Driver`] by
+//! delegation.
+
+use std::time::Duration;
+
+pub use strata_core::Dialect;
+
+pub use crate::error::{DbError, DbErrorKind};
+pub use crate::history::HistoryTable;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+/// One row, every value as text (`None` for NULL), as PostgreSQL's simple-query protocol
+/// returns it; other backends convert.
+pub type Row = Vec<Option<String>>;
+
+/// One migration's work in one transaction: optionally a guard, then the section's SQL, then
+/// the runtime's history statements, committed together or not at all.
+pub struct Transaction<'a> {
+    /// Runs first, inside the transaction. If it returns a row, the backend rolls back and
+    /// returns [`Committed::Skipped`]. The runtime uses it where no session lock serializes
+    /// runners (SQLite): another runner may have done this step meanwhile.
+    pub guard: Option<&'a str>,
+    /// The section's SQL as written. A backend may send it whole (PostgreSQL: error
+    /// positions then index into it) or run [`statements`](Self::statements) one by one.
+    pub sql: &'a str,
+    /// The section's statements: byte offset into `sql` and text.
+    pub statements: &'a [(usize, &'a str)],
+    /// The history statements to run after the SQL, given how long the SQL took as the
+    /// backend measured it (backends that send everything at once pass zero; the runtime
+    /// then lets the server measure). The rows of the last one are returned.
+    pub tail: &'a (dyn Fn(Duration) -> Vec<String> + Sync),
+}
+
+/// What [`Driver::run_transaction`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Committed {
+    /// Committed; the rows returned by the tail's last statement.
+    Done(Vec<Row>),
+    /// The guard returned a row: rolled back, nothing ran.
+    Skipped,
+}
+
+/// Where a step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// A statement failed. `index` is the 0-based statement of the section when known (past
+    /// the section's statements: the runtime's own history statements); `completed`
+    /// statements before it ran and stay in effect (always 0 in a transaction, which rolled
+    /// back).
+    Statement {
+        /// 0-based index of the failing statement, when known.
+        index: Option<usize>,
+        /// Statements that ran and stay in effect.
+        completed: usize,
+    },
+    /// Every statement ran (outside a transaction) and the history update failed.
+    Recording {
+        /// Statements that ran and stay in effect.
+        completed: usize,
+    },
+}
+
+/// How a step failed: the database's error, where in the section's SQL, and what ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepError {
+    /// What the database said. Its `position` is ignored: backends put the translated
+    /// position in `offset`.
+    pub error: DbError,
+    /// Byte offset into the section's SQL (not into what was sent) where the error is.
+    pub offset: Option<usize>,
+    /// Which statement failed, and what ran.
+    pub failure: Failure,
+}
+
+impl StepError {
+    /// A statement failure with no position and no statement information.
+    pub fn new(error: DbError) -> Self {
+        StepError {
+            error,
+            offset: None,
+            failure: Failure::Statement {
+                index: None,
+                completed: 0,
+            },
+        }
+    }
+}
+
+/// The statements of a backend's session lock (held until unlocked or the session ends), built
+/// for one history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLockSql {
+    /// Tries once without waiting; returns one row whose first value is true (`t`, `1` or
+    /// `true`) when the lock was taken.
+    pub try_lock: String,
+    /// Who holds it: one row of (session id, application name) when another session does.
+    pub holder: String,
+    /// Releases it.
+    pub unlock: String,
+}
+
+/// A database the runtime can drive. See the module documentation.
+///
+/// # Design: `async fn`, generic, not `dyn`
+///
+/// The methods are native `async fn`, so the trait is not dyn-compatible and the futures
+/// carry no `Send` bound in the trait. For a concrete type the compiler sees the concrete
+/// futures, so `tokio::spawn(async move { MIGRATIONS.run(&mut client).await })` works for
+/// `tokio_postgres::Client`. A synchronous database (rusqlite) does its work on the first
+/// poll, which blocks the executor thread for a migration: what a start-up run wants anyway.
+#[allow(async_fn_in_trait)]
+pub trait Driver {
+    /// The SQL this backend speaks: the runtime builds the history protocol for it, and
+    /// splits stored SQL with its lexer.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs `statements` outside any transaction the runtime opened and returns one result
+    /// set per statement, in order. A backend sends them in one round trip where it can
+    /// (PostgreSQL's simple query runs them as one implicit transaction); the first failure
+    /// stops the rest. A single statement's error position (`DbError::position`) is a
+    /// character offset into it. A statement that must run outside any transaction block
+    /// (`CREATE INDEX CONCURRENTLY`) is always sent alone.
+    async fn run_batch(&mut self, statements: &[&str]) -> Result<Vec<Vec<Row>>, DbError>;
+
+    /// Runs one [`Transaction`]: BEGIN, the guard, the SQL, the tail, COMMIT; on any error
+    /// rolls back and says where it failed.
+    async fn run_transaction(
+        &mut self,
+        transaction: &Transaction<'_>,
+    ) -> Result<Committed, StepError>;
+
+    /// The session lock this backend offers for `table`, if any. Without one, the runtime
+    /// serializes runners per migration with [`Transaction::guard`] and the database's own
+    /// write lock.
+    fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql>;
+
+    /// How long a write waits for another connection's write lock, for backends where that
+    /// wait is a connection setting (SQLite's busy timeout; `None`: the backend's default).
+    /// Backends with a session lock ignore it.
+    fn set_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), DbError> {
+        let _ = timeout;
+        Ok(())
+    }
+}
+
+/// Converts a 0-based character index into `text` to a byte offset (`None` past the end).
+pub(crate) fn char_to_byte(text: &str, chars: usize) -> Option<usize> {
+    text.char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .nth(chars)
+}
+
+/// Whether a value returned as text is SQL true (`t` from PostgreSQL, `1` from SQLite).
+pub(crate) fn is_true(value: Option<&str>) -> bool {
+    matches!(value, Some("t" | "1" | "true" | "TRUE"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::char_to_byte;
+
+    #[test]
+    fn character_offsets_become_byte_offsets() {
+        let text = "é🎉x";
+        assert_eq!(char_to_byte(text, 0), Some(0));
+        assert_eq!(char_to_byte(text, 1), Some(2));
+        assert_eq!(char_to_byte(text, 2), Some(6));
+        assert_eq!(char_to_byte(text, 3), Some(7));
+        assert_eq!(char_to_byte(text, 4), None);
+    }
+}

@@ -1,0 +1,227 @@
+//! PostgreSQL through tokio-postgres. Only the simple-query protocol is used, so every call
+//! below is exactly one round trip (one `Query` message, one `ReadyForQuery`), except a
+//! guarded transaction, which never happens here: the advisory lock serializes runners.
+//!
+//! - [`Driver::run_batch`]: the statements joined into one simple query; the server runs them in
+//!   order, each in its own implicit transaction, and stops at the first error.
+//! - [`Driver::run_transaction`]: `BEGIN; <section as written>; <tail>; COMMIT;` in one message.
+//!   If anything fails the server skips the rest and a `ROLLBACK` follows (failure path only).
+//!   The section is sent whole, so the server's error position indexes into it after the
+//!   `BEGIN` prefix. Many errors carry no position (a unique violation): the reply is read as
+//!   a stream, so the number of commands completed before the failure says which statement
+//!   failed, and the runtime points at its start.
+//! - The session lock is `pg_try_advisory_lock(k)`, `k` being [`HistoryTable::lock_key`], with
+//!   the holder read from `pg_locks` and `pg_stat_activity`.
+//!
+//! PostgreSQL reports an error's `position` as a 1-based *character* offset into the query
+//! string; this backend hands the runtime a byte offset inside the section, which
+//! `Section::file_position` maps to the file's `line:col`.
+//!
+//! # Dropped futures
+//!
+//! The advisory lock is a session lock and is not released by a transaction ending. If the
+//! future of a run is dropped between two round trips (a timeout around `run`, say), the
+//! session keeps the lock, and if it is dropped while a batch is in flight the server still
+//! executes the whole batch (commit included, or an aborted transaction left open). Such a
+//! client is unusable for migrations: drop it. Closing the session releases the lock, so the
+//! next runner proceeds.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio_postgres::{Client, SimpleQueryMessage};
+use tracing::debug;
+
+use super::{
+    Committed, Dialect, Driver, Failure, HistoryTable, Row, SessionLockSql, StepError, Transaction,
+    char_to_byte,
+};
+use crate::error::{DbError, DbErrorKind};
+
+const BEGIN: &str = "BEGIN;\n";
+
+/// The server's error, classified, with tokio-postgres's error kept as the source.
+fn db_error(error: tokio_postgres::Error) -> DbError {
+    if let Some(db) = error.as_db_error() {
+        let code = db.code().code();
+        let kind = match code {
+            "42P01" => DbErrorKind::UndefinedTable,
+            "42703" => DbErrorKind::UndefinedColumn,
+            c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {
+                DbErrorKind::ConnectionLost
+            }
+            _ => DbErrorKind::Other,
+        };
+        let position = match db.position() {
+            Some(tokio_postgres::error::ErrorPosition::Original(p)) => {
+                Some((*p as usize).saturating_sub(1))
+            }
+            _ => None,
+        };
+        return DbError::new(code, db.message())
+            .with_kind(kind)
+            .with_position(position)
+            .with_source(error);
+    }
+    // tokio-postgres's own text is only the kind ("connection closed", "error communicating
+    // with the server"); the cause is in the source chain, which the message spells out for
+    // readers that print only the top error.
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    let io = std::error::Error::source(&error).is_some_and(|s| s.is::<std::io::Error>());
+    let (code, kind) = if error.is_closed() || io {
+        (DbError::CONNECTION_FAILURE, DbErrorKind::ConnectionLost)
+    } else {
+        ("", DbErrorKind::Other)
+    };
+    DbError::new(code, message)
+        .with_kind(kind)
+        .with_source(error)
+}
+
+/// The replies of one simple query: a result set per completed statement, or the error with
+/// the number of statements that completed before it (the server skipped the rest).
+async fn batch(
+    client: &Client,
+    sql: &str,
+) -> Result<Vec<Vec<Row>>, (tokio_postgres::Error, usize)> {
+    let stream = client.simple_query_raw(sql).await.map_err(|e| (e, 0))?;
+    let mut stream = std::pin::pin!(stream);
+    let mut sets = Vec::new();
+    let mut current = Vec::new();
+    while let Some(message) = stream.next().await {
+        match message {
+            Ok(SimpleQueryMessage::Row(row)) => {
+                current.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                );
+            }
+            Ok(SimpleQueryMessage::CommandComplete(_)) => sets.push(std::mem::take(&mut current)),
+            Ok(_) => {}
+            Err(error) => return Err((error, sets.len())),
+        }
+    }
+    Ok(sets)
+}
+
+/// Ends a transaction the server aborted. If the session is gone, there is nothing to end.
+async fn rollback(client: &Client) {
+    if let Err(error) = client.simple_query("ROLLBACK").await {
+        debug!(%error, "ROLLBACK after a failed migration failed");
+    }
+}
+
+fn holder_query(key: i64) -> String {
+    // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1;
+    // advisory locks are per database, and pg_locks lists every database's.
+    let (class_id, object_id) = ((key >> 32) as u32, key as u32);
+    format!(
+        "SELECT l.pid::text, coalesce(a.application_name, '') FROM pg_locks l \
+         LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND l.classid = {class_id}::oid AND l.objid = {object_id}::oid AND l.objsubid = 1"
+    )
+}
+
+impl Driver for Client {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn run_batch(&mut self, statements: &[&str]) -> Result<Vec<Vec<Row>>, DbError> {
+        batch(self, &statements.join(";\n"))
+            .await
+            .map_err(|(error, _)| db_error(error))
+    }
+
+    async fn run_transaction(
+        &mut self,
+        transaction: &Transaction<'_>,
+    ) -> Result<Committed, StepError> {
+        let mut prefix = BEGIN;
+        if let Some(guard) = transaction.guard {
+            match batch(self, &format!("{BEGIN}{guard}")).await {
+                Ok(sets) if sets.iter().flatten().next().is_some() => {
+                    rollback(self).await;
+                    return Ok(Committed::Skipped);
+                }
+                Ok(_) => prefix = "",
+                Err((error, _)) => {
+                    rollback(self).await;
+                    return Err(StepError::new(db_error(error)));
+                }
+            }
+        }
+        let sql = transaction.sql;
+        let tail = (transaction.tail)(Duration::ZERO);
+        let text = format!("{prefix}{sql}\n;\n{};\nCOMMIT;", tail.join(";\n"));
+        match batch(self, &text).await {
+            // The tail's last statement is the one before COMMIT.
+            Ok(mut sets) => Ok(Committed::Done(
+                sets.len()
+                    .checked_sub(2)
+                    .map(|i| sets.swap_remove(i))
+                    .unwrap_or_default(),
+            )),
+            Err((error, completed)) => {
+                let mut error = db_error(error);
+                rollback(self).await;
+                let offset = error
+                    .position
+                    .take()
+                    .and_then(|p| p.checked_sub(prefix.len()))
+                    .and_then(|p| char_to_byte(sql, p))
+                    .filter(|p| *p < sql.len());
+                // Commands completed before the failure, less the BEGIN.
+                let index = if prefix.is_empty() {
+                    Some(completed)
+                } else {
+                    completed.checked_sub(1)
+                };
+                Err(StepError {
+                    error,
+                    offset,
+                    failure: Failure::Statement {
+                        index,
+                        completed: 0,
+                    },
+                })
+            }
+        }
+    }
+
+    fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {
+        let key = table.lock_key();
+        Some(SessionLockSql {
+            try_lock: format!("SELECT pg_try_advisory_lock({key})"),
+            holder: holder_query(key),
+            unlock: format!("SELECT pg_advisory_unlock({key})"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holder_query_splits_the_key_like_pg_locks() {
+        let query = holder_query(0x0000_0001_0000_0002);
+        assert!(
+            query.contains("l.classid = 1::oid AND l.objid = 2::oid"),
+            "{query}"
+        );
+        let negative = holder_query(-1);
+        assert!(
+            negative.contains("l.classid = 4294967295::oid AND l.objid = 4294967295::oid"),
+            "{negative}"
+        );
+    }
+}

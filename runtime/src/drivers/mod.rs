@@ -1,6 +1,0 @@
-//! Database drivers, one file each.
-
-#[cfg(feature = "postgres")]
-pub mod postgres;
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
