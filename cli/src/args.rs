@@ -69,6 +69,20 @@ pub enum SchemeArg {
     Directory,
 }
 
+/// Opt-outs of the checks `up` makes before anything runs (the library's `allow_*` methods).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct CheckOptOuts {
+    /// Apply although applied migrations changed since they ran (checksum differs).
+    #[arg(long)]
+    pub allow_divergent: bool,
+    /// Apply although the database has migrations this directory lacks.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Apply pending migrations older than the newest applied one, in version order.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the lints of `embed_migrations!` (exit 1 on any error).
@@ -84,6 +98,8 @@ pub enum Command {
         /// Print what would run, with the SQL, and change nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        checks: CheckOptOuts,
     },
     /// Roll back applied migrations (one by default).
     #[command(alias = "rollback")]

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use strata_runtime::{Migrations, Plan, Report, Target};
 
 use super::Result;
+use crate::args::CheckOptOuts;
 use crate::database::Database;
 
 fn print_plan(plan: &Plan) {
@@ -66,9 +67,14 @@ pub async fn up(
     migrations: &Migrations,
     to: Option<i64>,
     dry_run: bool,
+    checks: CheckOptOuts,
     quiet: bool,
 ) -> Result<ExitCode> {
-    let mut runner = migrations.runner();
+    let mut runner = migrations
+        .runner()
+        .allow_divergent(checks.allow_divergent)
+        .allow_missing(checks.allow_missing)
+        .allow_out_of_order(checks.allow_out_of_order);
     if let Some(to) = to {
         runner = runner.target(to);
     }

@@ -30,9 +30,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             let mut db = connect(cli).await?;
             check::run(&mut db, dir).await
         }),
-        Command::Up { to, dry_run } => block_on(async {
+        Command::Up {
+            to,
+            dry_run,
+            checks,
+        } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
-            migrate::up(&mut db, &migrations, *to, *dry_run, quiet).await
+            migrate::up(&mut db, &migrations, *to, *dry_run, *checks, quiet).await
         }),
         Command::Down { steps, to, dry_run } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;

@@ -1,0 +1,65 @@
+//! `strata up`'s check opt-outs on a real SQLite file: a refused run names the CLI flag, and
+//! the flag makes the run apply (one of our users' sets has 008 pending after 009 applied).
+
+mod support;
+
+use std::fs;
+
+use support::{project, strata};
+
+const TOML: &str = "dialect = \"sqlite\"\ndown = \"optional\"\n[lints]\nversion-gap = \"allow\"\n";
+
+#[test]
+fn out_of_order_is_refused_naming_the_flag_and_applied_with_it() {
+    let dir = project(&[
+        ("migrations/strata.toml", TOML),
+        ("migrations/007_a.sql", "CREATE TABLE a (id INTEGER);\n"),
+        ("migrations/009_c.sql", "CREATE TABLE c (id INTEGER);\n"),
+    ]);
+    let url = format!("sqlite:{}", dir.path().join("app.db").display());
+    let (code, _, stderr) = strata(dir.path(), &url, &["up", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    fs::write(
+        dir.path().join("migrations/008_b.sql"),
+        "CREATE TABLE b (id INTEGER);\n",
+    )
+    .expect("write 008");
+    let (code, _, stderr) = strata(dir.path(), &url, &["up"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("8 b"), "{stderr}");
+    assert!(stderr.contains("--allow-out-of-order"), "{stderr}");
+
+    let (code, stdout, stderr) = strata(dir.path(), &url, &["up", "--allow-out-of-order"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("applied 1 migration(s)"), "{stdout}");
+    let (code, stdout, _) = strata(dir.path(), &url, &["pending"]);
+    assert_eq!(code, 0);
+    assert!(!stdout.contains("| 8 "), "{stdout}");
+}
+
+#[test]
+fn divergent_is_refused_naming_the_flag_and_applied_with_it() {
+    let dir = project(&[
+        ("migrations/strata.toml", TOML),
+        ("migrations/001_a.sql", "CREATE TABLE a (id INTEGER);\n"),
+    ]);
+    let url = format!("sqlite:{}", dir.path().join("app.db").display());
+    assert_eq!(strata(dir.path(), &url, &["up", "--quiet"]).0, 0);
+    fs::write(
+        dir.path().join("migrations/001_a.sql"),
+        "CREATE TABLE a (id INTEGER, b TEXT);\n",
+    )
+    .expect("edit 001");
+    fs::write(
+        dir.path().join("migrations/002_b.sql"),
+        "CREATE TABLE b (id INTEGER);\n",
+    )
+    .expect("write 002");
+    let (code, _, stderr) = strata(dir.path(), &url, &["up"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--allow-divergent"), "{stderr}");
+    let (code, stdout, stderr) = strata(dir.path(), &url, &["up", "--allow-divergent"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("applied 1 migration(s)"), "{stdout}");
+}
