@@ -140,7 +140,7 @@ async fn no_transaction_migration_with_two_concurrent_indexes_applies_and_rolls_
     let db = TestDb::new("concurrently").await;
     let mut client = db.client().await;
     assert!(!NO_TRANSACTION.get(2).expect("2").transactional());
-    assert_eq!(NO_TRANSACTION.get(2).expect("2").statements().len(), 2);
+    assert_eq!(NO_TRANSACTION.get(2).expect("2").up_statements().len(), 2);
     let report = NO_TRANSACTION.run(&mut client).await.expect("apply");
     assert_eq!(report.applied.len(), 2);
     let valid = common::rows(

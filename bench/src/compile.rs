@@ -47,7 +47,7 @@ fn crates(strata: &str) -> Vec<(String, String, Option<String>, String)> {
             "strata-without".into(),
             format!("{strata_dep}\n{strata_build}"),
             Some(track),
-            "static M: strata::Migrations = strata::Migrations::from_static(&[], None, \"strata_migrations\");\n\
+            "static M: strata::Migrations = strata::Migrations::empty();\n\
              fn main() {\n    println!(\"{}\", M.len());\n}\n"
                 .into(),
         ),

@@ -62,8 +62,7 @@ impl Embedded {
             .section(&mut fields)
             .unwrap_or_else(|| Section::embedded("", 0, 0, "", 1, Vec::new()));
         let down = self.section(&mut fields);
-        let mut migration =
-            Migration::from_static(version, name, up, down, checksum, transactional);
+        let mut migration = Migration::from_parts(version, name, up, down, checksum, transactional);
         if let Some(digest) = digest {
             migration.set_prefix_digest(digest.into());
         }
@@ -198,7 +197,7 @@ mod tests {
                 vec![("m/1_a.sql", FILE.len() as u64)],
             )
         };
-        let mut migration = Migration::from_static(1, "a", up, Some(down), "c0ffee", false);
+        let mut migration = Migration::from_parts(1, "a", up, Some(down), "c0ffee", false);
         migration.set_prefix_digest("d1g".into());
         let texts = if down_in_other_file {
             vec![FILE, DOWN_FILE]

@@ -46,3 +46,41 @@ pub use lint_registry::Lint;
 pub use load::{Loaded, load, set_prefix_digests};
 pub use model::{Migration, Section, Statement};
 pub use naming::Scheme;
+
+/// Constructors for other crates' unit tests (feature `test-support`, which only
+/// dev-dependencies enable); not public API: real lists come from `load` or the macro.
+#[cfg(feature = "test-support")]
+pub mod test_support {
+    use std::borrow::Cow;
+
+    use crate::model::{Migration, Section, Statement};
+
+    /// A statement at `start..end` of its section, starting on file line `line`.
+    pub const fn statement(start: u32, end: u32, line: u32) -> Statement {
+        Statement::new(start, end, line)
+    }
+
+    /// `file[start..end]` as a section of `path` beginning on file line `line`.
+    pub const fn section(
+        file: &'static str,
+        start: u32,
+        end: u32,
+        path: &'static str,
+        line: u32,
+        statements: &'static [Statement],
+    ) -> Section {
+        Section::in_file(file, start, end, path, line, Cow::Borrowed(statements))
+    }
+
+    /// A migration without a prefix digest.
+    pub const fn migration(
+        version: i64,
+        name: &'static str,
+        up: Section,
+        down: Option<Section>,
+        checksum: &'static str,
+        transactional: bool,
+    ) -> Migration {
+        Migration::from_parts(version, name, up, down, checksum, transactional)
+    }
+}

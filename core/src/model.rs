@@ -17,8 +17,7 @@ pub struct Statement {
 }
 
 impl Statement {
-    #[doc(hidden)]
-    pub const fn new(start: u32, end: u32, line: u32) -> Self {
+    pub(crate) const fn new(start: u32, end: u32, line: u32) -> Self {
         Statement { start, end, line }
     }
 
@@ -63,20 +62,6 @@ impl PartialEq for Section {
 impl Eq for Section {}
 
 impl Section {
-    /// A section of an embedded file: `file[start..end]`, both on char boundaries (the macro
-    /// checks at compile time that the file is the one that was parsed).
-    #[doc(hidden)]
-    pub const fn from_file(
-        file: &'static str,
-        start: u32,
-        end: u32,
-        path: &'static str,
-        line: u32,
-        statements: &'static [Statement],
-    ) -> Self {
-        Self::in_file(file, start, end, path, line, Cow::Borrowed(statements))
-    }
-
     /// A section of an embedded file, decoded at run time from the macro's compact form.
     pub(crate) fn embedded(
         file: &'static str,
@@ -89,7 +74,7 @@ impl Section {
         Self::in_file(file, start, end, path, line, Cow::Owned(statements))
     }
 
-    const fn in_file(
+    pub(crate) const fn in_file(
         file: &'static str,
         start: u32,
         end: u32,
@@ -191,8 +176,7 @@ pub struct Migration {
 }
 
 impl Migration {
-    #[doc(hidden)]
-    pub const fn from_static(
+    pub(crate) const fn from_parts(
         version: i64,
         name: &'static str,
         up: Section,
@@ -270,8 +254,8 @@ impl Migration {
         self.down.as_ref()
     }
 
-    /// Statement boundaries of the UP section.
-    pub fn statements(&self) -> &[Statement] {
+    /// Statement boundaries of the UP section (the DOWN's: `down_section()`).
+    pub fn up_statements(&self) -> &[Statement] {
         self.up.statements()
     }
 

@@ -348,7 +348,7 @@ fn bom_and_crlf_keep_the_checksum_and_string_edits_change_it() {
 fn statement_lines_are_file_lines() {
     let loaded = load_files(&[("001_a.sql", b"-- header\n\n-- UP\nCREATE TABLE a (id int);\n\nCREATE TABLE b (\n  id int\n);\n-- DOWN\nDROP TABLE b;\nDROP TABLE a;\n")]);
     let m = &loaded.migrations[0];
-    let lines: Vec<u32> = m.statements().iter().map(|s| s.line()).collect();
+    let lines: Vec<u32> = m.up_statements().iter().map(|s| s.line()).collect();
     assert_eq!(lines, vec![4, 6]);
     assert_eq!(m.up_section().line(), 4);
     let down: Vec<u32> = m
@@ -359,7 +359,7 @@ fn statement_lines_are_file_lines() {
         .map(|s| s.line())
         .collect();
     assert_eq!(down, vec![10, 11]);
-    let second = m.statements()[1];
+    let second = m.up_statements()[1];
     assert_eq!(
         m.up_section().file_position(second.range().start + 19),
         (7, 3)

@@ -6,6 +6,8 @@ use strata_core::embedded::Embedded;
 use strata_core::model::Migration;
 
 use crate::driver::Driver;
+use strata_core::config::DEFAULT_HISTORY_TABLE;
+
 use crate::history::HistoryTable;
 
 /// An ordered list of migrations. `embed_migrations!` builds one as a `const`, with no
@@ -18,7 +20,6 @@ pub struct Migrations {
 
 #[derive(Debug, Clone)]
 enum List {
-    Borrowed(&'static [Migration]),
     Owned(Vec<Migration>),
     /// The macro's compact form, decoded on first use: a no-op start-up reads only the
     /// length and one entry's version and digest ([`Migrations::tip`]).
@@ -26,14 +27,10 @@ enum List {
 }
 
 impl Migrations {
-    /// A list built by hand, `list` sorted by version without duplicates.
-    #[doc(hidden)]
-    pub const fn from_static(
-        list: &'static [Migration],
-        history_schema: Option<&'static str>,
-        history_table: &'static str,
-    ) -> Self {
-        Self::with_list(List::Borrowed(list), history_schema, history_table)
+    /// No migrations, and the default history table: for code that only reads a history
+    /// ([`Runner::applied`](crate::Runner::applied)), and for examples.
+    pub const fn empty() -> Self {
+        Self::with_list(List::Owned(Vec::new()), None, DEFAULT_HISTORY_TABLE)
     }
 
     /// What `embed_migrations!` expands to: `list` sorted by version without duplicates
@@ -83,7 +80,6 @@ impl Migrations {
     /// How many migrations the list holds.
     pub fn len(&self) -> usize {
         match &self.list {
-            List::Borrowed(list) => list.len(),
             List::Owned(list) => list.len(),
             List::Embedded(list, _) => list.len(),
         }
@@ -110,7 +106,6 @@ impl Migrations {
     /// The migrations, in ascending version order.
     pub fn as_slice(&self) -> &[Migration] {
         match &self.list {
-            List::Borrowed(list) => list,
             List::Owned(list) => list,
             List::Embedded(list, decoded) => {
                 decoded.get_or_init(|| list.iter().map(Embedded::decode).collect())
@@ -150,7 +145,7 @@ fn count_upto<T>(list: &[T], target: Option<i64>, version: impl Fn(&T) -> i64) -
 /// `tokio_postgres::Client` (feature `postgres`) or a `rusqlite::Connection` (feature
 /// `sqlite`), through the [`Driver`](crate::driver::Driver) trait, which callers never import.
 ///
-/// The examples build an empty list with `from_static` so that they compile inside this
+/// The examples use an empty list (`Migrations::empty()`) so that they compile inside this
 /// crate; an application writes `static MIGRATIONS: strata::Migrations =
 /// strata::embed_migrations!("migrations");` and calls the same methods.
 impl Migrations {
@@ -165,7 +160,7 @@ impl Migrations {
     ///
     /// ```no_run
     /// # use strata_runtime as strata;
-    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::empty();
     /// # async fn example(url: &str) -> Result<(), Box<dyn std::error::Error>> {
     /// let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     /// tokio::spawn(connection);
@@ -189,7 +184,7 @@ impl Migrations {
     ///
     /// ```no_run
     /// # use strata_runtime as strata;
-    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::empty();
     /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
     /// let report = MIGRATIONS.rollback(client, strata::Target::Steps(1)).await?;
     /// let report = MIGRATIONS.rollback(client, strata::Target::Version(3)).await?; // undo all above 3
@@ -208,7 +203,7 @@ impl Migrations {
     ///
     /// ```no_run
     /// # use strata_runtime as strata;
-    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::empty();
     /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
     /// for row in MIGRATIONS.status(client).await? {
     ///     tracing::info!(row.version, row.name, state = row.state.as_str(), applied = row.applied_at.is_some());
@@ -224,7 +219,7 @@ impl Migrations {
     ///
     /// ```no_run
     /// # use strata_runtime as strata;
-    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
+    /// # static MIGRATIONS: strata::Migrations = strata::Migrations::empty();
     /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
     /// let plan = MIGRATIONS.runner().target(20250210120000).dry_run(client).await?;
     /// for step in &plan.steps {
@@ -248,7 +243,6 @@ impl<'a> IntoIterator for &'a Migrations {
 
 #[cfg(test)]
 mod tests {
-    use strata_core::model::Section;
 
     use super::*;
 
@@ -264,8 +258,9 @@ mod tests {
             .iter()
             .map(|v| {
                 let path = leak(format!("m/{v}_t.sql").into_boxed_str());
-                let up = Section::from_file(FILE, 0, FILE.len() as u32, path, 1, &[]);
-                Migration::from_static(
+                let up =
+                    strata_core::test_support::section(FILE, 0, FILE.len() as u32, path, 1, &[]);
+                strata_core::test_support::migration(
                     *v,
                     "t",
                     up,

@@ -192,12 +192,15 @@ mod tests {
 
     const UP: &str = "CREATE TABLE t (id int);";
     const DOWN: &str = "DROP TABLE t;";
-    const STATEMENTS: &[Statement] = &[Statement::new(0, 23, 2)];
+    const STATEMENTS: &[Statement] = &[strata_core::test_support::statement(0, 23, 2)];
 
     fn migration(version: i64, checksum: &'static str, down: bool) -> Migration {
-        let up = Section::from_file(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
-        let down = down.then(|| Section::from_file(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[]));
-        Migration::from_static(version, "x", up, down, checksum, true)
+        let up =
+            strata_core::test_support::section(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
+        let down = down.then(|| {
+            strata_core::test_support::section(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[])
+        });
+        strata_core::test_support::migration(version, "x", up, down, checksum, true)
     }
 
     fn row(version: i64, checksum: &str, down_sql: Option<&str>) -> AppliedMigration {
@@ -350,9 +353,11 @@ mod tests {
     }
 
     fn no_transaction(version: i64, checksum: &'static str) -> Migration {
-        let up = Section::from_file(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
-        let down = Section::from_file(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[]);
-        Migration::from_static(version, "x", up, Some(down), checksum, false)
+        let up =
+            strata_core::test_support::section(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
+        let down =
+            strata_core::test_support::section(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[]);
+        strata_core::test_support::migration(version, "x", up, Some(down), checksum, false)
     }
 
     #[test]

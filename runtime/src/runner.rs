@@ -30,7 +30,7 @@ enum Shortcut {
 ///
 /// ```no_run
 /// # use strata_runtime as strata;
-/// # static MIGRATIONS: strata::Migrations = strata::Migrations::from_static(&[], None, "strata_migrations");
+/// # static MIGRATIONS: strata::Migrations = strata::Migrations::empty();
 /// # async fn example(client: &mut tokio_postgres::Client) -> Result<(), strata::Error> {
 /// // static MIGRATIONS: strata::Migrations = strata::embed_migrations!("migrations");
 /// let report = MIGRATIONS

@@ -275,14 +275,13 @@ pub(crate) fn millis(duration: Duration) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use strata_core::model::Section;
 
     use super::*;
 
     fn migration() -> Migration {
         const UP: &str = "SELECT 1;";
-        let up = Section::from_file(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
-        Migration::from_static(1, "it's", up, None, "abc", true)
+        let up = strata_core::test_support::section(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
+        strata_core::test_support::migration(1, "it's", up, None, "abc", true)
     }
 
     #[test]

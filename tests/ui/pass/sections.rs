@@ -12,12 +12,12 @@ fn main() {
         assert!(users.up().contains("CREATE TABLE users"), "{}", users.up());
         assert!(!users.up().contains("DROP"), "{}", users.up());
         assert_eq!(users.down().map(str::trim), Some("DROP TABLE users;"));
-        assert_eq!(users.statements().len(), 1);
+        assert_eq!(users.up_statements().len(), 1);
     }
     let plain = PLAIN.get(1).expect("migration 1");
     assert!(!plain.up().contains("Header"), "the header belongs to no section");
     assert_eq!(plain.up_section().line(), 3, "UP starts on the line after its marker");
-    assert_eq!(plain.statements()[0].line(), 3);
+    assert_eq!(plain.up_statements()[0].line(), 3);
     assert_eq!(PLAIN.get(2).and_then(|m| m.down()), None, "allowed to have no DOWN");
     let indexes = NO_TRANSACTION.get(1).expect("migration 1");
     assert!(!indexes.transactional());
