@@ -51,6 +51,16 @@ impl Candidate {
     pub fn files(&self) -> impl Iterator<Item = usize> {
         self.main.into_iter().chain(self.down_file)
     }
+
+    /// Whether it runs in a transaction: not when any of its files says
+    /// `-- strata:no-transaction` (or goose's `NO TRANSACTION`) or its `metadata.toml` says
+    /// `run_in_transaction = false`.
+    pub fn transactional(&self, directory: &Directory) -> bool {
+        !(self.metadata_no_transaction
+            || self
+                .files()
+                .any(|i| directory.file(i).sections.directives.no_transaction))
+    }
 }
 
 /// An entry whose name matches no scheme.

@@ -186,17 +186,13 @@ fn build_migration(directory: &Directory, candidate: &Candidate) -> Option<Migra
             section: down.as_ref().and(down_range.as_ref()),
         },
     );
-    let no_transaction = candidate.metadata_no_transaction
-        || candidate
-            .files()
-            .any(|i| directory.file(i).sections.directives.no_transaction);
     Some(Migration::new(
         candidate.name.version,
         candidate.name.name.clone(),
         up,
         down,
         sum,
-        !no_transaction,
+        candidate.transactional(directory),
     ))
 }
 
