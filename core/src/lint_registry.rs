@@ -75,6 +75,11 @@ macro_rules! lint_registry {
                 default: Deny, configurable: true, group: Statements,
                 summary: "SQL the dialect's parser rejects",
             }
+            TransactionNesting {
+                name: "transaction-nesting", detected: Check(transaction_nesting),
+                default: Deny, configurable: true, group: Statements,
+                summary: "`BEGIN` / `COMMIT` / `ROLLBACK` in a migration strata already runs in a transaction (PostgreSQL, SQLite)",
+            }
             UntrackedDirectory {
                 name: "untracked-directory", detected: Macro,
                 default: Warn, configurable: true, group: Setup,
