@@ -25,6 +25,49 @@ fn states(rows: &[strata::StatusRow]) -> Vec<(i64, State)> {
     rows.iter().map(|r| (r.version, r.state)).collect()
 }
 
+/// After the upgrade, on either backend: every row reads as applied (the old ones with their
+/// times), nothing is pending, two rollbacks go through the rows the old version wrote (its
+/// stored DOWN text included) and the same two apply again.
+async fn runs_rolls_back_and_reports<D: strata::driver::Driver>(
+    migrations: &Migrations,
+    conn: &mut D,
+) {
+    let status = migrations.status(conn).await.expect("status");
+    assert!(
+        status.iter().all(|r| r.state == State::Applied),
+        "{status:?}"
+    );
+    assert_eq!(
+        status[0].applied_at,
+        Some(first_applied_at()),
+        "old rows kept"
+    );
+    assert!(migrations.run(conn).await.expect("no-op").is_empty());
+
+    let report = migrations
+        .rollback(conn, Target::Steps(2))
+        .await
+        .expect("rollback");
+    let reverted: Vec<i64> = report.reverted.iter().map(|s| s.version).collect();
+    assert_eq!(reverted, [3, 2]);
+    let status = migrations.status(conn).await.expect("status");
+    assert_eq!(
+        states(&status),
+        [
+            (1, State::Applied),
+            (2, State::Pending),
+            (3, State::Pending)
+        ]
+    );
+    let report = migrations.run(conn).await.expect("again");
+    let applied: Vec<i64> = report.applied.iter().map(|s| s.version).collect();
+    assert_eq!(
+        applied,
+        [2, 3],
+        "the DOWNs ran: the tables could be made again"
+    );
+}
+
 #[tokio::test]
 async fn postgres_layout_1_is_upgraded_in_place_and_then_runs_rolls_back_and_reports() {
     let db = TestDb::new("upgrade").await;
@@ -61,40 +104,7 @@ async fn postgres_layout_1_is_upgraded_in_place_and_then_runs_rolls_back_and_rep
         .await,
         ["1:2", "2:2", "3:2"]
     );
-    let status = SEQUENTIAL.status(&mut client).await.expect("status");
-    assert!(
-        status.iter().all(|r| r.state == State::Applied),
-        "{status:?}"
-    );
-    assert_eq!(
-        status[0].applied_at,
-        Some(first_applied_at()),
-        "old rows kept"
-    );
-
-    // Nothing pending: the probe of the upgraded table finds nothing to do.
-    assert!(SEQUENTIAL.run(&mut client).await.expect("no-op").is_empty());
-
-    // Rollback through the rows the old version wrote (its stored DOWN included), and again.
-    let report = SEQUENTIAL
-        .rollback(&mut client, Target::Steps(2))
-        .await
-        .expect("rollback");
-    assert_eq!(
-        report
-            .reverted
-            .iter()
-            .map(|s| s.version)
-            .collect::<Vec<_>>(),
-        [3, 2]
-    );
-    assert_eq!(db.history_versions().await, [1]);
-    assert!(!db.has_relation("posts").await);
-    let report = SEQUENTIAL.run(&mut client).await.expect("again");
-    assert_eq!(
-        report.applied.iter().map(|s| s.version).collect::<Vec<_>>(),
-        [2, 3]
-    );
+    runs_rolls_back_and_reports(&SEQUENTIAL, &mut client).await;
 
     // A table a newer strata upgraded is refused, not misread.
     client
@@ -169,33 +179,5 @@ async fn sqlite_layout_1_is_upgraded_in_place_and_then_runs_rolls_back_and_repor
         ),
         "the new top row vouches for the whole history"
     );
-    let status = APP.status(&mut conn).await.expect("status");
-    assert!(
-        status.iter().all(|r| r.state == State::Applied),
-        "{status:?}"
-    );
-    assert_eq!(
-        status[0].applied_at,
-        Some(first_applied_at()),
-        "old rows kept"
-    );
-    assert!(APP.run(&mut conn).await.expect("no-op").is_empty());
-
-    let report = APP
-        .rollback(&mut conn, Target::Steps(2))
-        .await
-        .expect("rollback");
-    assert_eq!(
-        report
-            .reverted
-            .iter()
-            .map(|s| s.version)
-            .collect::<Vec<_>>(),
-        [3, 2]
-    );
-    let report = APP.run(&mut conn).await.expect("again");
-    assert_eq!(
-        report.applied.iter().map(|s| s.version).collect::<Vec<_>>(),
-        [2, 3]
-    );
+    runs_rolls_back_and_reports(&APP, &mut conn).await;
 }
