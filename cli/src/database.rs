@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use strata_runtime::driver::{
-    Committed, DbError, Dialect, Driver, HistoryTable, Row, SessionLockSql, StepError, Transaction,
+    Committed, DbError, Dialect, Driver, HistoryTable, ReadOnly, Row, SessionLockSql, StepError,
+    Transaction,
 };
 
 use crate::error::CliError;
@@ -59,6 +60,21 @@ fn sqlite_path(url: &str) -> Option<&str> {
         .or_else(|| url.strip_prefix("sqlite:"))
 }
 
+/// A SQLite path, with SQLite's URI parameters when it has a query (`app.db?mode=ro`).
+fn open_sqlite(path: &str) -> rusqlite::Result<rusqlite::Connection> {
+    if !path.contains('?') {
+        return rusqlite::Connection::open(path);
+    }
+    use rusqlite::OpenFlags;
+    rusqlite::Connection::open_with_flags(
+        format!("file:{path}"),
+        OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
+
 impl Database {
     pub async fn connect(url: &str) -> Result<Database, CliError> {
         let connect = |reason: String| CliError::Connect {
@@ -66,7 +82,7 @@ impl Database {
             reason,
         };
         if let Some(path) = sqlite_path(url) {
-            let conn = rusqlite::Connection::open(path).map_err(|e| connect(e.to_string()))?;
+            let conn = open_sqlite(path).map_err(|e| connect(e.to_string()))?;
             return Ok(Database::Sqlite(conn));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -147,6 +163,13 @@ impl Driver for Database {
         match self {
             Database::Postgres(c) => c.session_lock(table),
             Database::Sqlite(c) => c.session_lock(table),
+        }
+    }
+
+    async fn read_only(&mut self) -> Result<Option<ReadOnly>, DbError> {
+        match self {
+            Database::Postgres(c) => c.read_only().await,
+            Database::Sqlite(c) => c.read_only().await,
         }
     }
 

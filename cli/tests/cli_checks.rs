@@ -63,3 +63,32 @@ fn divergent_is_refused_naming_the_flag_and_applied_with_it() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("applied 1 migration(s)"), "{stdout}");
 }
+
+#[test]
+fn a_read_only_sqlite_url_reports_status_and_refuses_up() {
+    let dir = project(&[
+        ("migrations/strata.toml", TOML),
+        ("migrations/001_a.sql", "CREATE TABLE a (id INTEGER);\n"),
+        ("migrations/002_b.sql", "CREATE TABLE b (id INTEGER);\n"),
+    ]);
+    let path = dir.path().join("app.db");
+    let url = format!("sqlite:{}", path.display());
+    assert_eq!(
+        strata(dir.path(), &url, &["up", "--to", "1", "--quiet"]).0,
+        0
+    );
+    let read_only = format!("{url}?mode=ro");
+    let (code, stdout, stderr) = strata(dir.path(), &read_only, &["status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("applied") && stdout.contains("pending"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = strata(dir.path(), &read_only, &["up"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the SQLite database is open read-only"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+}

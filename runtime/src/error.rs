@@ -18,6 +18,11 @@ pub enum DbErrorKind {
     UndefinedColumn,
     /// The connection broke, or the server ended the session (SQLSTATE class 08, 57P01-03).
     ConnectionLost,
+    /// The session may not write (PostgreSQL 25006: a standby or a read-only transaction;
+    /// SQLite's SQLITE_READONLY).
+    ReadOnly,
+    /// The role lacks a privilege (PostgreSQL 42501).
+    InsufficientPrivilege,
     /// Anything else.
     #[default]
     Other,
@@ -316,6 +321,32 @@ pub enum Error {
         waited: Duration,
         /// Who held it (`pid 123 (application_name)`), when the server said.
         holder: Option<String>,
+    },
+
+    /// The database does not accept writes, so `up` / `down` changed nothing: it is a read
+    /// replica, or the session is read-only. Status and dry runs still work there.
+    #[error("the database does not accept writes ({reason}: {error}); nothing was changed: {}", reason.advice())]
+    ReadOnly {
+        /// Why, as the database says.
+        reason: crate::driver::ReadOnly,
+        /// What the database said when the first write was tried.
+        #[source]
+        error: DbError,
+    },
+
+    /// The role may not create the history table. Nothing was changed. A role that may
+    /// read and write an existing history table works: create it once as its owner.
+    #[error(
+        "cannot create the history table {table}: {error}; grant this role CREATE on the schema, or have the schema's owner create the table once:\n{ddl}"
+    )]
+    CannotCreateHistory {
+        /// The quoted table.
+        table: String,
+        /// The statement that creates it, to run as a role that may.
+        ddl: String,
+        /// What the database said.
+        #[source]
+        error: DbError,
     },
 
     /// A history table schema or name that is not a plain identifier.

@@ -92,6 +92,13 @@ async fn create<D: Driver>(conn: &mut D, sql: &HistorySql, then: &str) -> Result
     loop {
         match query(conn, &[&create, then]).await {
             Ok(mut sets) => return Ok(sets.split_off(1)),
+            Err(error) if error.kind == DbErrorKind::InsufficientPrivilege => {
+                return Err(Error::CannotCreateHistory {
+                    table: sql.quoted().to_string(),
+                    ddl: create,
+                    error,
+                });
+            }
             Err(error) => {
                 let lost_race =
                     matches!(error.code.as_str(), "23505" | "42P07" | "42P06" | "42710");

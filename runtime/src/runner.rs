@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use strata_core::model::{Migration, Section};
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::driver::{Driver, Failure, StepError};
-use crate::error::{Error, Location, Result};
+use crate::driver::{DbErrorKind, Driver, Failure, ReadOnly, StepError};
+use crate::error::{DbError, Error, Location, Result};
 use crate::history::sql::{Count, HistorySql};
 use crate::history::{AppliedMigration, HistoryTable};
 use crate::lock::{self, Lock};
@@ -264,6 +264,11 @@ impl<'m> Runner<'m> {
     /// If this future is dropped mid-way, the session may still hold the lock and be inside
     /// a transaction: drop the connection too (closing the session releases both).
     pub async fn run<D: Driver>(&self, conn: &mut D) -> Result<Report> {
+        let outcome = self.run_unexplained(conn).await;
+        explain_read_only(conn, outcome).await
+    }
+
+    async fn run_unexplained<D: Driver>(&self, conn: &mut D) -> Result<Report> {
         let (table, sql) = self.history_sql(conn)?;
         let shortcut = protocol::probe(conn, &sql)
             .await?
@@ -365,6 +370,12 @@ impl<'m> Runner<'m> {
                 Ok(Applied::Already) => {
                     span.in_scope(|| info!("already applied by another runner"))
                 }
+                // Refused as read-only before anything was applied: say what the server is.
+                Err(error)
+                    if error.error.kind == DbErrorKind::ReadOnly && report.applied.is_empty() =>
+                {
+                    return Err(read_only(conn, error.error).await);
+                }
                 Err(error) => {
                     let up = migration.up_section();
                     let error = step_error(
@@ -389,6 +400,15 @@ impl<'m> Runner<'m> {
     /// the copy stored at apply time. Refuses before running anything ([`Error::NoDown`]) if
     /// any chosen migration has neither. Holds the lock throughout, like [`Runner::run`].
     pub async fn rollback<D: Driver>(&self, conn: &mut D, target: Target) -> Result<Report> {
+        let outcome = self.rollback_unexplained(conn, target).await;
+        explain_read_only(conn, outcome).await
+    }
+
+    async fn rollback_unexplained<D: Driver>(
+        &self,
+        conn: &mut D,
+        target: Target,
+    ) -> Result<Report> {
         let (table, sql) = self.history_sql(conn)?;
         // Plan without the lock first, like `run`: nothing to undo, or a migration without
         // any DOWN, ends here. An older layout is upgraded before anything is written.
@@ -430,6 +450,11 @@ impl<'m> Runner<'m> {
                 Ok(false) => {
                     span.in_scope(|| info!("already rolled back by another runner"));
                     continue;
+                }
+                Err(error)
+                    if error.error.kind == DbErrorKind::ReadOnly && report.reverted.is_empty() =>
+                {
+                    return Err(read_only(conn, error.error).await);
                 }
                 Err(error) => {
                     let statements = protocol::revert_statements(step, conn.dialect());
@@ -520,6 +545,26 @@ impl<'m> Runner<'m> {
     }
 }
 
+/// [`Error::ReadOnly`], with what the database says about why.
+async fn read_only<D: Driver>(conn: &mut D, error: DbError) -> Error {
+    let reason = match conn.read_only().await {
+        Ok(Some(reason)) => reason,
+        Ok(None) | Err(_) => ReadOnly::Unknown,
+    };
+    Error::ReadOnly { reason, error }
+}
+
+/// A protocol statement (creating or upgrading the history table) refused as read-only is
+/// the first write of a run: nothing was changed, and the error says why.
+async fn explain_read_only<D: Driver, T>(conn: &mut D, outcome: Result<T>) -> Result<T> {
+    match outcome {
+        Err(Error::Database(error)) if error.kind == DbErrorKind::ReadOnly => {
+            Err(read_only(conn, error).await)
+        }
+        other => other,
+    }
+}
+
 /// Merges the embedded list and the history into status rows, by version: embedded ones
 /// are applied, pending or divergent; applied ones this binary lacks are missing.
 pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<StatusRow> {
@@ -564,7 +609,6 @@ pub fn status_rows(embedded: &[Migration], history: &[AppliedMigration]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::DbError;
 
     fn db() -> DbError {
         DbError::new("42703", "boom")

@@ -107,15 +107,75 @@ impl PrivateCluster {
             stopped: true,
         };
         cluster.init(&options);
+        cluster.start_server();
+        cluster
+    }
+
+    /// A hot standby of this cluster: `pg_basebackup -R` (streaming replication, trust), on
+    /// its own port, replaying this cluster's changes read-only.
+    pub fn start_standby(&self) -> PrivateCluster {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("strata-standby-");
+        let dir = if is_root() {
+            builder.tempdir_in("/tmp")
+        } else {
+            builder.tempdir()
+        }
+        .expect("temporary directory");
+        let mut standby = PrivateCluster {
+            dir,
+            bin: self.bin.clone(),
+            port: 0,
+            stopped: true,
+        };
+        standby.chown();
+        let data = standby.data();
+        let port = self.port.to_string();
+        let out = standby.run(
+            "pg_basebackup",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                data.to_str().expect("UTF-8 path"),
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "pg_basebackup failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut conf = fs::read_to_string(data.join("postgresql.conf")).expect("read conf");
+        conf.push_str(&format!(
+            "\n# the standby's own socket directory\nunix_socket_directories = '{}'\nhot_standby = on\n",
+            standby.dir.path().display()
+        ));
+        fs::write(data.join("postgresql.conf"), conf).expect("write conf");
+        standby.start_server();
+        standby
+    }
+
+    /// Starts the server on a free port, appended to `postgresql.auto.conf` (which keeps
+    /// what `pg_basebackup -R` wrote there).
+    fn start_server(&mut self) {
+        let cluster = self;
+        let auto_conf = cluster.data().join("postgresql.auto.conf");
+        let base = fs::read_to_string(&auto_conf).unwrap_or_default();
         // Another process may take the port between the probe and the start: try a few.
         let mut last = String::new();
         for _ in 0..5 {
             cluster.port = free_port();
-            fs::write(
-                cluster.data().join("postgresql.auto.conf"),
-                format!("port = {}\n", cluster.port),
-            )
-            .expect("write postgresql.auto.conf");
+            fs::write(&auto_conf, format!("{base}\nport = {}\n", cluster.port))
+                .expect("write postgresql.auto.conf");
             cluster.chown();
             let out = cluster.pg_ctl(&[
                 "start",
@@ -127,7 +187,7 @@ impl PrivateCluster {
             ]);
             if out.status.success() {
                 cluster.stopped = false;
-                return cluster;
+                return;
             }
             last = format!(
                 "{}{}\n{}",
@@ -238,7 +298,8 @@ impl PrivateCluster {
         );
         let host = if options.tls_only { "hostssl" } else { "host" };
         let mut hba = format!(
-            "local all all trust\n{host} all all 127.0.0.1/32 trust\n{host} all all ::1/128 trust\n"
+            "local all all trust\n{host} all all 127.0.0.1/32 trust\n{host} all all ::1/128 trust\n\
+             {host} replication all 127.0.0.1/32 trust\n"
         );
         if options.tls_only {
             hba.push_str("hostnossl all all 0.0.0.0/0 reject\n");

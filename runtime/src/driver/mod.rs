@@ -146,12 +146,75 @@ pub trait Driver {
     /// write lock.
     fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql>;
 
+    /// Why this session may not write, when it may not: asked only after a write failed with
+    /// [`DbErrorKind::ReadOnly`], to say what the server is. `None` (the default): it may,
+    /// or the backend cannot tell.
+    async fn read_only(&mut self) -> Result<Option<ReadOnly>, DbError> {
+        Ok(None)
+    }
+
     /// How long a write waits for another connection's write lock, for backends where that
     /// wait is a connection setting (SQLite's busy timeout; `None`: the backend's default).
     /// Backends with a session lock ignore it.
     fn set_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), DbError> {
         let _ = timeout;
         Ok(())
+    }
+}
+
+/// Why a session may not write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReadOnly {
+    /// A hot standby: a read replica in recovery (`pg_is_in_recovery()`).
+    Replica,
+    /// `default_transaction_read_only` is on (for the role, the database or the server).
+    ReadOnlyByDefault,
+    /// This session's transactions are read-only (`SET SESSION CHARACTERISTICS ...`).
+    ReadOnlySession,
+    /// A SQLite database opened read-only (`?mode=ro`, or a file without write permission).
+    ReadOnlyFile,
+    /// SQLite's `PRAGMA query_only` is on.
+    QueryOnly,
+    /// The database refused the write as read-only and said no more.
+    Unknown,
+}
+
+impl ReadOnly {
+    /// What to do about it.
+    pub fn advice(self) -> &'static str {
+        match self {
+            ReadOnly::Replica => {
+                "point `up` / `down` at the primary (this server replays the primary's changes)"
+            }
+            ReadOnly::ReadOnlyByDefault => {
+                "connect as a role or to a database without `default_transaction_read_only = on`, \
+                 or point at the primary if this is a read-only endpoint"
+            }
+            ReadOnly::ReadOnlySession => {
+                "use a session whose transactions are read-write (`SET SESSION CHARACTERISTICS \
+                 AS TRANSACTION READ WRITE`)"
+            }
+            ReadOnly::ReadOnlyFile => {
+                "open the database read-write (without `?mode=ro`, with write permission on the \
+                 file and its directory)"
+            }
+            ReadOnly::QueryOnly => "turn `PRAGMA query_only` off for this connection",
+            ReadOnly::Unknown => "point `up` / `down` at a database that accepts writes",
+        }
+    }
+}
+
+impl std::fmt::Display for ReadOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReadOnly::Replica => "it is a hot standby, a read replica",
+            ReadOnly::ReadOnlyByDefault => "default_transaction_read_only is on",
+            ReadOnly::ReadOnlySession => "this session's transactions are read-only",
+            ReadOnly::ReadOnlyFile => "the SQLite database is open read-only",
+            ReadOnly::QueryOnly => "PRAGMA query_only is on",
+            ReadOnly::Unknown => "it refused the write as read-only",
+        })
     }
 }
 

@@ -33,8 +33,8 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use tracing::debug;
 
 use super::{
-    Committed, Dialect, Driver, Failure, HistoryTable, Row, SessionLockSql, StepError, Transaction,
-    char_to_byte,
+    Committed, Dialect, Driver, Failure, HistoryTable, ReadOnly, Row, SessionLockSql, StepError,
+    Transaction, char_to_byte,
 };
 use crate::error::{DbError, DbErrorKind};
 
@@ -47,6 +47,8 @@ fn db_error(error: tokio_postgres::Error) -> DbError {
         let kind = match code {
             "42P01" => DbErrorKind::UndefinedTable,
             "42703" => DbErrorKind::UndefinedColumn,
+            "25006" => DbErrorKind::ReadOnly,
+            "42501" => DbErrorKind::InsufficientPrivilege,
             c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {
                 DbErrorKind::ConnectionLost
             }
@@ -195,6 +197,27 @@ impl Driver for Client {
                 })
             }
         }
+    }
+
+    async fn read_only(&mut self) -> Result<Option<ReadOnly>, DbError> {
+        let sets = batch(
+            self,
+            "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only'), \
+             current_setting('transaction_read_only')",
+        )
+        .await
+        .map_err(|(error, _)| db_error(error))?;
+        let row = sets.into_iter().flatten().next().unwrap_or_default();
+        let on = |i: usize| matches!(row.get(i).and_then(|v| v.as_deref()), Some("t" | "on"));
+        Ok(if on(0) {
+            Some(ReadOnly::Replica)
+        } else if on(1) {
+            Some(ReadOnly::ReadOnlyByDefault)
+        } else if on(2) {
+            Some(ReadOnly::ReadOnlySession)
+        } else {
+            None
+        })
     }
 
     fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {

@@ -13,7 +13,8 @@ use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
 use super::{
-    Committed, Dialect, Driver, Failure, HistoryTable, Row, SessionLockSql, StepError, Transaction,
+    Committed, Dialect, Driver, Failure, HistoryTable, ReadOnly, Row, SessionLockSql, StepError,
+    Transaction,
 };
 use crate::error::{DbError, DbErrorKind};
 
@@ -28,7 +29,13 @@ fn db_error(error: rusqlite::Error) -> DbError {
     };
     let mut message = error.to_string();
     // SQLite reports both as a generic error; its message is the only distinction.
-    let kind = if message.contains("no such table") {
+    let read_only = matches!(
+        &error,
+        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::ReadOnly
+    ) || message.contains("attempt to write a readonly database");
+    let kind = if read_only {
+        DbErrorKind::ReadOnly
+    } else if message.contains("no such table") {
         DbErrorKind::UndefinedTable
     } else if message.contains("no such column") {
         DbErrorKind::UndefinedColumn
@@ -140,6 +147,16 @@ impl Driver for Connection {
 
     fn session_lock(&self, _table: &HistoryTable) -> Option<SessionLockSql> {
         None
+    }
+
+    async fn read_only(&mut self) -> Result<Option<ReadOnly>, DbError> {
+        if self.is_readonly(rusqlite::MAIN_DB).map_err(db_error)? {
+            return Ok(Some(ReadOnly::ReadOnlyFile));
+        }
+        let query_only: i64 = self
+            .query_row("PRAGMA query_only", [], |row| row.get(0))
+            .map_err(db_error)?;
+        Ok((query_only != 0).then_some(ReadOnly::QueryOnly))
     }
 
     fn set_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), DbError> {
