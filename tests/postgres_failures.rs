@@ -31,8 +31,10 @@ async fn a_failing_migration_in_the_middle_of_five() {
             name,
             location,
             error,
+            committed,
         } => {
             assert_eq!((*version, name.as_str()), (3, "three"));
+            assert_eq!(committed, &[1, 2], "what this run committed before it");
             assert_eq!(
                 location.to_string(),
                 "tests/fixtures/pg/failing/003_three.sql:4:39"
@@ -44,7 +46,8 @@ async fn a_failing_migration_in_the_middle_of_five() {
     }
     assert_eq!(
         error.to_string(),
-        "migration 3 (tests/fixtures/pg/failing/003_three.sql:4:39) failed: [42P01] relation \"no_such_table\" does not exist"
+        "migration 3 (tests/fixtures/pg/failing/003_three.sql:4:39) failed: [42P01] relation \"no_such_table\" does not exist; \
+         this run applied migrations 1, 2 before it (committed)"
     );
     assert_eq!(
         db.history_versions().await,

@@ -13,7 +13,7 @@ static SEQUENTIAL: Migrations = strata::embed_migrations!("tests/fixtures/pg/seq
 static NO_TRANSACTION: Migrations = strata::embed_migrations!("tests/fixtures/pg/no-transaction");
 
 #[tokio::test]
-async fn one_round_trip_per_transactional_migration_and_one_for_a_no_op_start_up() {
+async fn one_round_trip_for_the_pending_migrations_and_one_for_a_no_op_start_up() {
     let db = TestDb::new("round_trips").await;
     let proxy = CountingProxy::start().await;
     let mut client = common::connect(&proxy.url(&db.url)).await;
@@ -30,14 +30,14 @@ async fn one_round_trip_per_transactional_migration_and_one_for_a_no_op_start_up
         .expect("apply 1");
     assert_eq!(counted(before), 2 + 1 + 1 + 1);
 
-    // Afterwards: read, lock-and-read, one per migration, unlock.
+    // Afterwards: read, lock-and-read, the pending migrations in one message, unlock.
     let before = proxy.counts.round_trips();
     let report = SEQUENTIAL.run(&mut client).await.expect("apply 2 and 3");
     assert_eq!(report.applied.len(), 2);
     assert_eq!(
         counted(before),
-        1 + 1 + 2 + 1,
-        "one round trip per transactional migration"
+        1 + 1 + 1 + 1,
+        "one round trip for every pending transactional migration together"
     );
 
     // A service starting with nothing pending: one round trip after connect.

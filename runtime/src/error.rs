@@ -188,6 +188,18 @@ fn lines(lines: &[u32]) -> String {
     }
 }
 
+/// What a failed run had committed before the failure.
+fn before(committed: &[i64]) -> String {
+    match committed {
+        [] => String::new(),
+        [one] => format!("; this run applied migration {one} before it (committed)"),
+        many => format!(
+            "; this run applied migrations {} before it (committed)",
+            list(many, i64::to_string)
+        ),
+    }
+}
+
 fn section_name(direction: &Direction) -> &'static str {
     match direction {
         Direction::Up => "UP",
@@ -213,7 +225,7 @@ pub enum Error {
     /// history row (or, for a no-transaction migration, its first statement failed). One
     /// exception, said in the message: when the connection was lost
     /// ([`DbError::is_connection_lost`]) the COMMIT may have reached the server first.
-    #[error("migration {version} ({location}) failed: {error}{}", lost(.error))]
+    #[error("migration {version} ({location}) failed: {error}{}{}", lost(.error), before(.committed))]
     Migration {
         /// The migration's version.
         version: i64,
@@ -224,6 +236,9 @@ pub enum Error {
         /// What the database said.
         #[source]
         error: DbError,
+        /// The migrations this run applied and committed before it, in order (recorded in
+        /// the history; they stay applied). Empty for a rollback.
+        committed: Vec<i64>,
     },
 
     /// A `no-transaction` migration failed part-way, applying (UP) or rolling back (DOWN):
@@ -231,7 +246,8 @@ pub enum Error {
     /// unchanged (an UP is not recorded as applied; a DOWN leaves it recorded).
     #[error(
         "no-transaction migration {version} {name}: {dir} statement {failed_statement} of {total} ({location}) failed: {error}; \
-         {ran}; the history table is unchanged",
+         {ran}; the history table is unchanged{}",
+        before(.committed),
         dir = section_name(.direction),
         ran = lines(.completed_lines)
     )]
@@ -250,6 +266,9 @@ pub enum Error {
         total: usize,
         /// File lines of the statements that ran (and stay in effect), in order.
         completed_lines: Vec<u32>,
+        /// The migrations this run applied and committed before it, in order. Empty for a
+        /// rollback.
+        committed: Vec<i64>,
         /// What the database said.
         #[source]
         error: DbError,
@@ -394,6 +413,7 @@ mod tests {
             total: 3,
             completed_lines: vec![3],
             error: db(),
+            committed: Vec::new(),
         };
         assert_eq!(
             error.to_string(),
@@ -414,10 +434,12 @@ mod tests {
                 column: Some(39),
             },
             error: db(),
+            committed: vec![1, 2],
         };
         assert_eq!(
             error.to_string(),
-            "migration 3 (m/003_three.sql:4:39) failed: [42703] column \"nope\" does not exist"
+            "migration 3 (m/003_three.sql:4:39) failed: [42703] column \"nope\" does not exist; \
+             this run applied migrations 1, 2 before it (committed)"
         );
     }
 
@@ -432,6 +454,7 @@ mod tests {
                 column: Some(1),
             },
             error: DbError::new(code, "terminating connection"),
+            committed: Vec::new(),
         };
         for code in ["57P01", DbError::CONNECTION_FAILURE, "08003"] {
             let text = lost(code).to_string();

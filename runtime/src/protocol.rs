@@ -290,21 +290,12 @@ pub(crate) async fn apply<D: Driver>(
         return Ok(Applied::Now(elapsed));
     }
     let guard = guarded.then(|| sql.recorded(migration.version()));
-    let tail = |elapsed: Duration| {
-        let execution = if elapsed.is_zero() {
-            Execution::Server
-        } else {
-            Execution::Measured(elapsed)
-        };
-        let mut tail: Vec<String> = sql
-            .asynchronous_commit()
-            .filter(|_| !durable)
-            .map(str::to_string)
-            .into_iter()
-            .collect();
-        tail.extend(sql.insert(migration, count, execution));
-        tail
+    let pending = Pending {
+        migration,
+        count,
+        durable,
     };
+    let tail = |elapsed: Duration| tail(sql, &pending, elapsed);
     let transaction = Transaction {
         guard: guard.as_deref(),
         sql: migration.up(),
@@ -319,6 +310,111 @@ pub(crate) async fn apply<D: Driver>(
         }
         Committed::Skipped => Ok(Applied::Already),
     }
+}
+
+/// Whether a statement controls the transaction (`BEGIN`, `START TRANSACTION`, `COMMIT`,
+/// `END`, `ROLLBACK` but not `ROLLBACK TO`, `ABORT`): such a migration is never pipelined,
+/// since a pipelining backend finds each transaction's end by its own COMMIT. (The
+/// transaction-nesting lint denies these by default; this holds where it was allowed.)
+fn controls_transaction(statement: &str) -> bool {
+    let mut text = statement;
+    loop {
+        text = text.trim_start();
+        if let Some(rest) = text.strip_prefix("--") {
+            text = rest.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(rest) = text.strip_prefix("/*") {
+            text = rest.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    let mut words = text
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase);
+    match (words.next().as_deref(), words.next().as_deref()) {
+        (Some("BEGIN" | "COMMIT" | "END" | "ABORT"), _) => true,
+        (Some("START"), Some("TRANSACTION")) => true,
+        (Some("ROLLBACK"), second) => second != Some("TO"),
+        _ => false,
+    }
+}
+
+/// Whether `migration` may go into one message with others: transactional, no guard needed
+/// (a session lock serializes runners), and no transaction control of its own.
+pub(crate) fn pipelinable(migration: &Migration, guarded: bool) -> bool {
+    migration.transactional()
+        && !guarded
+        && !migration
+            .up_section()
+            .statement_texts()
+            .any(|(_, text)| controls_transaction(text))
+}
+
+/// One migration of a pipelined group: what its history row records.
+pub(crate) struct Pending<'a> {
+    pub(crate) migration: &'a Migration,
+    pub(crate) count: Count,
+    pub(crate) durable: bool,
+}
+
+/// Applies `group` (each [`pipelinable`]) through [`Driver::run_transactions`]: one message
+/// on PostgreSQL, each migration still its own transaction with its history row.
+/// `applied(i, execution)` is called as each commit is confirmed. On failure: the index of
+/// the migration that failed; every one before it committed, none after it ran.
+pub(crate) async fn apply_group<D: Driver>(
+    conn: &mut D,
+    sql: &HistorySql,
+    group: &[Pending<'_>],
+    applied: &mut (dyn FnMut(usize, Duration) + Send),
+) -> Result<(), (usize, StepError)> {
+    type Tail<'t> = Box<dyn Fn(Duration) -> Vec<String> + Send + Sync + 't>;
+    let statements: Vec<Vec<(usize, &str)>> = group
+        .iter()
+        .map(|p| statements_of(p.migration.up_section()))
+        .collect();
+    let tails: Vec<Tail<'_>> = group
+        .iter()
+        .map(|p| -> Tail<'_> { Box::new(move |elapsed| tail(sql, p, elapsed)) })
+        .collect();
+    let transactions: Vec<Transaction<'_>> = group
+        .iter()
+        .zip(&statements)
+        .zip(&tails)
+        .map(|((p, statements), tail)| Transaction {
+            guard: None,
+            sql: p.migration.up(),
+            statements,
+            tail: tail.as_ref(),
+        })
+        .collect();
+    let started = Instant::now();
+    let mut confirmed = |index: usize, outcome: Committed| {
+        let execution = match outcome {
+            Committed::Done(rows) => returned_ms(&rows).unwrap_or_else(|| started.elapsed()),
+            Committed::Skipped => Duration::ZERO,
+        };
+        applied(index, execution);
+    };
+    conn.run_transactions(&transactions, &mut confirmed).await
+}
+
+/// A migration's history statements: asynchronous commit unless it is the run's last, then
+/// the row (measured by the server when the backend sends everything at once).
+fn tail(sql: &HistorySql, pending: &Pending<'_>, elapsed: Duration) -> Vec<String> {
+    let execution = if elapsed.is_zero() {
+        Execution::Server
+    } else {
+        Execution::Measured(elapsed)
+    };
+    let mut tail: Vec<String> = sql
+        .asynchronous_commit()
+        .filter(|_| !pending.durable)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    tail.extend(sql.insert(pending.migration, pending.count, execution));
+    tail
 }
 
 /// Statement texts of a DOWN with their byte offsets: from the embedded boundaries, else
@@ -357,4 +453,34 @@ pub(crate) async fn revert<D: Driver>(
         tail: &tail,
     };
     Ok(conn.run_transaction(&transaction).await? != Committed::Skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::controls_transaction;
+
+    #[test]
+    fn transaction_control_is_the_first_word_after_comments() {
+        for text in [
+            "BEGIN",
+            "begin transaction",
+            "-- note\nCOMMIT",
+            "/* x */ END",
+            "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "ROLLBACK",
+            "abort",
+        ] {
+            assert!(controls_transaction(text), "{text}");
+        }
+        for text in [
+            "ROLLBACK TO SAVEPOINT a",
+            "SAVEPOINT a",
+            "CREATE TABLE begin_at (id int)",
+            "START_AT",
+            "SELECT 1",
+            "-- COMMIT\nSELECT 1",
+        ] {
+            assert!(!controls_transaction(text), "{text}");
+        }
+    }
 }

@@ -14,7 +14,7 @@ use crate::history::{AppliedMigration, HistoryTable};
 use crate::lock::{self, Lock};
 use crate::migrations::Migrations;
 use crate::plan::{self, Checks, RevertStep, Target};
-use crate::protocol::{self, Applied, Fingerprint, Read};
+use crate::protocol::{self, Applied, Fingerprint, Pending, Read};
 use crate::report::{Direction, Plan, PlannedStep, Report, State, StatusRow, Step};
 
 /// See [`Runner::shortcut`].
@@ -141,6 +141,7 @@ fn step_error(
                 total: statement_starts.len(),
                 completed_lines,
                 error: error.error,
+                committed: Vec::new(),
             }
         }
         _ => match direction {
@@ -149,6 +150,7 @@ fn step_error(
                 name,
                 location,
                 error: error.error,
+                committed: Vec::new(),
             },
             Direction::Down => Error::Rollback {
                 version,
@@ -328,69 +330,84 @@ impl<'m> Runner<'m> {
     ) -> Result<Report> {
         let pending = plan::plan_up(self.embedded(), history, self.checks, self.target)?;
         info!(pending = pending.len(), "applying migrations");
-        let mut report = Report::default();
+        let guarded = lock.guarded();
         let last = pending.len().saturating_sub(1);
+        // What each history row records, worked out in order as if every migration
+        // succeeds: a failure stops the run, so the rows written are a prefix of these.
         // Under a session lock nobody else writes the history: its row count and top are
         // known. Without one, the insert counts inside its own transaction.
         let mut count = history.len() as i64;
         let mut top = history.iter().map(|a| a.version).max();
-        for (index, migration) in pending.into_iter().enumerate() {
-            let on_top = top.is_none_or(|top| migration.version() > top);
-            let recorded_count = match (lock.guarded(), on_top) {
-                (true, _) => Count::InSql,
-                (false, true) => Count::Known(count + 1),
-                (false, false) => Count::OutOfOrder,
-            };
-            let (version, name) = (migration.version(), migration.name());
-            let span = info_span!(
-                "migration",
-                version,
-                name,
-                path = migration.path(),
-                transactional = migration.transactional()
-            );
+        let planned: Vec<Pending<'_>> = pending
+            .into_iter()
+            .enumerate()
+            .map(|(index, migration)| {
+                let on_top = top.is_none_or(|top| migration.version() > top);
+                let recorded = match (guarded, on_top) {
+                    (true, _) => Count::InSql,
+                    (false, true) => Count::Known(count + 1),
+                    (false, false) => Count::OutOfOrder,
+                };
+                count += 1;
+                top = top.max(Some(migration.version()));
+                Pending {
+                    migration,
+                    count: recorded,
+                    durable: index == last,
+                }
+            })
+            .collect();
+        let mut report = Report::default();
+        let mut index = 0;
+        while index < planned.len() {
+            // Consecutive transactional migrations go to the backend together (one message
+            // on PostgreSQL); a no-transaction one runs on its own, statement by statement.
+            let end = (index..planned.len())
+                .find(|&j| !protocol::pipelinable(planned[j].migration, guarded))
+                .unwrap_or(planned.len());
+            if end - index >= 2 {
+                let group = &planned[index..end];
+                let mut steps = Vec::new();
+                let outcome = protocol::apply_group(conn, sql, group, &mut |i, execution| {
+                    let migration = group[i].migration;
+                    migration_span(migration)
+                        .in_scope(|| info!(execution_ms = execution.as_millis() as u64, "applied"));
+                    steps.push(Step::new(migration.version(), migration.name(), execution));
+                })
+                .await;
+                report.applied.extend(steps);
+                if let Err((failed, error)) = outcome {
+                    return Err(up_failure(conn, &report, group[failed].migration, error).await);
+                }
+                index = end;
+                continue;
+            }
+            let pending = &planned[index];
+            let migration = pending.migration;
+            let span = migration_span(migration);
             let applied = protocol::apply(
                 conn,
                 sql,
                 migration,
-                recorded_count,
-                index == last,
-                lock.guarded(),
+                pending.count,
+                pending.durable,
+                guarded,
             )
             .instrument(span.clone())
             .await;
             match applied {
                 Ok(Applied::Now(execution)) => {
-                    count += 1;
-                    top = top.max(Some(version));
                     let execution_ms = execution.as_millis() as u64;
                     span.in_scope(|| info!(execution_ms, "applied"));
-                    report.applied.push(Step::new(version, name, execution));
+                    let step = Step::new(migration.version(), migration.name(), execution);
+                    report.applied.push(step);
                 }
                 Ok(Applied::Already) => {
                     span.in_scope(|| info!("already applied by another runner"))
                 }
-                // Refused as read-only before anything was applied: say what the server is.
-                Err(error)
-                    if error.error.kind == DbErrorKind::ReadOnly && report.applied.is_empty() =>
-                {
-                    return Err(read_only(conn, error.error).await);
-                }
-                Err(error) => {
-                    let up = migration.up_section();
-                    let error = step_error(
-                        version,
-                        name,
-                        Direction::Up,
-                        migration.transactional(),
-                        Source::Section(up),
-                        &starts(up),
-                        error,
-                    );
-                    span.in_scope(|| warn!(%error, "migration failed"));
-                    return Err(error);
-                }
+                Err(error) => return Err(up_failure(conn, &report, migration, error).await),
             }
+            index += 1;
         }
         Ok(report)
     }
@@ -543,6 +560,46 @@ impl<'m> Runner<'m> {
             .collect();
         Ok(Plan { steps })
     }
+}
+
+fn migration_span(migration: &Migration) -> tracing::Span {
+    info_span!(
+        "migration",
+        version = migration.version(),
+        name = migration.name(),
+        path = migration.path(),
+        transactional = migration.transactional()
+    )
+}
+
+/// The error for `migration`'s failed UP, naming what this run committed before it. Refused
+/// as read-only before anything was applied: what the server is, instead.
+async fn up_failure<D: Driver>(
+    conn: &mut D,
+    report: &Report,
+    migration: &Migration,
+    error: StepError,
+) -> Error {
+    if error.error.kind == DbErrorKind::ReadOnly && report.applied.is_empty() {
+        return read_only(conn, error.error).await;
+    }
+    let up = migration.up_section();
+    let mut error = step_error(
+        migration.version(),
+        migration.name(),
+        Direction::Up,
+        migration.transactional(),
+        Source::Section(up),
+        &starts(up),
+        error,
+    );
+    if let Error::Migration { committed, .. } | Error::PartiallyApplied { committed, .. } =
+        &mut error
+    {
+        *committed = report.applied.iter().map(|s| s.version).collect();
+    }
+    migration_span(migration).in_scope(|| warn!(%error, "migration failed"));
+    error
 }
 
 /// [`Error::ReadOnly`], with what the database says about why.

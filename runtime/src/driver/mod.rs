@@ -141,6 +141,22 @@ pub trait Driver {
         transaction: &Transaction<'_>,
     ) -> Result<Committed, StepError>;
 
+    /// Runs `transactions` in order, each committed on its own, in as few round trips as the
+    /// backend can, stopping at the first failure: everything before it committed, nothing
+    /// after it ran. `committed(i, outcome)` is called for each as its commit is confirmed, in
+    /// order (so progress shows while the replies stream in). On failure returns the index
+    /// of the transaction that failed and its error. The runtime hands over only
+    /// transactions without a guard whose SQL holds no transaction control (`BEGIN`,
+    /// `COMMIT`, ...), so a backend may find each one's end by its own `COMMIT`. The default
+    /// runs them one by one with [`run_transaction`](Driver::run_transaction).
+    async fn run_transactions(
+        &mut self,
+        transactions: &[Transaction<'_>],
+        committed: &mut (dyn FnMut(usize, Committed) + Send),
+    ) -> Result<(), (usize, StepError)> {
+        one_at_a_time(self, transactions, committed).await
+    }
+
     /// The session lock this backend offers for `table`, if any. Without one, the runtime
     /// serializes runners per migration with [`Transaction::guard`] and the database's own
     /// write lock.
@@ -216,6 +232,23 @@ impl std::fmt::Display for ReadOnly {
             ReadOnly::Unknown => "it refused the write as read-only",
         })
     }
+}
+
+/// [`Driver::run_transactions`] one round trip each: what backends without pipelining do,
+/// and what a pipelining backend falls back to for guarded transactions.
+pub async fn one_at_a_time<D: Driver + ?Sized>(
+    driver: &mut D,
+    transactions: &[Transaction<'_>],
+    committed: &mut (dyn FnMut(usize, Committed) + Send),
+) -> Result<(), (usize, StepError)> {
+    for (index, transaction) in transactions.iter().enumerate() {
+        let outcome = driver
+            .run_transaction(transaction)
+            .await
+            .map_err(|error| (index, error))?;
+        committed(index, outcome);
+    }
+    Ok(())
 }
 
 /// Converts a 0-based character index into `text` to a byte offset (`None` past the end).

@@ -132,6 +132,126 @@ fn holder_query(key: i64) -> String {
     )
 }
 
+/// The most SQL sent in one message when transactions are pipelined. The server parses a
+/// whole message before running it and the client holds it in memory; a few MB keeps both
+/// small while a backlog of ordinary migrations (a few KB each) still goes in one round trip.
+/// A single transaction larger than this is sent alone.
+pub const PIPELINE_BYTES: usize = 4 << 20;
+
+/// The row each pipelined transaction's marker returns: `SELECT` of this and the
+/// transaction's index, right after its `COMMIT`, so its arrival confirms the commit.
+const MARKER: &str = "strata:committed";
+
+/// One transaction's text in a pipelined message: BEGIN, the section, the tail, COMMIT and
+/// the marker; and how many characters precede the section in it.
+struct Piece {
+    text: String,
+    chars: usize,
+}
+
+fn piece(index: usize, transaction: &Transaction<'_>) -> Piece {
+    let tail = (transaction.tail)(Duration::ZERO);
+    let text = format!(
+        "{BEGIN}{}\n;\n{};\nCOMMIT;\nSELECT '{MARKER}', {index};\n",
+        transaction.sql,
+        tail.join(";\n")
+    );
+    Piece {
+        chars: text.chars().count(),
+        text,
+    }
+}
+
+/// Whether the last result set is transaction `index`'s marker.
+fn is_marker(set: &[Row], index: usize) -> bool {
+    let expected = index.to_string();
+    matches!(set, [row] if row.len() == 2
+        && row[0].as_deref() == Some(MARKER)
+        && row[1].as_deref() == Some(expected.as_str()))
+}
+
+/// Sends `pieces` (transactions `first..`) as one message and reads the replies as they
+/// stream in: a transaction's marker row confirms its commit, which is reported at once. On
+/// an error the server skipped the rest of the message: the failing transaction is the one
+/// after the last confirmed, and the result sets since its BEGIN say which statement failed.
+async fn pipeline(
+    client: &Client,
+    transactions: &[Transaction<'_>],
+    pieces: &[Piece],
+    first: usize,
+    committed: &mut (dyn FnMut(usize, Committed) + Send),
+) -> Result<(), (usize, StepError)> {
+    let message: String = pieces.iter().map(|p| p.text.as_str()).collect();
+    let mut current = first;
+    let mut sets: Vec<Vec<Row>> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let failed = |index: usize, sets: usize, error: tokio_postgres::Error| {
+        let mut error = db_error(error);
+        let before: usize = pieces[..index - first].iter().map(|p| p.chars).sum();
+        let sql = transactions[index].sql;
+        let offset = error
+            .position
+            .take()
+            .and_then(|p| p.checked_sub(before + BEGIN.len()))
+            .and_then(|p| char_to_byte(sql, p))
+            .filter(|p| *p < sql.len());
+        StepError {
+            error,
+            offset,
+            // Commands completed since this transaction's BEGIN, less the BEGIN.
+            failure: Failure::Statement {
+                index: sets.checked_sub(1),
+                completed: 0,
+            },
+        }
+    };
+    let stream = match client.simple_query_raw(&message).await {
+        Ok(stream) => stream,
+        Err(error) => return Err((current, failed(current, 0, error))),
+    };
+    let mut stream = std::pin::pin!(stream);
+    while let Some(message) = stream.next().await {
+        match message {
+            Ok(SimpleQueryMessage::Row(row)) => {
+                rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                );
+            }
+            Ok(SimpleQueryMessage::CommandComplete(_)) => {
+                sets.push(std::mem::take(&mut rows));
+                if sets.last().is_some_and(|set| is_marker(set, current)) {
+                    // [.., tail's last, COMMIT, marker]
+                    let tail = sets
+                        .len()
+                        .checked_sub(3)
+                        .map(|i| std::mem::take(&mut sets[i]))
+                        .unwrap_or_default();
+                    committed(current, Committed::Done(tail));
+                    current += 1;
+                    sets.clear();
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let error = failed(current, sets.len(), error);
+                rollback(client).await;
+                return Err((current, error));
+            }
+        }
+    }
+    if current < first + pieces.len() {
+        // The server answered without confirming every commit: never report it as done.
+        let error = DbError::new(
+            "",
+            "the server ended the reply before confirming every commit of the message",
+        );
+        return Err((current, StepError::new(error)));
+    }
+    Ok(())
+}
+
 impl Driver for Client {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
@@ -218,6 +338,35 @@ impl Driver for Client {
         } else {
             None
         })
+    }
+
+    /// Pipelined: every transaction in one message (several past [`PIPELINE_BYTES`]), so a
+    /// run's backlog costs one round trip; each still commits on its own.
+    async fn run_transactions(
+        &mut self,
+        transactions: &[Transaction<'_>],
+        committed: &mut (dyn FnMut(usize, Committed) + Send),
+    ) -> Result<(), (usize, StepError)> {
+        if transactions.len() < 2 || transactions.iter().any(|t| t.guard.is_some()) {
+            return super::one_at_a_time(self, transactions, committed).await;
+        }
+        let pieces: Vec<Piece> = transactions
+            .iter()
+            .enumerate()
+            .map(|(i, t)| piece(i, t))
+            .collect();
+        let mut first = 0;
+        while first < pieces.len() {
+            let mut end = first + 1;
+            let mut bytes = pieces[first].text.len();
+            while end < pieces.len() && bytes + pieces[end].text.len() <= PIPELINE_BYTES {
+                bytes += pieces[end].text.len();
+                end += 1;
+            }
+            pipeline(self, transactions, &pieces[first..end], first, committed).await?;
+            first = end;
+        }
+        Ok(())
     }
 
     fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {
