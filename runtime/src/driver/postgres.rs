@@ -10,6 +10,10 @@
 //!   `BEGIN` prefix. Many errors carry no position (a unique violation): the reply is read as
 //!   a stream, so the number of commands completed before the failure says which statement
 //!   failed, and the runtime points at its start.
+//! - [`Driver::run_transactions`]: all of them in one message (several past
+//!   [`PIPELINE_BYTES`]), each `BEGIN; <section>; <tail>; COMMIT;` followed by a marker row
+//!   whose arrival confirms that commit. The server stops at the first error and skips the
+//!   rest of the message.
 //! - The session lock is `pg_try_advisory_lock(k)`, `k` being [`HistoryTable::lock_key`], with
 //!   the holder read from `pg_locks` and `pg_stat_activity`.
 //!
