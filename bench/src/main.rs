@@ -233,13 +233,29 @@ async fn count(
     (apply, noop)
 }
 
-async fn runtime(server: &Server, samples: usize, csv: &mut Samples, report: &mut Report) {
+async fn runtime(
+    server: &Server,
+    samples: usize,
+    delay: Duration,
+    csv: &mut Samples,
+    report: &mut Report,
+) {
     let upstream = (server.url.host.as_str(), server.url.port)
         .to_socket_addrs()
         .expect("server address")
         .next()
         .expect("address");
     let proxy = Proxy::start(upstream).await;
+    // Timed runs connect directly, or through a proxy that adds `delay` in each direction.
+    let delayed = if delay.is_zero() {
+        None
+    } else {
+        Some(Proxy::start_delayed(upstream, delay).await)
+    };
+    let timed_url = |database: &db::Database| match &delayed {
+        Some(proxy) => database.url_via(proxy.port),
+        None => database.url(),
+    };
     let lists: Vec<(Set, Vec<(i64, String)>)> = [Set::Table, Set::Table10, Set::RoundTrip]
         .into_iter()
         .map(|s| (s, s.floor()))
@@ -283,14 +299,14 @@ async fn runtime(server: &Server, samples: usize, csv: &mut Samples, report: &mu
             for tool in order(sample) {
                 let database = server.create().await;
                 server.checkpoint().await;
-                let mut conn = connect(tool, &database.url()).await;
+                let mut conn = connect(tool, &timed_url(&database)).await;
                 let elapsed = migrate(tool, set, &mut conn, list(set)).await;
                 close(conn).await;
                 csv.push(tool.name(), set.name(), "apply", sample, elapsed);
                 if set == Set::Table {
                     // No-op runs with 1,000 applied: a fresh connection each, like a start-up.
                     for repeat in 0..3 {
-                        let mut conn = connect(tool, &database.url()).await;
+                        let mut conn = connect(tool, &timed_url(&database)).await;
                         let elapsed = migrate(tool, set, &mut conn, list(set)).await;
                         close(conn).await;
                         csv.push(
@@ -322,8 +338,15 @@ async fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
+    let delay = Duration::from_micros(
+        args.iter()
+            .position(|a| a == "--delay-ms")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0, |ms| (ms * 1000.0) as u64),
+    );
     if !["all", "runtime", "compile", "lint"].contains(&what.as_str()) {
-        eprintln!("usage: strata-bench [all|runtime|compile|lint] [--samples N]");
+        eprintln!("usage: strata-bench [all|runtime|compile|lint] [--samples N] [--delay-ms MS]");
         std::process::exit(2);
     }
     let mut csv = Samples::default();
@@ -339,7 +362,13 @@ async fn main() {
             server.url.host,
             server.url.port
         );
-        runtime(&server, samples, &mut csv, &mut report).await;
+        if !delay.is_zero() {
+            report.server.push_str(&format!(
+                "; timed runs through a proxy adding {} ms in each direction",
+                delay.as_secs_f64() * 1000.0
+            ));
+        }
+        runtime(&server, samples, delay, &mut csv, &mut report).await;
         server.drop_leftovers(true).await;
         report.leftover_databases = Some(server.count_bench_databases().await);
     }

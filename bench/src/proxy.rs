@@ -11,6 +11,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -214,6 +215,13 @@ pub struct Proxy {
 
 impl Proxy {
     pub async fn start(upstream: SocketAddr) -> Proxy {
+        Proxy::start_delayed(upstream, Duration::ZERO).await
+    }
+
+    /// A proxy that holds every chunk for `delay` before forwarding it, in each direction:
+    /// a network `delay` away (one round trip costs twice it), with no limit on how much is in
+    /// flight, so pipelined messages are not serialized by it.
+    pub async fn start_delayed(upstream: SocketAddr, delay: Duration) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let counters = Arc::new(Counters::default());
@@ -225,7 +233,7 @@ impl Proxy {
                 };
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
-                tokio::spawn(relay(client, server, Arc::clone(&shared)));
+                tokio::spawn(relay(client, server, Arc::clone(&shared), delay));
             }
         });
         Proxy {
@@ -246,9 +254,60 @@ impl Drop for Proxy {
     }
 }
 
-async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
-    let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
+/// Writes what `chunks` delivers, each no earlier than its deadline.
+async fn delayed_writer(
+    mut chunks: tokio::sync::mpsc::UnboundedReceiver<(tokio::time::Instant, Vec<u8>)>,
+    mut out: tokio::net::tcp::OwnedWriteHalf,
+) {
+    while let Some((deadline, bytes)) = chunks.recv().await {
+        tokio::time::sleep_until(deadline).await;
+        if out.write_all(&bytes).await.is_err() {
+            break;
+        }
+    }
+    let _ = out.shutdown().await;
+}
+
+/// Where a direction's bytes go: straight to the socket, or through a delaying writer.
+enum Sink {
+    Direct(tokio::net::tcp::OwnedWriteHalf),
+    Delayed(
+        tokio::sync::mpsc::UnboundedSender<(tokio::time::Instant, Vec<u8>)>,
+        Duration,
+    ),
+}
+
+impl Sink {
+    fn new(out: tokio::net::tcp::OwnedWriteHalf, delay: Duration) -> Sink {
+        if delay.is_zero() {
+            return Sink::Direct(out);
+        }
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(delayed_writer(receiver, out));
+        Sink::Delayed(sender, delay)
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> bool {
+        match self {
+            Sink::Direct(out) => out.write_all(bytes).await.is_ok(),
+            Sink::Delayed(sender, delay) => sender
+                .send((tokio::time::Instant::now() + *delay, bytes.to_vec()))
+                .is_ok(),
+        }
+    }
+
+    async fn close(self) {
+        if let Sink::Direct(mut out) = self {
+            let _ = out.shutdown().await;
+        }
+    }
+}
+
+async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>, delay: Duration) {
+    let (mut client_read, client_write) = client.into_split();
+    let (mut server_read, server_write) = server.into_split();
+    let mut server_write = Sink::new(server_write, delay);
+    let mut client_write = Sink::new(client_write, delay);
     // Whether the server spoke last (so the client's next bytes start a new turn), and how
     // many one-byte answers to SSL/GSS requests the server owes.
     let server_spoke = Arc::new(AtomicBool::new(true));
@@ -275,11 +334,11 @@ async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
                 parser.feed(&buffer[..n], &pending, &mut |tag| {
                     counters.client_message(tag)
                 });
-                if server_write.write_all(&buffer[..n]).await.is_err() {
+                if !server_write.send(&buffer[..n]).await {
                     break;
                 }
             }
-            let _ = server_write.shutdown().await;
+            server_write.close().await;
         }
     };
     let downstream = async move {
@@ -295,11 +354,11 @@ async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
                 counters.server_message(tag)
             });
             server_spoke.store(true, Ordering::SeqCst);
-            if client_write.write_all(&buffer[..n]).await.is_err() {
+            if !client_write.send(&buffer[..n]).await {
                 break;
             }
         }
-        let _ = client_write.shutdown().await;
+        client_write.close().await;
     };
     tokio::join!(upstream, downstream);
 }
