@@ -45,20 +45,7 @@ impl Role {
 
 impl Drop for Role {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let admin = common::connect(&common::server_url()).await;
-                let _ = admin
-                    .simple_query(&format!("DROP ROLE IF EXISTS \"{name}\""))
-                    .await;
-            });
-        })
-        .join();
+        common::cleanup(format!("DROP ROLE IF EXISTS \"{}\"", self.name));
     }
 }
 

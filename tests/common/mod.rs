@@ -169,22 +169,27 @@ pub async fn rows(client: &Client, sql: &str) -> Vec<String> {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs outside the test's runtime; a short-lived thread with its own does the work.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let admin = connect(&server_url()).await;
-                let _ = admin
-                    .simple_query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-            });
-        })
-        .join();
+        cleanup(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ));
     }
+}
+
+/// Runs `sql` on the server as the admin, from a `Drop` (outside the test's runtime: a
+/// short-lived thread with its own does the work), ignoring failure.
+pub fn cleanup(sql: String) {
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let admin = connect(&server_url()).await;
+            let _ = admin.simple_query(&sql).await;
+        });
+    })
+    .join();
 }
 
 /// Counts of client messages seen by a [`CountingProxy`].

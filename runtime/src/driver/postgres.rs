@@ -102,11 +102,7 @@ async fn batch(
     while let Some(message) = stream.next().await {
         match message {
             Ok(SimpleQueryMessage::Row(row)) => {
-                current.push(
-                    (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect(),
-                );
+                current.push(values(&row));
             }
             Ok(SimpleQueryMessage::CommandComplete(_)) => sets.push(std::mem::take(&mut current)),
             Ok(_) => {}
@@ -114,6 +110,13 @@ async fn batch(
         }
     }
     Ok(sets)
+}
+
+/// A row's values as text, NULL as `None`.
+fn values(row: &tokio_postgres::SimpleQueryRow) -> Row {
+    (0..row.len())
+        .map(|i| row.get(i).map(str::to_string))
+        .collect()
 }
 
 /// Ends a transaction the server aborted. If the session is gone, there is nothing to end.
@@ -217,11 +220,7 @@ async fn pipeline(
     while let Some(message) = stream.next().await {
         match message {
             Ok(SimpleQueryMessage::Row(row)) => {
-                rows.push(
-                    (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect(),
-                );
+                rows.push(values(&row));
             }
             Ok(SimpleQueryMessage::CommandComplete(_)) => {
                 sets.push(std::mem::take(&mut rows));
