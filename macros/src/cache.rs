@@ -89,19 +89,74 @@ pub fn key(root: &Path, inputs: &[&str], kind: Key) -> String {
     format!("{:016x}", hasher.finish())
 }
 
-pub fn load(cache: &Path, key: &str) -> Option<String> {
-    let text = fs::read_to_string(cache.join(format!("{key}.rs"))).ok()?;
-    // The first line repeats the key, so a truncated or foreign file is never replayed.
-    let (header, body) = text.split_once('\n')?;
-    (header == format!("// strata expansion {key}")).then(|| body.to_string())
+/// A warning to emit again on a hit: the lint's name and the note the miss rendered. Spans
+/// are not stored; a hit gives the warning the macro argument's span, as a miss does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub name: String,
+    pub note: String,
 }
 
-pub fn store(cache: &Path, key: &str, expansion: &str) {
+/// A cached expansion: its warnings (a directory with warnings is as fast to rebuild as a
+/// clean one) and the rest of the expansion as text. Expansions with errors are not cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub warnings: Vec<Warning>,
+    pub body: String,
+}
+
+/// `// strata expansion <key>`, `// warnings <n>`, then per warning `// warning <name>
+/// <bytes>` and the note's bytes on the following line(s), then the body.
+fn encode(key: &str, entry: &Entry) -> String {
+    let mut text = format!(
+        "// strata expansion {key}\n// warnings {}\n",
+        entry.warnings.len()
+    );
+    for warning in &entry.warnings {
+        text.push_str(&format!(
+            "// warning {} {}\n{}\n",
+            warning.name,
+            warning.note.len(),
+            warning.note
+        ));
+    }
+    text.push_str(&entry.body);
+    text
+}
+
+fn decode(key: &str, text: &str) -> Option<Entry> {
+    // The first line repeats the key, so a truncated or foreign file is never replayed.
+    let rest = text.strip_prefix(&format!("// strata expansion {key}\n"))?;
+    let (count, mut rest) = rest.strip_prefix("// warnings ")?.split_once('\n')?;
+    let mut warnings = Vec::new();
+    for _ in 0..count.parse::<usize>().ok()? {
+        let (line, after) = rest.strip_prefix("// warning ")?.split_once('\n')?;
+        let (name, length) = line.rsplit_once(' ')?;
+        let length: usize = length.parse().ok()?;
+        let note = after.get(..length)?;
+        rest = after.get(length..)?.strip_prefix('\n')?;
+        warnings.push(Warning {
+            name: name.to_string(),
+            note: note.to_string(),
+        });
+    }
+    Some(Entry {
+        warnings,
+        body: rest.to_string(),
+    })
+}
+
+pub fn load(cache: &Path, key: &str) -> Option<Entry> {
+    let text = fs::read_to_string(cache.join(format!("{key}.rs"))).ok()?;
+    decode(key, &text)
+}
+
+pub fn store(cache: &Path, key: &str, entry: &Entry) {
     if fs::create_dir_all(cache).is_err() {
         return;
     }
     let temporary = cache.join(format!("{key}.{}.tmp", std::process::id()));
-    let content = format!("// strata expansion {key}\n{expansion}");
+    let content = encode(key, entry);
     if fs::write(&temporary, content).is_ok()
         && fs::rename(&temporary, cache.join(format!("{key}.rs"))).is_err()
     {
@@ -131,6 +186,34 @@ fn prune(cache: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_round_trip_with_their_warnings_and_reject_truncation() {
+        let entry = Entry {
+            warnings: vec![
+                Warning {
+                    name: "untracked_directory".into(),
+                    note: "migrations added to `m` will not trigger a rebuild\n --> m\n// warning x 3\n".into(),
+                },
+                Warning {
+                    name: "unknown_directive".into(),
+                    note: "é, multi-byte".into(),
+                },
+            ],
+            body: "{ const A: () = (); }".into(),
+        };
+        let text = encode("k1", &entry);
+        assert_eq!(decode("k1", &text), Some(entry.clone()));
+        assert_eq!(decode("k2", &text), None, "another key's file");
+        for cut in [10, 40, text.len() - entry.body.len() - 2] {
+            assert_eq!(decode("k1", &text[..cut]), None, "cut at {cut}");
+        }
+        let clean = Entry {
+            warnings: Vec::new(),
+            body: "{}".into(),
+        };
+        assert_eq!(decode("k", &encode("k", &clean)), Some(clean));
+    }
 
     #[test]
     fn content_keys_survive_a_touch_that_metadata_keys_do_not() {

@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use strata_core::{Diagnostic, Level, Lint, Loaded, Migration, Section, build, embedded, render};
 use syn::LitStr;
 
-use crate::cache;
+use crate::cache::{self, Entry, Warning};
 
 const DEFAULT_DIR: &str = "migrations";
 
@@ -23,20 +23,34 @@ fn base_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
+/// A warning finding as data: what a cache hit needs to emit it again.
+fn warning(diagnostic: &Diagnostic, source: Option<&str>) -> Warning {
+    Warning {
+        name: diagnostic.lint.name().replace('-', "_"),
+        note: format!(
+            "{}\n{}",
+            diagnostic.message,
+            render::body(diagnostic, source)
+        ),
+    }
+}
+
 /// Stable Rust cannot emit proc-macro warnings, but it does warn on use of a deprecated item.
-fn warning(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStream {
-    let name = format_ident!("{}", diagnostic.lint.name().replace('-', "_"), span = span);
-    let note = format!(
-        "{}\n{}",
-        diagnostic.message,
-        render::body(diagnostic, source)
-    );
+fn warning_tokens(warning: &Warning, span: Span) -> TokenStream {
+    let name = format_ident!("{}", warning.name, span = span);
+    let note = &warning.note;
     quote! {{
         #[deprecated(note = #note)]
         #[allow(non_upper_case_globals)]
         const #name: () = ();
         let _ = #name;
     }}
+}
+
+/// The macro's output: the warnings, then the rest, in one block.
+fn assemble(warnings: &[Warning], span: Span, rest: TokenStream) -> TokenStream {
+    let warnings = warnings.iter().map(|w| warning_tokens(w, span));
+    quote!({ #(#warnings)* #rest })
 }
 
 fn error(diagnostic: &Diagnostic, source: Option<&str>, span: Span) -> TokenStream {
@@ -99,6 +113,7 @@ pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
     let rel_dir = path
         .as_ref()
         .map_or_else(|| DEFAULT_DIR.to_string(), LitStr::value);
+    let span = path.as_ref().map_or_else(Span::call_site, LitStr::span);
     let base = base_dir();
     let flags = [
         base.to_string_lossy().into_owned(),
@@ -126,44 +141,60 @@ pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
             .map(|_| cache::key(&root, &flags, cache::Key::Content));
         cached = lookup(&by_content);
         // Same files, new mtimes: remember them, so the next build is a stat-only hit.
-        if let (Some(text), Some(dir), Some(key)) = (&cached, &directory, &by_metadata) {
-            cache::store(dir, key, text);
+        if let (Some(entry), Some(dir), Some(key)) = (&cached, &directory, &by_metadata) {
+            cache::store(dir, key, entry);
         }
     }
-    // The compiler's own lexer: proc_macro2's `parse` first re-lexes the text itself, in
-    // this (usually unoptimized) proc macro, which took 3/4 of a cache hit for 700 files.
-    if let Some(tokens) = cached.and_then(|text| text.parse::<proc_macro::TokenStream>().ok()) {
+    if let Some(tokens) = cached.and_then(|entry| replay(&entry, span)) {
         return tokens;
     }
-    let (tokens, clean) = expand_uncached(path, &rel_dir, &base);
+    let (rest, warnings, clean) = expand_uncached(&rel_dir, &base, span);
     if let (true, Some(dir)) = (clean, &directory) {
-        let text = tokens.to_string();
+        let entry = Entry {
+            warnings: warnings.clone(),
+            body: rest.to_string(),
+        };
         for key in by_metadata.iter().chain(&by_content) {
-            cache::store(dir, key, &text);
+            cache::store(dir, key, &entry);
         }
     }
-    tokens.into()
+    assemble(&warnings, span, rest).into()
 }
 
-/// The expansion, and whether it is clean (no finding at all): only clean ones are cached,
-/// since findings carry spans that a cached string would lose.
+/// A cache hit: the stored body lexed by the compiler's own lexer (proc_macro2's `parse`
+/// first re-lexes the text itself, in this usually unoptimized macro, which took 3/4 of a hit
+/// for 700 files), with the stored warnings emitted again at the macro argument's span.
+fn replay(entry: &Entry, span: Span) -> Option<proc_macro::TokenStream> {
+    let body: proc_macro::TokenStream = entry.body.parse().ok()?;
+    let mut inner: proc_macro::TokenStream = entry
+        .warnings
+        .iter()
+        .map(|w| proc_macro::TokenStream::from(warning_tokens(w, span)))
+        .collect();
+    inner.extend(body);
+    let block = proc_macro::Group::new(proc_macro::Delimiter::Brace, inner);
+    Some(proc_macro::TokenTree::Group(block).into())
+}
+
+/// The expansion without its warnings, the warnings, and whether it may be cached (no
+/// error: errors carry spans and end the build anyway).
 fn expand_uncached(
-    path: Option<LitStr>,
     rel_dir: &str,
     base: &std::path::Path,
-) -> (TokenStream, bool) {
-    let span = path.as_ref().map_or_else(Span::call_site, LitStr::span);
+    span: Span,
+) -> (TokenStream, Vec<Warning>, bool) {
     let mut loaded = strata_core::load(base, rel_dir);
     loaded.diagnostics.extend(untracked(&loaded, rel_dir));
 
-    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     for d in &loaded.diagnostics {
         let source = loaded.source(&d.file);
-        reports.push(if d.is_error() {
-            error(d, source, span)
+        if d.is_error() {
+            errors.push(error(d, source, span));
         } else {
-            warning(d, source, span)
-        });
+            warnings.push(warning(d, source));
+        }
     }
     // After an error nothing cascades: the list is empty, so only strata's own errors show.
     let emitted: &[Migration] = if loaded.has_errors() {
@@ -194,13 +225,45 @@ fn expand_uncached(
         Some(schema) => quote!(::core::option::Option::Some(#schema)),
         None => quote!(::core::option::Option::None),
     };
-    let tokens = quote! {{
+    let rest = quote! {
         #(#tracked)*
-        #(#reports)*
+        #(#errors)*
         use ::strata::__private::Embedded as E;
         const MIGRATIONS: &[E] = #list;
         const _: () = ::strata::__private::check_lengths(MIGRATIONS);
         ::strata::Migrations::from_embedded(MIGRATIONS, #schema, #table)
-    }};
-    (tokens, loaded.diagnostics.is_empty())
+    };
+    let clean = errors.is_empty();
+    (rest, warnings, clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a miss emits and what a hit replays from the stored entry are the same tokens:
+    /// the same warnings (here `unknown-directive` and `untracked-directory`) around the same
+    /// body.
+    #[test]
+    fn a_cache_hit_emits_the_warnings_of_the_miss() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui");
+        let span = Span::call_site();
+        let (rest, warnings, clean) = expand_uncached("fixtures/unknown-directive", &base, span);
+        assert!(clean, "warnings only");
+        let names: Vec<&str> = warnings.iter().map(|w| w.name.as_str()).collect();
+        assert!(names.contains(&"unknown_directive"), "{names:?}");
+        assert!(names.contains(&"untracked_directory"), "{names:?}");
+        let miss = assemble(&warnings, span, rest.clone()).to_string();
+
+        let cache = tempfile::tempdir().expect("tmp");
+        let entry = Entry {
+            warnings: warnings.clone(),
+            body: rest.to_string(),
+        };
+        cache::store(cache.path(), "k", &entry);
+        let stored = cache::load(cache.path(), "k").expect("stored");
+        assert_eq!(stored.warnings, warnings);
+        let body: TokenStream = stored.body.parse().expect("body lexes");
+        assert_eq!(assemble(&stored.warnings, span, body).to_string(), miss);
+    }
 }
