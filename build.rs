@@ -24,6 +24,6 @@ fn main() {
         .iter()
         .filter(|dir| std::path::Path::new(dir).is_dir())
     {
-        strata_core::build::track(dir);
+        strata_build::track(dir);
     }
 }

@@ -4,7 +4,8 @@
 //
 // - strata's version (released versions differ by version number);
 // - the contents of the macro's and core's sources: every file under `src` and, inside this
-//   workspace, `../core/src`, in sorted path order (in a published crate only `src` exists);
+//   workspace, `../core/src` and `../buildscript/src`, in sorted path order (in a published
+//   crate only `src` exists);
 // - the compiler (`$RUSTC -vV`), which compiled the macro and core, and whose hasher
 //   (`DefaultHasher`: deterministic for one rustc, not across releases) computes this.
 //
@@ -28,17 +29,21 @@ fn main() {
 }
 
 /// The source directories that exist, each as (path relative to `manifest_dir`, full path).
-/// `../core/src` counts only when it is strata-core's (this workspace's layout).
+/// `../core/src` and `../buildscript/src` count only when they are strata-core's and
+/// strata-build's (this workspace's layout).
 pub(crate) fn source_dirs(manifest_dir: &Path) -> Vec<(String, PathBuf)> {
     let mut dirs = Vec::new();
     if manifest_dir.join("src").is_dir() {
         dirs.push(("src".to_string(), manifest_dir.join("src")));
     }
-    let core = manifest_dir.join("../core");
-    let is_strata_core = std::fs::read_to_string(core.join("Cargo.toml"))
-        .is_ok_and(|manifest| manifest.contains("name = \"strata-core\""));
-    if is_strata_core && core.join("src").is_dir() {
-        dirs.push(("../core/src".to_string(), core.join("src")));
+    // Core and the build-script helper (whose marker variables the macro reads).
+    for (dir, package) in [("core", "strata-core"), ("buildscript", "strata-build")] {
+        let crate_dir = manifest_dir.join("..").join(dir);
+        let is_ours = std::fs::read_to_string(crate_dir.join("Cargo.toml"))
+            .is_ok_and(|manifest| manifest.contains(&format!("name = \"{package}\"")));
+        if is_ours && crate_dir.join("src").is_dir() {
+            dirs.push((format!("../{dir}/src"), crate_dir.join("src")));
+        }
     }
     dirs
 }

@@ -49,7 +49,7 @@
 //! `tokio_postgres::Client` (feature `postgres`) or a `rusqlite::Connection` (feature
 //! `sqlite`). See the README for naming schemes, sections, directives and `strata.toml`.
 
-pub use strata_core::build;
+pub use strata_build as build;
 pub use strata_core::model::{Migration, Section, Statement};
 pub use strata_macros::embed_migrations;
 

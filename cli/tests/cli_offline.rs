@@ -226,7 +226,7 @@ fn build_script_prints_and_writes() {
         .output()
         .expect("run");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("strata::build::track(\"db/migrations\");")
+        String::from_utf8_lossy(&out.stdout).contains("strata_build::track(\"db/migrations\");")
     );
     strata(tmp.path())
         .args(["build-script", "--write", "."])

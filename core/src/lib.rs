@@ -36,7 +36,9 @@ pub mod model;
 pub mod render;
 
 // For build scripts; depends on nothing.
-pub mod build;
+/// The build-script helper, re-exported: it lives in `strata-build`, which has no
+/// dependencies, so a build script need not compile the parsers.
+pub use strata_build as build;
 
 pub use config::{Config, DownPolicy};
 pub use diagnostic::{Diagnostic, Span};

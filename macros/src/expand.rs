@@ -103,7 +103,8 @@ fn untracked(loaded: &Loaded, rel_dir: &str) -> Option<Diagnostic> {
         format!("migrations added to `{rel_dir}` will not trigger a rebuild"),
     )
     .help(format!(
-        "add a build.rs with `fn main() {{ strata::build::track(\"{rel_dir}\"); }}`"
+        "add a build.rs with `fn main() {{ strata_build::track(\"{rel_dir}\"); }}` and \
+         `strata-build` under [build-dependencies] (it has no dependencies)"
     ));
     diagnostic.level = level;
     Some(diagnostic)

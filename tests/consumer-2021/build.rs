@@ -1,3 +1,3 @@
 fn main() {
-    strata::build::track("migrations");
+    strata_build::track("migrations");
 }

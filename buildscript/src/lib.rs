@@ -1,5 +1,7 @@
-//! Helpers for `build.rs`. Stable Rust cannot tell the compiler that a proc macro read a
-//! directory, so adding a migration file would not rebuild; a build script can.
+//! strata's build-script helper. Stable Rust cannot tell the compiler that a proc macro read
+//! a directory, so adding a migration file would not rebuild; a build script can. This crate
+//! has no dependencies, so a `[build-dependencies]` entry on it costs next to nothing to
+//! compile (depending on `strata` there compiles its parsers for the build script too).
 
 /// The environment variable [`track`] sets for `dir`, which `embed_migrations!` checks.
 pub fn marker_variable(dir: &str) -> String {
@@ -25,7 +27,7 @@ pub const ASSUME_TRACKED_VARIABLE: &str = "STRATA_ASSUME_TRACKED";
 ///
 /// ```no_run
 /// // in build.rs's `fn main()`:
-/// strata_core::build::track("migrations");
+/// strata_build::track("migrations");
 /// ```
 ///
 /// Cargo then re-runs the build when any file in the directory is added, removed or changed.
