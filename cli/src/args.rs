@@ -27,6 +27,10 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub verbose: bool,
 
+    /// The history table, `table` or `schema.table`, instead of strata.toml's `[history]`.
+    #[arg(long, global = true, value_name = "[SCHEMA.]TABLE")]
+    pub history_table: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -42,6 +46,7 @@ impl std::fmt::Debug for Cli {
             .field("dir", &self.dir)
             .field("quiet", &self.quiet)
             .field("verbose", &self.verbose)
+            .field("history_table", &self.history_table)
             .field("command", &self.command)
             .finish()
     }
@@ -83,6 +88,15 @@ pub struct CheckOptOuts {
     pub allow_out_of_order: bool,
 }
 
+/// How long to wait for another runner's lock before giving up (`30s`, `500ms`, `2m`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct LockWait {
+    /// Give up waiting for another runner's lock after this long (`30s`, `500ms`, `2m`);
+    /// default: wait as long as it works.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lock_timeout: Option<std::time::Duration>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the lints of `embed_migrations!` (exit 1 on any error).
@@ -93,13 +107,15 @@ pub enum Command {
     /// Apply pending migrations.
     Up {
         /// Apply only up to and including this version.
-        #[arg(long = "to")]
+        #[arg(long = "to", visible_alias = "target", value_name = "VERSION")]
         to: Option<i64>,
         /// Print what would run, with the SQL, and change nothing.
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]
         checks: CheckOptOuts,
+        #[command(flatten)]
+        wait: LockWait,
     },
     /// Roll back applied migrations (one by default).
     #[command(alias = "rollback")]
@@ -112,9 +128,14 @@ pub enum Command {
         to: Option<i64>,
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        wait: LockWait,
     },
     /// Roll back the most recent migration and apply it again.
-    Redo,
+    Redo {
+        #[command(flatten)]
+        wait: LockWait,
+    },
     /// Every migration with its state, applied time and duration.
     Status {
         #[arg(long, value_enum, default_value = "human")]

@@ -92,3 +92,82 @@ fn a_read_only_sqlite_url_reports_status_and_refuses_up() {
     );
     assert!(stderr.contains("nothing was changed"), "{stderr}");
 }
+
+#[test]
+fn history_table_target_and_lock_timeout_flags() {
+    let dir = project(&[
+        ("migrations/strata.toml", TOML),
+        ("migrations/001_a.sql", "CREATE TABLE a (id INTEGER);\n"),
+        ("migrations/002_b.sql", "CREATE TABLE b (id INTEGER);\n"),
+    ]);
+    let path = dir.path().join("app.db");
+    let url = format!("sqlite:{}", path.display());
+
+    // --target is --to; --history-table replaces strata.toml's [history].
+    let (code, _, stderr) = strata(
+        dir.path(),
+        &url,
+        &[
+            "up",
+            "--target",
+            "1",
+            "--history-table",
+            "main.ops_history",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let versions: Vec<i64> = conn
+        .prepare("SELECT version FROM ops_history")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("the named table");
+    assert_eq!(versions, [1]);
+    let (_, stdout, _) = strata(
+        dir.path(),
+        &url,
+        &["pending", "--history-table", "ops_history"],
+    );
+    assert!(
+        stdout.contains("| 2 ") && !stdout.contains("| 1 "),
+        "{stdout}"
+    );
+    let (_, stdout, _) = strata(dir.path(), &url, &["pending"]);
+    assert!(
+        stdout.contains("| 1 "),
+        "the default table is another history: {stdout}"
+    );
+    let (code, _, stderr) = strata(dir.path(), &url, &["status", "--history-table", "a;b"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("invalid history table identifier"),
+        "{stderr}"
+    );
+
+    // Another connection holds the write lock: the run gives up after --lock-timeout.
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .expect("hold the write lock");
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = strata(
+        dir.path(),
+        &url,
+        &[
+            "up",
+            "--history-table",
+            "ops_history",
+            "--lock-timeout",
+            "300ms",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("database is locked"), "{stderr}");
+    // Not SQLite's default 5 s, nor strata's 10 minutes without a timeout.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    conn.execute_batch("ROLLBACK").expect("release");
+    let (code, _, stderr) = strata(dir.path(), &url, &["up", "--lock-timeout", "soon"]);
+    assert_eq!(code, 2, "a usage error: {stderr}");
+}

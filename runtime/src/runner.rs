@@ -272,6 +272,9 @@ impl<'m> Runner<'m> {
 
     async fn run_unexplained<D: Driver>(&self, conn: &mut D) -> Result<Report> {
         let (table, sql) = self.history_sql(conn)?;
+        // Every write of the run, creating the history table included, waits this long.
+        conn.set_lock_wait(self.lock_timeout)
+            .map_err(Error::Database)?;
         let shortcut = protocol::probe(conn, &sql)
             .await?
             .map(|f| (self.shortcut(&f), f.count));
@@ -427,6 +430,8 @@ impl<'m> Runner<'m> {
         target: Target,
     ) -> Result<Report> {
         let (table, sql) = self.history_sql(conn)?;
+        conn.set_lock_wait(self.lock_timeout)
+            .map_err(Error::Database)?;
         // Plan without the lock first, like `run`: nothing to undo, or a migration without
         // any DOWN, ends here. An older layout is upgraded before anything is written.
         let history = protocol::read(conn, &sql, Read::Upgrade).await?;

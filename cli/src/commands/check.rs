@@ -8,11 +8,8 @@ use super::Result;
 use crate::database::Database;
 use crate::time::timestamp;
 
-pub async fn run(db: &mut Database, dir: &str) -> Result<ExitCode> {
+pub async fn run(db: &mut Database, table: HistoryTable) -> Result<ExitCode> {
     println!("connected: {}", db.server_version().await?);
-    let loaded = strata_core::load(std::path::Path::new("."), dir);
-    let history = &loaded.config.history;
-    let table = HistoryTable::try_from(history)?;
     let rows = Migrations::from_vec(Vec::new(), table.clone())
         .runner()
         .applied(db)

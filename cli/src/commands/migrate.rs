@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use strata_runtime::{Migrations, Plan, Report, Target};
+use strata_runtime::{Migrations, Plan, Report, Runner, Target};
 
 use super::Result;
-use crate::args::CheckOptOuts;
+use crate::args::{CheckOptOuts, LockWait};
 use crate::database::Database;
 
 fn print_plan(plan: &Plan) {
@@ -62,23 +62,37 @@ fn print_report(report: &Report, quiet: bool) {
     }
 }
 
+/// What `strata up` was asked.
+pub struct Up {
+    pub to: Option<i64>,
+    pub dry_run: bool,
+    pub checks: CheckOptOuts,
+    pub wait: LockWait,
+}
+
+/// A runner with the lock timeout, when one was given.
+fn runner<'m>(migrations: &'m Migrations, wait: LockWait) -> Runner<'m> {
+    let runner = migrations.runner();
+    match wait.lock_timeout {
+        Some(timeout) => runner.lock_timeout(timeout),
+        None => runner,
+    }
+}
+
 pub async fn up(
     db: &mut Database,
     migrations: &Migrations,
-    to: Option<i64>,
-    dry_run: bool,
-    checks: CheckOptOuts,
+    up: Up,
     quiet: bool,
 ) -> Result<ExitCode> {
-    let mut runner = migrations
-        .runner()
-        .allow_divergent(checks.allow_divergent)
-        .allow_missing(checks.allow_missing)
-        .allow_out_of_order(checks.allow_out_of_order);
-    if let Some(to) = to {
+    let mut runner = runner(migrations, up.wait)
+        .allow_divergent(up.checks.allow_divergent)
+        .allow_missing(up.checks.allow_missing)
+        .allow_out_of_order(up.checks.allow_out_of_order);
+    if let Some(to) = up.to {
         runner = runner.target(to);
     }
-    if dry_run {
+    if up.dry_run {
         print_plan(&runner.dry_run(db).await?);
     } else {
         print_report(&runner.run(db).await?, quiet);
@@ -89,16 +103,12 @@ pub async fn up(
 pub async fn down(
     db: &mut Database,
     migrations: &Migrations,
-    steps: Option<usize>,
-    to: Option<i64>,
+    target: Target,
     dry_run: bool,
+    wait: LockWait,
     quiet: bool,
 ) -> Result<ExitCode> {
-    let target = match to {
-        Some(version) => Target::Version(version),
-        None => Target::Steps(steps.unwrap_or(1)),
-    };
-    let runner = migrations.runner();
+    let runner = runner(migrations, wait);
     if dry_run {
         print_plan(&runner.dry_run_rollback(db, target).await?);
     } else {
@@ -107,14 +117,24 @@ pub async fn down(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn redo(db: &mut Database, migrations: &Migrations, quiet: bool) -> Result<ExitCode> {
-    let reverted = migrations.rollback(db, Target::Steps(1)).await?;
+pub async fn redo(
+    db: &mut Database,
+    migrations: &Migrations,
+    wait: LockWait,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let reverted = runner(migrations, wait)
+        .rollback(db, Target::Steps(1))
+        .await?;
     let Some(step) = reverted.reverted.first() else {
         println!("nothing to redo");
         return Ok(ExitCode::SUCCESS);
     };
     print_report(&reverted, quiet);
-    let applied = migrations.runner().target(step.version).run(db).await?;
+    let applied = runner(migrations, wait)
+        .target(step.version)
+        .run(db)
+        .await?;
     print_report(&applied, quiet);
     Ok(ExitCode::SUCCESS)
 }

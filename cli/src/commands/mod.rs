@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use strata_runtime::{HistoryTable, Migrations};
+use strata_runtime::{HistoryTable, Migrations, Target};
 
 use crate::args::{Cli, Command};
 use crate::database::Database;
@@ -28,23 +28,40 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Command::BuildScript { write } => build_script::run(dir, write.as_deref()),
         Command::Check => block_on(async {
             let mut db = connect(cli).await?;
-            check::run(&mut db, dir).await
+            let table = history_table(cli, &strata_core::load(Path::new("."), dir))?;
+            check::run(&mut db, table).await
         }),
         Command::Up {
             to,
             dry_run,
             checks,
+            wait,
         } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
-            migrate::up(&mut db, &migrations, *to, *dry_run, *checks, quiet).await
+            let up = migrate::Up {
+                to: *to,
+                dry_run: *dry_run,
+                checks: *checks,
+                wait: *wait,
+            };
+            migrate::up(&mut db, &migrations, up, quiet).await
         }),
-        Command::Down { steps, to, dry_run } => block_on(async {
+        Command::Down {
+            steps,
+            to,
+            dry_run,
+            wait,
+        } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
-            migrate::down(&mut db, &migrations, *steps, *to, *dry_run, quiet).await
+            let target = match to {
+                Some(version) => Target::Version(*version),
+                None => Target::Steps(steps.unwrap_or(1)),
+            };
+            migrate::down(&mut db, &migrations, target, *dry_run, *wait, quiet).await
         }),
-        Command::Redo => block_on(async {
+        Command::Redo { wait } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
-            migrate::redo(&mut db, &migrations, quiet).await
+            migrate::redo(&mut db, &migrations, *wait, quiet).await
         }),
         Command::Status { format } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
@@ -79,12 +96,23 @@ async fn connect(cli: &Cli) -> Result<Database> {
 /// directory's migrations.
 async fn open(cli: &Cli, dir: &str) -> Result<(Database, Migrations)> {
     let db = connect(cli).await?;
-    Ok((db, load(dir)?))
+    Ok((db, load(cli, dir)?))
+}
+
+/// `--history-table [schema.]table`, else strata.toml's `[history]`; validated either way.
+fn history_table(cli: &Cli, loaded: &strata_core::Loaded) -> Result<HistoryTable> {
+    Ok(match cli.history_table.as_deref() {
+        Some(name) => match name.split_once('.') {
+            Some((schema, table)) => HistoryTable::new(Some(schema), table)?,
+            None => HistoryTable::new(None, name)?,
+        },
+        None => HistoryTable::try_from(&loaded.config.history)?,
+    })
 }
 
 /// Loads the directory exactly as `embed_migrations!` does; refuses to touch a database with
 /// a directory that would not compile.
-fn load(dir: &str) -> Result<Migrations> {
+fn load(cli: &Cli, dir: &str) -> Result<Migrations> {
     let loaded = strata_core::load(Path::new("."), dir);
     if loaded.has_errors() {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
@@ -97,6 +125,6 @@ fn load(dir: &str) -> Result<Migrations> {
             dir: dir.to_string(),
         });
     }
-    let history = HistoryTable::try_from(&loaded.config.history)?;
+    let history = history_table(cli, &loaded)?;
     Ok(Migrations::from_vec(loaded.migrations, history))
 }
