@@ -59,7 +59,7 @@ pub mod __private {
     pub use strata_core::embedded::{Embedded, check_lengths};
 }
 pub use strata_runtime::{
-    AppliedMigration, Checks, DbError, DbErrorKind, Direction, Divergence, Error, HistoryTable,
-    Location, MigrationRef, Migrations, Plan, PlannedStep, Report, Result, RevertStep, Runner,
-    State, StatusRow, Step, Target, driver, plan_down, plan_up,
+    AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Direction, Divergence, Error,
+    HistoryTable, Location, MigrationRef, Migrations, Plan, PlannedStep, Report, Result,
+    RevertStep, Runner, State, StatusRow, Step, Target, driver, plan_down, plan_up,
 };

@@ -19,6 +19,7 @@
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
+mod blocking;
 pub mod driver;
 mod error;
 mod history;
@@ -30,6 +31,7 @@ mod report;
 mod runner;
 mod split;
 
+pub use blocking::Blocking;
 pub use error::{DbError, DbErrorKind, Divergence, Error, Location, MigrationRef, Result};
 pub use history::{AppliedMigration, HistoryTable};
 pub use migrations::Migrations;

@@ -106,7 +106,7 @@ pub(crate) async fn acquire<D: Driver>(
             );
             last_log = Some(Instant::now());
         }
-        tokio_sleep(delay).await;
+        conn.pause(delay).await;
         delay = (delay * 2).min(Duration::from_millis(500));
     }
 }
@@ -127,16 +127,4 @@ async fn release_quietly<D: Driver>(conn: &mut D, lock: &SessionLockSql) {
     if let Err(error) = conn.run_batch(&[&lock.unlock]).await {
         debug!(%error, "releasing the lock after a failed lock batch failed");
     }
-}
-
-/// Waits between attempts. Only backends with a session lock get here; they are async
-/// (tokio-postgres), so tokio's timer is there.
-#[cfg(feature = "postgres")]
-async fn tokio_sleep(delay: Duration) {
-    tokio::time::sleep(delay).await;
-}
-
-#[cfg(not(feature = "postgres"))]
-async fn tokio_sleep(delay: Duration) {
-    std::thread::sleep(delay);
 }

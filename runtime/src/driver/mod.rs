@@ -17,6 +17,8 @@ pub use crate::history::HistoryTable;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres-sync")]
+pub mod postgres_sync;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -167,6 +169,16 @@ pub trait Driver {
     /// or the backend cannot tell.
     async fn read_only(&mut self) -> Result<Option<ReadOnly>, DbError> {
         Ok(None)
+    }
+
+    /// Waits `delay` between attempts to take a busy session lock. The default sleeps on
+    /// tokio's timer (feature `postgres`), else blocks the thread; a synchronous client
+    /// blocks the thread.
+    async fn pause(&mut self, delay: Duration) {
+        #[cfg(feature = "postgres")]
+        tokio::time::sleep(delay).await;
+        #[cfg(not(feature = "postgres"))]
+        std::thread::sleep(delay);
     }
 
     /// How long a write waits for another connection's write lock, for backends where that

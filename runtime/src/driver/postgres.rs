@@ -42,10 +42,10 @@ use super::{
 };
 use crate::error::{DbError, DbErrorKind};
 
-const BEGIN: &str = "BEGIN;\n";
+pub(super) const BEGIN: &str = "BEGIN;\n";
 
 /// The server's error, classified, with tokio-postgres's error kept as the source.
-fn db_error(error: tokio_postgres::Error) -> DbError {
+pub(super) fn db_error(error: tokio_postgres::Error) -> DbError {
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
         let kind = match code {
@@ -113,7 +113,7 @@ async fn batch(
 }
 
 /// A row's values as text, NULL as `None`.
-fn values(row: &tokio_postgres::SimpleQueryRow) -> Row {
+pub(super) fn values(row: &tokio_postgres::SimpleQueryRow) -> Row {
     (0..row.len())
         .map(|i| row.get(i).map(str::to_string))
         .collect()
@@ -123,6 +123,35 @@ fn values(row: &tokio_postgres::SimpleQueryRow) -> Row {
 async fn rollback(client: &Client) {
     if let Err(error) = client.simple_query("ROLLBACK").await {
         debug!(%error, "ROLLBACK after a failed migration failed");
+    }
+}
+
+/// What a read-only session asks the server: in recovery, read-only by default, read-only now.
+pub(super) const READ_ONLY_QUERY: &str = "SELECT pg_is_in_recovery(), \
+     current_setting('default_transaction_read_only'), current_setting('transaction_read_only')";
+
+/// The reason [`READ_ONLY_QUERY`]'s row gives.
+pub(super) fn read_only_reason(sets: Vec<Vec<Row>>) -> Option<ReadOnly> {
+    let row = sets.into_iter().flatten().next().unwrap_or_default();
+    let on = |i: usize| matches!(row.get(i).and_then(|v| v.as_deref()), Some("t" | "on"));
+    if on(0) {
+        Some(ReadOnly::Replica)
+    } else if on(1) {
+        Some(ReadOnly::ReadOnlyByDefault)
+    } else if on(2) {
+        Some(ReadOnly::ReadOnlySession)
+    } else {
+        None
+    }
+}
+
+/// The advisory lock on `table`'s key, [`HistoryTable::lock_key`].
+pub(super) fn advisory_lock(table: &HistoryTable) -> SessionLockSql {
+    let key = table.lock_key();
+    SessionLockSql {
+        try_lock: format!("SELECT pg_try_advisory_lock({key})"),
+        holder: holder_query(key),
+        unlock: format!("SELECT pg_advisory_unlock({key})"),
     }
 }
 
@@ -326,24 +355,10 @@ impl Driver for Client {
     }
 
     async fn read_only(&mut self) -> Result<Option<ReadOnly>, DbError> {
-        let sets = batch(
-            self,
-            "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only'), \
-             current_setting('transaction_read_only')",
-        )
-        .await
-        .map_err(|(error, _)| db_error(error))?;
-        let row = sets.into_iter().flatten().next().unwrap_or_default();
-        let on = |i: usize| matches!(row.get(i).and_then(|v| v.as_deref()), Some("t" | "on"));
-        Ok(if on(0) {
-            Some(ReadOnly::Replica)
-        } else if on(1) {
-            Some(ReadOnly::ReadOnlyByDefault)
-        } else if on(2) {
-            Some(ReadOnly::ReadOnlySession)
-        } else {
-            None
-        })
+        let sets = batch(self, READ_ONLY_QUERY)
+            .await
+            .map_err(|(error, _)| db_error(error))?;
+        Ok(read_only_reason(sets))
     }
 
     /// Pipelined: every transaction in one message (several past [`PIPELINE_BYTES`]), so a
@@ -376,12 +391,7 @@ impl Driver for Client {
     }
 
     fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {
-        let key = table.lock_key();
-        Some(SessionLockSql {
-            try_lock: format!("SELECT pg_try_advisory_lock({key})"),
-            holder: holder_query(key),
-            unlock: format!("SELECT pg_advisory_unlock({key})"),
-        })
+        Some(advisory_lock(table))
     }
 }
 
