@@ -126,6 +126,39 @@ async fn rollback(client: &Client) {
     }
 }
 
+/// One transaction as one message: `prefix` (BEGIN, unless a guard already began it), the
+/// section as written, the tail, COMMIT.
+pub(super) fn transaction_text(prefix: &str, transaction: &Transaction<'_>) -> String {
+    let tail = (transaction.tail)(Duration::ZERO);
+    format!(
+        "{prefix}{}\n;\n{};\nCOMMIT;",
+        transaction.sql,
+        tail.join(";\n")
+    )
+}
+
+/// A committed [`transaction_text`]: the rows of the tail's last statement, the one before
+/// COMMIT.
+pub(super) fn committed(mut sets: Vec<Vec<Row>>) -> Committed {
+    Committed::Done(
+        sets.len()
+            .checked_sub(2)
+            .map(|i| sets.swap_remove(i))
+            .unwrap_or_default(),
+    )
+}
+
+/// The server's error position (characters into a [`transaction_text`] sent with `prefix`),
+/// taken out of `error` and turned into a byte offset into the section's `sql`.
+pub(super) fn section_offset(error: &mut DbError, prefix: &str, sql: &str) -> Option<usize> {
+    error
+        .position
+        .take()
+        .and_then(|p| p.checked_sub(prefix.len()))
+        .and_then(|p| char_to_byte(sql, p))
+        .filter(|p| *p < sql.len())
+}
+
 /// What a read-only session asks the server: in recovery, read-only by default, read-only now.
 pub(super) const READ_ONLY_QUERY: &str = "SELECT pg_is_in_recovery(), \
      current_setting('default_transaction_read_only'), current_setting('transaction_read_only')";
@@ -316,26 +349,12 @@ impl Driver for Client {
                 }
             }
         }
-        let sql = transaction.sql;
-        let tail = (transaction.tail)(Duration::ZERO);
-        let text = format!("{prefix}{sql}\n;\n{};\nCOMMIT;", tail.join(";\n"));
-        match batch(self, &text).await {
-            // The tail's last statement is the one before COMMIT.
-            Ok(mut sets) => Ok(Committed::Done(
-                sets.len()
-                    .checked_sub(2)
-                    .map(|i| sets.swap_remove(i))
-                    .unwrap_or_default(),
-            )),
+        match batch(self, &transaction_text(prefix, transaction)).await {
+            Ok(sets) => Ok(committed(sets)),
             Err((error, completed)) => {
                 let mut error = db_error(error);
                 rollback(self).await;
-                let offset = error
-                    .position
-                    .take()
-                    .and_then(|p| p.checked_sub(prefix.len()))
-                    .and_then(|p| char_to_byte(sql, p))
-                    .filter(|p| *p < sql.len());
+                let offset = section_offset(&mut error, prefix, transaction.sql);
                 // Commands completed before the failure, less the BEGIN.
                 let index = if prefix.is_empty() {
                     Some(completed)

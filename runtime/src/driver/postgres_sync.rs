@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use postgres::{Client, SimpleQueryMessage};
 
-use super::postgres::{BEGIN, READ_ONLY_QUERY, advisory_lock, db_error, read_only_reason, values};
+use super::postgres::{
+    BEGIN, READ_ONLY_QUERY, advisory_lock, committed, db_error, read_only_reason, section_offset,
+    transaction_text, values,
+};
 use super::{
     Committed, DbError, Dialect, Driver, HistoryTable, ReadOnly, Row, SessionLockSql, StepError,
-    Transaction, char_to_byte,
+    Transaction,
 };
 
 /// One simple query's result sets (one per completed statement).
@@ -62,26 +65,12 @@ impl Driver for Client {
                 }
             }
         }
-        let sql = transaction.sql;
-        let tail = (transaction.tail)(Duration::ZERO);
-        let text = format!("{prefix}{sql}\n;\n{};\nCOMMIT;", tail.join(";\n"));
-        match batch(self, &text) {
-            // The tail's last statement is the one before COMMIT.
-            Ok(mut sets) => Ok(Committed::Done(
-                sets.len()
-                    .checked_sub(2)
-                    .map(|i| sets.swap_remove(i))
-                    .unwrap_or_default(),
-            )),
+        match batch(self, &transaction_text(prefix, transaction)) {
+            Ok(sets) => Ok(committed(sets)),
             Err(error) => {
                 let mut error = db_error(error);
                 rollback(self);
-                let offset = error
-                    .position
-                    .take()
-                    .and_then(|p| p.checked_sub(prefix.len()))
-                    .and_then(|p| char_to_byte(sql, p))
-                    .filter(|p| *p < sql.len());
+                let offset = section_offset(&mut error, prefix, transaction.sql);
                 Err(StepError {
                     offset,
                     ..StepError::new(error)
