@@ -21,6 +21,20 @@ fn first_applied_at() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_168_800_250)
 }
 
+/// A layout-1 history read as it is, before any upgrade: 1 and 2 applied (the first with the
+/// dump's time), 3 pending.
+fn read_as_is(status: &[strata::StatusRow]) {
+    assert_eq!(
+        states(status),
+        [
+            (1, State::Applied),
+            (2, State::Applied),
+            (3, State::Pending)
+        ]
+    );
+    assert_eq!(status[0].applied_at, Some(first_applied_at()));
+}
+
 fn states(rows: &[strata::StatusRow]) -> Vec<(i64, State)> {
     rows.iter().map(|r| (r.version, r.state)).collect()
 }
@@ -77,15 +91,7 @@ async fn postgres_layout_1_is_upgraded_in_place_and_then_runs_rolls_back_and_rep
 
     // A look reads the old layout as it is and changes nothing.
     let status = SEQUENTIAL.status(&mut client).await.expect("status");
-    assert_eq!(
-        states(&status),
-        [
-            (1, State::Applied),
-            (2, State::Applied),
-            (3, State::Pending)
-        ]
-    );
-    assert_eq!(status[0].applied_at, Some(first_applied_at()));
+    read_as_is(&status);
     assert_eq!(status[0].execution, Some(Duration::from_millis(3)));
     assert_eq!(common::rows(&client, layout_column).await, ["0"]);
 
@@ -143,15 +149,7 @@ async fn sqlite_layout_1_is_upgraded_in_place_and_then_runs_rolls_back_and_repor
     assert_eq!(columns(&conn).len(), 7);
 
     let status = APP.status(&mut conn).await.expect("status");
-    assert_eq!(
-        states(&status),
-        [
-            (1, State::Applied),
-            (2, State::Applied),
-            (3, State::Pending)
-        ]
-    );
-    assert_eq!(status[0].applied_at, Some(first_applied_at()));
+    read_as_is(&status);
     assert_eq!(columns(&conn).len(), 7, "status changes nothing");
 
     let report = APP.run(&mut conn).await.expect("run");

@@ -9,6 +9,18 @@ use support::{project, strata};
 
 const TOML: &str = "dialect = \"sqlite\"\ndown = \"optional\"\n[lints]\nversion-gap = \"allow\"\n";
 
+/// A project with migrations 1 and 2, and the SQLite file (and URL) it is applied to.
+fn two_migrations() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = project(&[
+        ("migrations/strata.toml", TOML),
+        ("migrations/001_a.sql", "CREATE TABLE a (id INTEGER);\n"),
+        ("migrations/002_b.sql", "CREATE TABLE b (id INTEGER);\n"),
+    ]);
+    let path = dir.path().join("app.db");
+    let url = format!("sqlite:{}", path.display());
+    (dir, path, url)
+}
+
 #[test]
 fn out_of_order_is_refused_naming_the_flag_and_applied_with_it() {
     let dir = project(&[
@@ -66,13 +78,7 @@ fn divergent_is_refused_naming_the_flag_and_applied_with_it() {
 
 #[test]
 fn a_read_only_sqlite_url_reports_status_and_refuses_up() {
-    let dir = project(&[
-        ("migrations/strata.toml", TOML),
-        ("migrations/001_a.sql", "CREATE TABLE a (id INTEGER);\n"),
-        ("migrations/002_b.sql", "CREATE TABLE b (id INTEGER);\n"),
-    ]);
-    let path = dir.path().join("app.db");
-    let url = format!("sqlite:{}", path.display());
+    let (dir, _, url) = two_migrations();
     assert_eq!(
         strata(dir.path(), &url, &["up", "--to", "1", "--quiet"]).0,
         0
@@ -95,13 +101,7 @@ fn a_read_only_sqlite_url_reports_status_and_refuses_up() {
 
 #[test]
 fn history_table_target_and_lock_timeout_flags() {
-    let dir = project(&[
-        ("migrations/strata.toml", TOML),
-        ("migrations/001_a.sql", "CREATE TABLE a (id INTEGER);\n"),
-        ("migrations/002_b.sql", "CREATE TABLE b (id INTEGER);\n"),
-    ]);
-    let path = dir.path().join("app.db");
-    let url = format!("sqlite:{}", path.display());
+    let (dir, path, url) = two_migrations();
 
     // --target is --to; --history-table replaces strata.toml's [history].
     let (code, _, stderr) = strata(
