@@ -50,13 +50,13 @@
 //! `sqlite`). See the README for naming schemes, sections, directives and `strata.toml`.
 
 pub use strata_build as build;
-pub use strata_core::model::{Migration, Section, Statement};
 pub use strata_macros::embed_migrations;
+pub use strata_model::migration::{Migration, Section, Statement};
 
 /// What `embed_migrations!` expands to; not an API.
 #[doc(hidden)]
 pub mod __private {
-    pub use strata_core::embedded::{Embedded, check_lengths};
+    pub use strata_model::embedded::{Embedded, check_lengths};
 }
 pub use strata_runtime::{
     AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Direction, Divergence, Error,

@@ -61,8 +61,8 @@ pub fn checksum(up: ChecksumInput<'_>, down: ChecksumInput<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::Dialect;
     use crate::lexer::lex;
+    use strata_model::dialect::Dialect;
 
     fn sum(text: &str) -> String {
         let (tokens, _) = lex(Dialect::Postgres, text);

@@ -7,14 +7,14 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::Diagnostic;
-// Re-exported from its former home here, so `strata_core::config::Dialect` still works.
-pub use crate::dialect::Dialect;
+// Re-exported from their former home here, so `strata_core::config::...` still works.
 use crate::level::Level;
 use crate::lint_registry::Lint;
-use crate::position::LineIndex;
+pub use strata_model::dialect::Dialect;
+pub use strata_model::history_table::{DEFAULT_HISTORY_TABLE, History, is_valid_identifier};
+use strata_model::position::LineIndex;
 
 pub const FILE_NAME: &str = "strata.toml";
-pub const DEFAULT_HISTORY_TABLE: &str = "strata_migrations";
 
 /// Whether migrations must, may, or must not have a DOWN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -24,22 +24,6 @@ pub enum DownPolicy {
     Required,
     Optional,
     Forbidden,
-}
-
-/// Where the runtime keeps its history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct History {
-    pub schema: Option<String>,
-    pub table: String,
-}
-
-impl Default for History {
-    fn default() -> Self {
-        History {
-            schema: None,
-            table: DEFAULT_HISTORY_TABLE.to_string(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,7 +46,7 @@ impl Config {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    dialect: Option<Dialect>,
+    dialect: Option<Spanned<String>>,
     down: Option<DownPolicy>,
     #[serde(default)]
     lints: BTreeMap<Spanned<String>, Spanned<String>>,
@@ -74,15 +58,6 @@ struct RawConfig {
 struct RawHistory {
     schema: Option<Spanned<String>>,
     table: Option<Spanned<String>>,
-}
-
-/// Whether `name` is a safe SQL identifier for the history table or schema:
-/// `[A-Za-z_][A-Za-z0-9_]{0,62}`.
-pub fn is_valid_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 63
 }
 
 /// Parses `strata.toml`. Every problem becomes an `invalid-config` diagnostic at its key;
@@ -101,11 +76,22 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
         }
     };
     let mut config = Config {
-        dialect: raw.dialect.unwrap_or_default(),
         down: raw.down.unwrap_or_default(),
         ..Config::default()
     };
     let mut diagnostics = Vec::new();
+    if let Some(name) = raw.dialect {
+        match Dialect::from_name(name.get_ref()) {
+            Some(dialect) => config.dialect = dialect,
+            None => {
+                let known: Vec<&str> = Dialect::ALL.iter().map(|d| d.name()).collect();
+                diagnostics.push(
+                    error(name.span(), format!("unknown dialect `{}`", name.get_ref()))
+                        .help(format!("known dialects: {}", known.join(", "))),
+                );
+            }
+        }
+    }
     for (key, value) in &raw.lints {
         let Some(lint) = Lint::from_name(key.get_ref()) else {
             let known: Vec<&str> = Lint::ALL

@@ -4,7 +4,7 @@
 // Re-exported from their former home here, so `strata_core::diagnostic::...` paths still work.
 pub use crate::level::Level;
 use crate::lint_registry::Lint;
-pub use crate::position::{LineIndex, Span};
+pub use strata_model::position::{LineIndex, Span};
 
 /// One finding of one lint.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1,7 +1,7 @@
 //! `-- strata:...` comments (and goose's `-- +goose NO TRANSACTION`).
 
 use crate::lint_registry::Lint;
-use crate::position::Span;
+use strata_model::position::Span;
 
 /// What the directives of one file say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

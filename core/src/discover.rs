@@ -12,9 +12,9 @@ use crate::diagnostic::Diagnostic;
 use crate::lexer::{self, LexError, Token};
 use crate::lint_registry::Lint;
 use crate::naming::{self, BadName, ParsedName, Role, Scheme};
-use crate::position::{LineIndex, line_column};
 use crate::sections::{self, FileSections};
-use crate::statements::{self, StatementRange};
+use strata_model::position::{LineIndex, line_column};
+use strata_model::statements::{self, StatementRange};
 
 /// A file that was read, lexed and split into sections.
 #[derive(Debug)]

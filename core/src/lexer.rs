@@ -5,38 +5,10 @@
 //! sqlparser's tokenizer with the configured dialect, so MySQL `#` comments and backslash
 //! escapes are understood. Byte ranges always refer to the whole file's text.
 
-use crate::dialect::Dialect;
-use crate::position::LineIndex;
+use strata_model::dialect::Dialect;
+use strata_model::position::LineIndex;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Whitespace,
-    LineComment,
-    BlockComment,
-    Semicolon,
-    OpenParen,
-    CloseParen,
-    /// A keyword or unquoted identifier.
-    Word,
-    /// Literals, quoted identifiers, operators, punctuation.
-    Other,
-}
-
-impl TokenKind {
-    pub fn is_trivia(self) -> bool {
-        matches!(
-            self,
-            TokenKind::Whitespace | TokenKind::LineComment | TokenKind::BlockComment
-        )
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Token {
-    pub kind: TokenKind,
-    pub start: usize,
-    pub end: usize,
-}
+pub use strata_model::tokens::{Token, TokenKind};
 
 /// A tokenizer error: where, and what. Tokens are still produced (by the PostgreSQL lexer,
 /// which never fails) so the rest of the pipeline keeps working.
@@ -82,7 +54,7 @@ fn lex_postgres(text: &str) -> Vec<Token> {
 fn lex_sqlparser(dialect: Dialect, text: &str) -> Result<Vec<Token>, LexError> {
     use sqlparser::tokenizer::{Token as T, Tokenizer, Whitespace as W};
     let index = LineIndex::new(text);
-    let parser_dialect = dialect.sqlparser();
+    let parser_dialect = parser_dialect(dialect);
     let spanned = Tokenizer::new(parser_dialect.as_ref(), text)
         .tokenize_with_location()
         .map_err(|e| LexError {
@@ -114,6 +86,17 @@ fn lex_sqlparser(dialect: Dialect, text: &str) -> Result<Vec<Token>, LexError> {
         tokens.push(Token { kind, start, end });
     }
     Ok(tokens)
+}
+
+/// sqlparser's dialect for ours; the syntax check parses with the same one.
+pub(crate) fn parser_dialect(dialect: Dialect) -> Box<dyn sqlparser::dialect::Dialect> {
+    use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+    match dialect {
+        Dialect::Postgres => Box::new(PostgreSqlDialect {}),
+        Dialect::Sqlite => Box::new(SQLiteDialect {}),
+        Dialect::Mysql => Box::new(MySqlDialect {}),
+        Dialect::Generic => Box::new(GenericDialect {}),
+    }
 }
 
 /// The body of a line comment without its `--` (or `#`) prefix and surrounding whitespace.

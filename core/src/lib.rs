@@ -6,17 +6,17 @@
 //! Modules form layers; each imports only from its own layer or those above it in this list,
 //! and `tests/module_cycles.rs` fails on any import cycle.
 
+// From strata-model (what the runtime also needs), re-exported under their old names.
+pub use strata_model::{dialect, embedded, migration as model, position, statements};
+
 // Vocabulary: what every layer talks about (leaf modules).
 pub mod diagnostic;
-pub mod dialect;
 pub mod level;
 pub mod lint_registry;
-pub mod position;
 
 // Lexing and parsing one file's text.
 pub mod checksum;
 pub mod lexer;
-pub mod statements;
 pub mod syntax;
 
 // Discovery: a directory -> names, files, sections, directives, config, candidates.
@@ -29,10 +29,8 @@ pub mod sections;
 // Lints over the discovered directory.
 pub mod lints;
 
-// The pipeline and what it produces: the migration list, its embedded form, rendered findings.
-pub mod embedded;
+// The pipeline and what it produces: the migration list and rendered findings.
 mod load;
-pub mod model;
 pub mod render;
 
 // For build scripts; depends on nothing.
@@ -49,40 +47,6 @@ pub use load::{Loaded, load, set_prefix_digests};
 pub use model::{Migration, Section, Statement};
 pub use naming::Scheme;
 
-/// Constructors for other crates' unit tests (feature `test-support`, which only
-/// dev-dependencies enable); not public API: real lists come from `load` or the macro.
+/// Constructors for other crates' unit tests, re-exported (feature `test-support`).
 #[cfg(feature = "test-support")]
-pub mod test_support {
-    use std::borrow::Cow;
-
-    use crate::model::{Migration, Section, Statement};
-
-    /// A statement at `start..end` of its section, starting on file line `line`.
-    pub const fn statement(start: u32, end: u32, line: u32) -> Statement {
-        Statement::new(start, end, line)
-    }
-
-    /// `file[start..end]` as a section of `path` beginning on file line `line`.
-    pub const fn section(
-        file: &'static str,
-        start: u32,
-        end: u32,
-        path: &'static str,
-        line: u32,
-        statements: &'static [Statement],
-    ) -> Section {
-        Section::in_file(file, start, end, path, line, Cow::Borrowed(statements))
-    }
-
-    /// A migration without a prefix digest.
-    pub const fn migration(
-        version: i64,
-        name: &'static str,
-        up: Section,
-        down: Option<Section>,
-        checksum: &'static str,
-        transactional: bool,
-    ) -> Migration {
-        Migration::from_parts(version, name, up, down, checksum, transactional)
-    }
-}
+pub use strata_model::test_support;

@@ -11,10 +11,11 @@ use crate::discover::{self, Candidate, Directory, SourceFile};
 use crate::level::Level;
 use crate::lint_registry::Lint;
 use crate::lints;
-use crate::model::{Migration, Section, Statement};
 use crate::naming::Scheme;
-use crate::position::LineIndex;
-use crate::statements::StatementRange;
+use strata_model::migration::{Migration, Section, Statement};
+use strata_model::position::LineIndex;
+pub use strata_model::prefix_digest::set_prefix_digests;
+use strata_model::statements::StatementRange;
 
 /// Everything known about a migrations directory.
 #[derive(Debug)]
@@ -209,25 +210,4 @@ fn build_migrations(directory: &Directory) -> Vec<Migration> {
     });
     set_prefix_digests(&mut migrations);
     migrations
-}
-
-/// Gives each migration the digest of `"v1:c1,v2:c2,...,v:c"` up to itself. The runtime stores
-/// it in the history row it writes (`chain`), so the top row alone tells a later start-up
-/// whether the database holds exactly this list up to there.
-pub fn set_prefix_digests(migrations: &mut [Migration]) {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for (i, migration) in migrations.iter_mut().enumerate() {
-        if i > 0 {
-            hasher.update(b",");
-        }
-        hasher.update(format!("{}:{}", migration.version(), migration.checksum()).as_bytes());
-        let digest: String = hasher
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        migration.set_prefix_digest(digest.into());
-    }
 }

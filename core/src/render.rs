@@ -5,7 +5,7 @@ use annotate_snippets::{AnnotationKind, Group, Level as SnippetLevel, Origin, Re
 
 use crate::diagnostic::Diagnostic;
 use crate::level::Level;
-use crate::position::{Span, ceil_char_boundary, floor_char_boundary};
+use strata_model::position::{Span, ceil_char_boundary, floor_char_boundary};
 
 fn snippet_level(level: Level) -> SnippetLevel<'static> {
     match level {

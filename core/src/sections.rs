@@ -7,7 +7,7 @@ use crate::directives::Directives;
 use crate::lexer::{Token, TokenKind, line_comment_body};
 use crate::lint_registry::Lint;
 use crate::naming::Role;
-use crate::position::LineIndex;
+use strata_model::position::LineIndex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
@@ -157,8 +157,8 @@ fn split_sections(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::Dialect;
     use crate::lexer::lex;
+    use strata_model::dialect::Dialect;
 
     fn split_text(text: &str, role: Role) -> FileSections {
         let (tokens, _) = lex(Dialect::Postgres, text);

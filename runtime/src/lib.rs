@@ -29,7 +29,6 @@ mod plan;
 mod protocol;
 mod report;
 mod runner;
-mod split;
 
 pub use blocking::Blocking;
 pub use error::{DbError, DbErrorKind, Divergence, Error, Location, MigrationRef, Result};
@@ -38,4 +37,4 @@ pub use migrations::Migrations;
 pub use plan::{Checks, RevertStep, Target, plan_down, plan_up};
 pub use report::{Direction, Plan, PlannedStep, Report, State, StatusRow, Step};
 pub use runner::{Runner, status_rows};
-pub use strata_core::model::{Migration, Section, Statement};
+pub use strata_model::migration::{Migration, Section, Statement};

@@ -2,11 +2,11 @@
 
 use std::sync::OnceLock;
 
-use strata_core::embedded::Embedded;
-use strata_core::model::Migration;
+use strata_model::embedded::Embedded;
+use strata_model::migration::Migration;
 
 use crate::driver::Driver;
-use strata_core::config::DEFAULT_HISTORY_TABLE;
+use strata_model::history_table::DEFAULT_HISTORY_TABLE;
 
 use crate::history::HistoryTable;
 
@@ -65,7 +65,7 @@ impl Migrations {
     pub fn from_vec(mut list: Vec<Migration>, history: HistoryTable) -> Self {
         list.sort_by_key(Migration::version);
         // Digests copied from another list (a filtered clone, say) would vouch for it.
-        strata_core::set_prefix_digests(&mut list);
+        strata_model::prefix_digest::set_prefix_digests(&mut list);
         Migrations {
             list: List::Owned(list),
             history,
@@ -259,8 +259,8 @@ mod tests {
             .map(|v| {
                 let path = leak(format!("m/{v}_t.sql").into_boxed_str());
                 let up =
-                    strata_core::test_support::section(FILE, 0, FILE.len() as u32, path, 1, &[]);
-                strata_core::test_support::migration(
+                    strata_model::test_support::section(FILE, 0, FILE.len() as u32, path, 1, &[]);
+                strata_model::test_support::migration(
                     *v,
                     "t",
                     up,
@@ -270,11 +270,11 @@ mod tests {
                 )
             })
             .collect();
-        strata_core::set_prefix_digests(&mut list);
+        strata_model::prefix_digest::set_prefix_digests(&mut list);
         let embedded: Vec<Embedded> = list
             .iter()
             .map(|m| {
-                let encoded = strata_core::embedded::encode(m, &[(m.path(), FILE.len() as u64)]);
+                let encoded = strata_model::embedded::encode(m, &[(m.path(), FILE.len() as u64)]);
                 Embedded(leak(Box::new([FILE])), leak(encoded.into_boxed_str()))
             })
             .collect();

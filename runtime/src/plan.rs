@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use strata_core::model::{Migration, Section};
+use strata_model::migration::{Migration, Section};
 
 use crate::error::{Divergence, Error, MigrationRef, Result};
 use crate::history::AppliedMigration;
@@ -188,19 +188,19 @@ pub fn plan_down<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_core::model::Statement;
+    use strata_model::migration::Statement;
 
     const UP: &str = "CREATE TABLE t (id int);";
     const DOWN: &str = "DROP TABLE t;";
-    const STATEMENTS: &[Statement] = &[strata_core::test_support::statement(0, 23, 2)];
+    const STATEMENTS: &[Statement] = &[strata_model::test_support::statement(0, 23, 2)];
 
     fn migration(version: i64, checksum: &'static str, down: bool) -> Migration {
         let up =
-            strata_core::test_support::section(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
+            strata_model::test_support::section(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
         let down = down.then(|| {
-            strata_core::test_support::section(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[])
+            strata_model::test_support::section(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[])
         });
-        strata_core::test_support::migration(version, "x", up, down, checksum, true)
+        strata_model::test_support::migration(version, "x", up, down, checksum, true)
     }
 
     fn row(version: i64, checksum: &str, down_sql: Option<&str>) -> AppliedMigration {
@@ -354,10 +354,10 @@ mod tests {
 
     fn no_transaction(version: i64, checksum: &'static str) -> Migration {
         let up =
-            strata_core::test_support::section(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
+            strata_model::test_support::section(UP, 0, UP.len() as u32, "m/x.sql", 2, STATEMENTS);
         let down =
-            strata_core::test_support::section(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[]);
-        strata_core::test_support::migration(version, "x", up, Some(down), checksum, false)
+            strata_model::test_support::section(DOWN, 0, DOWN.len() as u32, "m/x.sql", 4, &[]);
+        strata_model::test_support::migration(version, "x", up, Some(down), checksum, false)
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use strata_core::model::Migration;
+use strata_model::migration::Migration;
 use tracing::{debug, info};
 
 use crate::driver::{Committed, DbErrorKind, Driver, Failure, Row, StepError, Transaction};
@@ -208,7 +208,7 @@ pub(crate) enum Applied {
 }
 
 /// A section's statements with their byte offsets.
-fn statements_of(section: &strata_core::model::Section) -> Vec<(usize, &str)> {
+fn statements_of(section: &strata_model::migration::Section) -> Vec<(usize, &str)> {
     section
         .statement_texts()
         .map(|(s, sql)| (s.range().start, sql))
@@ -421,11 +421,11 @@ fn tail(sql: &HistorySql, pending: &Pending<'_>, elapsed: Duration) -> Vec<Strin
 /// split now (stored SQL) with the backend's own dialect.
 pub(crate) fn revert_statements<'a>(
     step: &'a RevertStep<'_>,
-    dialect: strata_core::Dialect,
+    dialect: strata_model::Dialect,
 ) -> Vec<(usize, &'a str)> {
     match step.section {
         Some(section) => statements_of(section),
-        None => crate::split::statements(dialect, &step.sql),
+        None => strata_model::split_stored(dialect, &step.sql),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use strata_core::model::{Migration, Section};
+use strata_model::migration::{Migration, Section};
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::driver::{DbErrorKind, Driver, Failure, ReadOnly, StepError};
@@ -76,7 +76,7 @@ impl Source<'_> {
     fn position(&self, offset: usize) -> (u32, u32) {
         match self {
             Source::Section(section) => section.file_position(offset),
-            Source::Stored { sql, .. } => strata_core::position::line_column(sql, offset),
+            Source::Stored { sql, .. } => strata_model::position::line_column(sql, offset),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::discover::{Directory, SourceFile};
 use crate::level::Level;
 // Re-exported from its former home here, so `strata_core::lints::Lint` still works.
 pub use crate::lint_registry::Lint;
-use crate::position::{LineIndex, Span};
+use strata_model::position::{LineIndex, Span};
 
 /// A lint's pass over the discovered directory: pushes its findings at default level.
 type Check = fn(&Directory, &mut Vec<Diagnostic>);

@@ -1,7 +1,7 @@
 //! `sql-syntax`: SQL the configured dialect does not accept, at the line and column of the file.
 
 use crate::diagnostic::Diagnostic;
-use crate::position::LineIndex;
+use strata_model::position::LineIndex;
 use crate::discover::{Directory, SourceFile};
 use crate::lint_registry::Lint;
 use crate::syntax;

@@ -10,12 +10,12 @@
 //! checked (their `BEGIN` also opens compound statements the splitter may not see).
 
 use crate::diagnostic::Diagnostic;
-use crate::dialect::Dialect;
+use strata_model::dialect::Dialect;
 use crate::discover::{Directory, SourceFile};
 use crate::lexer::TokenKind;
 use crate::lint_registry::Lint;
-use crate::position::LineIndex;
-use crate::statements::StatementRange;
+use strata_model::position::LineIndex;
+use strata_model::statements::StatementRange;
 
 /// The statement's first two words, uppercased.
 fn first_words(file: &SourceFile, statement: &StatementRange) -> (String, Option<String>) {

@@ -3,9 +3,9 @@
 
 use std::ops::Range;
 
-use crate::dialect::Dialect;
 use crate::lexer::Token;
-use crate::statements::StatementRange;
+use strata_model::dialect::Dialect;
+use strata_model::statements::StatementRange;
 
 mod postgres;
 mod sqlparser_dialects;

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::SyntaxError;
 use crate::lexer::Token;
-use crate::statements::StatementRange;
+use strata_model::statements::StatementRange;
 
 /// squawk names tokens by their kind (`R_PAREN`, `CREATE_KW`); say what a user would write.
 fn token_name(kind: &str) -> String {
@@ -102,15 +102,15 @@ pub(super) fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::Dialect;
     use crate::lexer::lex;
-    use crate::position::LineIndex;
+    use strata_model::dialect::Dialect;
+    use strata_model::position::LineIndex;
 
     fn errors(sql: &str) -> Vec<(u32, String)> {
         let (tokens, _) = lex(Dialect::Postgres, sql);
         let index = LineIndex::new(sql);
         let whole = 0..sql.len();
-        let statements = crate::statements::split(sql, &tokens, &whole);
+        let statements = strata_model::statements::split(sql, &tokens, &whole);
         check(sql, &tokens, &whole, &statements)
             .into_iter()
             .map(|e| (index.line(e.range.start), e.message))

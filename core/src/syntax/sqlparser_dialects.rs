@@ -4,9 +4,9 @@
 use sqlparser::parser::Parser;
 
 use super::SyntaxError;
-use crate::dialect::Dialect;
-use crate::position::LineIndex;
-use crate::statements::StatementRange;
+use strata_model::dialect::Dialect;
+use strata_model::position::LineIndex;
+use strata_model::statements::StatementRange;
 
 /// sqlparser reports positions inside its message (`... at Line: 2, Column: 5`).
 fn position_in_message(message: &str) -> Option<(u32, u32, &str)> {
@@ -25,7 +25,7 @@ pub(super) fn check(
     text: &str,
     statements: &[StatementRange],
 ) -> Vec<SyntaxError> {
-    let parser_dialect = dialect.sqlparser();
+    let parser_dialect = crate::lexer::parser_dialect(dialect);
     let mut errors = Vec::new();
     for statement in statements {
         let sql = &text[statement.range.clone()];
@@ -54,7 +54,7 @@ mod tests {
 
     fn errors(dialect: Dialect, sql: &str) -> Vec<(usize, String)> {
         let (tokens, _) = lex(dialect, sql);
-        let statements = crate::statements::split(sql, &tokens, &(0..sql.len()));
+        let statements = strata_model::statements::split(sql, &tokens, &(0..sql.len()));
         check(dialect, sql, &statements)
             .into_iter()
             .map(|e| (e.range.start, e.message))

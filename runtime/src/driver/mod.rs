@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-pub use strata_core::Dialect;
+pub use strata_model::Dialect;
 
 pub use crate::error::{DbError, DbErrorKind};
 pub use crate::history::HistoryTable;

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
-use strata_core::config::{DEFAULT_HISTORY_TABLE, History, is_valid_identifier};
+use strata_model::history_table::{DEFAULT_HISTORY_TABLE, History, is_valid_identifier};
 
 use crate::error::{Error, Result};
 

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-use strata_core::Dialect;
-use strata_core::model::Migration;
+use strata_model::Dialect;
+use strata_model::migration::Migration;
 
 use super::HistoryTable;
 
@@ -280,8 +280,8 @@ mod tests {
 
     fn migration() -> Migration {
         const UP: &str = "SELECT 1;";
-        let up = strata_core::test_support::section(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
-        strata_core::test_support::migration(1, "it's", up, None, "abc", true)
+        let up = strata_model::test_support::section(UP, 0, UP.len() as u32, "m/1_x.sql", 1, &[]);
+        strata_model::test_support::migration(1, "it's", up, None, "abc", true)
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::lexer::{Token, TokenKind};
+use crate::tokens::{Token, TokenKind};
 
 /// A statement's byte range in the file (without its `;`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,10 +106,10 @@ pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<Statem
 mod tests {
     use super::*;
     use crate::dialect::Dialect;
-    use crate::lexer::lex;
+    use crate::light_lexer::lex;
 
     fn texts(dialect: Dialect, text: &str) -> Vec<String> {
-        let (tokens, _) = lex(dialect, text);
+        let tokens = lex(dialect, text);
         split(text, &tokens, &(0..text.len()))
             .into_iter()
             .map(|s| text[s.range].to_string())

@@ -90,7 +90,8 @@ impl<'a> LineIndex<'a> {
 }
 
 /// The smallest char boundary at or above `offset` (clamped to the text).
-pub(crate) fn ceil_char_boundary(text: &str, offset: usize) -> usize {
+#[doc(hidden)]
+pub fn ceil_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset += 1;
@@ -99,7 +100,8 @@ pub(crate) fn ceil_char_boundary(text: &str, offset: usize) -> usize {
 }
 
 /// The largest char boundary at or below `offset` (clamped to the text).
-pub(crate) fn floor_char_boundary(text: &str, offset: usize) -> usize {
+#[doc(hidden)]
+pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

@@ -11,7 +11,7 @@
 //! prefix digest, then per section (UP, then DOWN if any): file index, path, and
 //! `"start end line s e l s e l ..."` (section byte range in the file, first line, statements).
 
-use crate::model::{Migration, Section, Statement};
+use crate::migration::{Migration, Section, Statement};
 
 /// Tags the layout, so a runtime of another version never misreads it ([`check_lengths`]).
 const FORMAT: &str = "strata-embedded-1";

@@ -17,7 +17,8 @@ pub struct Statement {
 }
 
 impl Statement {
-    pub(crate) const fn new(start: u32, end: u32, line: u32) -> Self {
+    #[doc(hidden)]
+    pub const fn new(start: u32, end: u32, line: u32) -> Self {
         Statement { start, end, line }
     }
 
@@ -63,7 +64,8 @@ impl Eq for Section {}
 
 impl Section {
     /// A section of an embedded file, decoded at run time from the macro's compact form.
-    pub(crate) fn embedded(
+    #[doc(hidden)]
+    pub fn embedded(
         file: &'static str,
         start: u32,
         end: u32,
@@ -74,7 +76,8 @@ impl Section {
         Self::in_file(file, start, end, path, line, Cow::Owned(statements))
     }
 
-    pub(crate) const fn in_file(
+    #[doc(hidden)]
+    pub const fn in_file(
         file: &'static str,
         start: u32,
         end: u32,
@@ -93,7 +96,8 @@ impl Section {
         }
     }
 
-    pub(crate) fn new(
+    #[doc(hidden)]
+    pub fn new(
         sql: String,
         path: String,
         line: u32,
@@ -176,7 +180,8 @@ pub struct Migration {
 }
 
 impl Migration {
-    pub(crate) const fn from_parts(
+    #[doc(hidden)]
+    pub const fn from_parts(
         version: i64,
         name: &'static str,
         up: Section,
@@ -201,11 +206,13 @@ impl Migration {
         self.prefix_digest.as_deref()
     }
 
-    pub(crate) fn set_prefix_digest(&mut self, digest: Cow<'static, str>) {
+    #[doc(hidden)]
+    pub fn set_prefix_digest(&mut self, digest: Cow<'static, str>) {
         self.prefix_digest = Some(digest);
     }
 
-    pub(crate) fn new(
+    #[doc(hidden)]
+    pub fn new(
         version: i64,
         name: String,
         up: Section,
