@@ -32,29 +32,29 @@ struct Rules {
     word_part: fn(u8) -> bool,
 }
 
+/// PostgreSQL's rules; the others are stated as differences from them.
+const POSTGRES: Rules = Rules {
+    nested_comments: true,
+    hash_comments: false,
+    dash_comment_needs_space: false,
+    backslash_escapes: false,
+    dollar_quotes: true,
+    bracket_identifiers: false,
+    backtick_identifiers: false,
+    word_start: is_word_start,
+    word_part: |b| is_word_start(b) || b.is_ascii_digit() || b == b'$',
+};
+
 fn rules(dialect: Dialect) -> Rules {
     match dialect {
-        Dialect::Postgres => Rules {
-            nested_comments: true,
-            hash_comments: false,
-            dash_comment_needs_space: false,
-            backslash_escapes: false,
-            dollar_quotes: true,
-            bracket_identifiers: false,
-            backtick_identifiers: false,
-            word_start: is_word_start,
-            word_part: |b| is_word_start(b) || b.is_ascii_digit() || b == b'$',
-        },
+        Dialect::Postgres => POSTGRES,
         Dialect::Sqlite => Rules {
             nested_comments: false,
-            hash_comments: false,
-            dash_comment_needs_space: false,
-            backslash_escapes: false,
             dollar_quotes: false,
             bracket_identifiers: true,
             backtick_identifiers: true,
-            word_start: is_word_start,
             word_part: |b| is_word_start(b) || b.is_ascii_digit(),
+            ..POSTGRES
         },
         Dialect::Mysql => Rules {
             nested_comments: false,
@@ -62,21 +62,17 @@ fn rules(dialect: Dialect) -> Rules {
             dash_comment_needs_space: true,
             backslash_escapes: true,
             dollar_quotes: false,
-            bracket_identifiers: false,
             backtick_identifiers: true,
             word_start: |b| is_word_start(b) || b == b'$' || b == b'@',
             word_part: |b| is_word_start(b) || b.is_ascii_digit() || b == b'$' || b == b'@',
+            ..POSTGRES
         },
+        // No backend speaks it, so the runtime never splits in it; sqlparser's generic rules.
         Dialect::Generic => Rules {
-            nested_comments: true,
-            hash_comments: false,
-            dash_comment_needs_space: false,
-            backslash_escapes: false,
-            dollar_quotes: true,
-            bracket_identifiers: false,
             backtick_identifiers: true,
             word_start: |b| is_word_start(b) || b == b'#' || b == b'@',
             word_part: |b| is_word_start(b) || b.is_ascii_digit() || b"$#@".contains(&b),
+            ..POSTGRES
         },
     }
 }
