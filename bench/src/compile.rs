@@ -2,7 +2,13 @@
 //! no two files alike) against the same crate without the macro call, default dev profile.
 //! Measured: `cargo build` after touching only `main.rs` (the edit-rebuild loop) and after
 //! `cargo clean -p <crate>` (that crate only). strata is measured with its expansion cache
-//! (the normal case) and with `STRATA_NO_CACHE=1`.
+//! (the normal case) and with `STRATA_NO_CACHE=1`; without a build script (the macro then
+//! warns `untracked-directory`) and with a lint warning in the directory, both of which
+//! must replay from the cache like a clean directory.
+//!
+//! `app` measures what the application pays for each tool: a clean build of its whole
+//! dependency graph (dev and release, a fresh target directory each time) and the size of
+//! the release binary.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -34,7 +40,25 @@ fn crates(strata: &str) -> Vec<(String, String, Option<String>, String)> {
     let sqlx_dep =
         "sqlx = { version = \"=0.8.6\", default-features = false, features = [\"postgres\", \"runtime-tokio\", \"migrate\", \"macros\"] }\n"
             .to_string();
+    let embed = |dir: &str| {
+        format!(
+            "static M: strata::Migrations = strata::embed_migrations!(\"../migrations/{dir}\");\n\
+             fn main() {{\n    println!(\"{{}}\", M.len());\n}}\n"
+        )
+    };
     vec![
+        (
+            "strata-nobuild".into(),
+            strata_dep.clone(),
+            None,
+            embed("strata"),
+        ),
+        (
+            "strata-warn".into(),
+            format!("{strata_dep}\n{strata_build}"),
+            Some(track.replace("migrations/strata", "migrations/strata-warn")),
+            embed("strata-warn"),
+        ),
         (
             "strata-with".into(),
             format!("{strata_dep}\n{strata_build}"),
@@ -126,16 +150,44 @@ fn generate() -> usize {
     }
     let set = realistic_set(FILES);
     write_set(&root.join("migrations"), &set).expect("write migrations");
+    write_warning_set(&root.join("migrations"));
     debug_assert_eq!(Scheme::ALL.len(), 3);
     set.iter().map(|m| m.sql.len()).sum()
 }
 
+/// `strata-warn`: strata's files with a misspelled directive in the first one, so every
+/// expansion carries one `unknown-directive` warning (as a directory with a lint at `warn`).
+fn write_warning_set(migrations: &Path) {
+    let (from, to) = (migrations.join("strata"), migrations.join("strata-warn"));
+    fs::create_dir_all(&to).expect("mkdir strata-warn");
+    let mut names: Vec<_> = fs::read_dir(&from)
+        .expect("read strata set")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    names.sort();
+    let first_sql = names
+        .iter()
+        .position(|n| n.to_string_lossy().ends_with(".sql"))
+        .expect("a migration");
+    for (i, name) in names.iter().enumerate() {
+        let mut text = fs::read(from.join(name)).expect("read");
+        if i == first_sql {
+            text.splice(0..0, b"-- strata:no-transactoin\n".iter().copied());
+        }
+        strata_bench_gen::write_if_changed(&to.join(name), &text).expect("write");
+    }
+}
+
 fn cargo(args: &[&str], no_cache: bool) -> Duration {
+    cargo_in(&root().join("target"), args, no_cache)
+}
+
+fn cargo_in(target: &Path, args: &[&str], no_cache: bool) -> Duration {
     let mut command = Command::new("cargo");
     command.args(args).current_dir(root());
     command
         .env_remove("CARGO_BUILD_TARGET_DIR")
-        .env("CARGO_TARGET_DIR", root().join("target"));
+        .env("CARGO_TARGET_DIR", target);
     if no_cache {
         command.env("STRATA_NO_CACHE", "1");
     } else {
@@ -162,9 +214,11 @@ fn touch(name: &str) {
 }
 
 /// (label in the CSV, crate, STRATA_NO_CACHE)
-const CASES: [(&str, &str, bool); 7] = [
+const CASES: [(&str, &str, bool); 9] = [
     ("strata-without", "strata-without", false),
     ("strata", "strata-with", false),
+    ("strata-no-build-script", "strata-nobuild", false),
+    ("strata-with-a-warning", "strata-warn", false),
     ("strata-uncached", "strata-with", true),
     ("refinery-without", "refinery-without", false),
     ("refinery", "refinery-with", false),
@@ -225,5 +279,66 @@ pub fn render(out: &mut String, csv: &Samples) {
                 clean - of(&without, "clean")
             );
         }
+    }
+}
+
+/// (label, crate): an application embedding the same 700 migrations with each tool.
+const APPS: [(&str, &str); 3] = [
+    ("strata", "strata-with"),
+    ("refinery", "refinery-with"),
+    ("sqlx", "sqlx-with"),
+];
+
+/// Clean builds of each application's whole dependency graph, dev and release, each in a
+/// fresh target directory (nothing shared between tools or samples), and the release
+/// binary's size.
+pub fn run_app(samples: usize, csv: &mut Samples) {
+    generate();
+    let fetch = Command::new("cargo")
+        .args(["fetch", "-q"])
+        .current_dir(root())
+        .status()
+        .expect("cargo fetch");
+    assert!(fetch.success(), "cargo fetch failed");
+    let target = root().join("target-app");
+    for sample in 0..samples {
+        for (label, name) in APPS {
+            for (kind, profile) in [("graph-dev", None), ("graph-release", Some("--release"))] {
+                let _ = fs::remove_dir_all(&target);
+                let mut args = vec!["build", "-q", "--offline", "-p", name];
+                args.extend(profile);
+                eprintln!("app: {label} {kind} sample {sample}");
+                csv.push(label, "app", kind, sample, cargo_in(&target, &args, false));
+            }
+            let binary = target.join("release").join(name);
+            let bytes = fs::metadata(&binary).expect("release binary").len();
+            csv.value(label, "app", "release-bytes", bytes as f64, "bytes");
+        }
+    }
+    let _ = fs::remove_dir_all(&target);
+}
+
+pub fn render_app(out: &mut String, csv: &Samples) {
+    let of = |label: &str, kind: &str| csv.median(label, "app", kind);
+    if of("strata", "graph-dev").is_nan() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n### The application's cost: clean build of its whole dependency graph (median wall s, fresh target directory) and release binary\n"
+    );
+    let _ = writeln!(
+        out,
+        "| tool | clean graph, dev | clean graph, release | release binary |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for (label, _) in APPS {
+        let _ = writeln!(
+            out,
+            "| {label} | {:.1} | {:.1} | {:.2} MB |",
+            of(label, "graph-dev") / 1000.0,
+            of(label, "graph-release") / 1000.0,
+            of(label, "release-bytes") / 1e6,
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! strata vs refinery 0.10 vs sqlx 0.8 vs a floor client, in one run, on one PostgreSQL, on
-//! byte-identical SQL. `cargo run --release -- [all|runtime|compile|lint] [--samples N]`;
+//! byte-identical SQL. `cargo run --release -- [all|runtime|compile|app|lint] [--samples N]`;
 //! see ../BENCHMARKS.md for the method.
 
 mod compile;
@@ -345,8 +345,10 @@ async fn main() {
             .and_then(|v| v.parse::<f64>().ok())
             .map_or(0, |ms| (ms * 1000.0) as u64),
     );
-    if !["all", "runtime", "compile", "lint"].contains(&what.as_str()) {
-        eprintln!("usage: strata-bench [all|runtime|compile|lint] [--samples N] [--delay-ms MS]");
+    if !["all", "runtime", "compile", "app", "lint"].contains(&what.as_str()) {
+        eprintln!(
+            "usage: strata-bench [all|runtime|compile|app|lint] [--samples N] [--delay-ms MS]"
+        );
         std::process::exit(2);
     }
     let mut csv = Samples::default();
@@ -374,6 +376,10 @@ async fn main() {
     }
     if what == "all" || what == "compile" {
         compile::run(samples, &mut csv);
+    }
+    if what == "all" || what == "app" {
+        // Clean builds of whole graphs take a minute each: at most 3 samples.
+        compile::run_app(samples.min(3), &mut csv);
     }
     if what == "all" || what == "lint" {
         lint::run(samples, &mut csv);

@@ -229,6 +229,7 @@ impl Report {
             "noop",
         );
         crate::compile::render(&mut out, csv);
+        crate::compile::render_app(&mut out, csv);
         crate::lint::render(&mut out, csv);
         if let Some(left) = self.leftover_databases {
             let _ = writeln!(
