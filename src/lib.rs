@@ -60,6 +60,6 @@ pub mod __private {
 }
 pub use strata_runtime::{
     AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Direction, Divergence, Error,
-    HistoryTable, Location, MigrationRef, Migrations, Plan, PlannedStep, Report, Result,
-    RevertStep, Runner, State, StatusRow, Step, Target, driver, plan_down, plan_up,
+    HistoryTable, Location, LockStrategy, MigrationRef, Migrations, Plan, PlannedStep, Report,
+    Result, RevertStep, Runner, State, StatusRow, Step, Target, driver, plan_down, plan_up,
 };

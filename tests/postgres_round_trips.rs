@@ -19,8 +19,8 @@ async fn one_round_trip_for_the_pending_migrations_and_one_for_a_no_op_start_up(
     let mut client = common::connect(&proxy.url(&db.url)).await;
     let counted = |before: usize| proxy.counts.round_trips() - before;
 
-    // The very first run also creates the history table:
-    // read (42P01) + create-and-read, lock-and-read, 1 migration, unlock.
+    // The very first run also creates the history table: read (42P01) + create-and-read,
+    // lock-and-read + the check that this session holds it, 1 migration, unlock.
     let before = proxy.counts.round_trips();
     SEQUENTIAL
         .runner()
@@ -28,15 +28,15 @@ async fn one_round_trip_for_the_pending_migrations_and_one_for_a_no_op_start_up(
         .run(&mut client)
         .await
         .expect("apply 1");
-    assert_eq!(counted(before), 2 + 1 + 1 + 1);
+    assert_eq!(counted(before), 2 + 2 + 1 + 1);
 
-    // Afterwards: read, lock-and-read, the pending migrations in one message, unlock.
+    // Afterwards: read, lock-and-read + held, the pending migrations in one message, unlock.
     let before = proxy.counts.round_trips();
     let report = SEQUENTIAL.run(&mut client).await.expect("apply 2 and 3");
     assert_eq!(report.applied.len(), 2);
     assert_eq!(
         counted(before),
-        1 + 1 + 1 + 1,
+        1 + 2 + 1 + 1,
         "one round trip for every pending transactional migration together"
     );
 
@@ -54,7 +54,7 @@ async fn one_round_trip_for_the_pending_migrations_and_one_for_a_no_op_start_up(
     SEQUENTIAL.status(&mut fresh).await.expect("status");
     assert_eq!(counted(before), 1, "status is one round trip");
 
-    // Rollback: read, lock-and-read, one per DOWN (with its history delete), unlock.
+    // Rollback: read, lock-and-read + held, one per DOWN (with its history delete), unlock.
     let before = proxy.counts.round_trips();
     let report = SEQUENTIAL
         .rollback(&mut fresh, Target::Steps(2))
@@ -63,7 +63,7 @@ async fn one_round_trip_for_the_pending_migrations_and_one_for_a_no_op_start_up(
     assert_eq!(report.reverted.len(), 2);
     assert_eq!(
         counted(before),
-        1 + 1 + 2 + 1,
+        1 + 2 + 2 + 1,
         "one round trip per rolled-back migration"
     );
 
@@ -90,5 +90,5 @@ async fn no_transaction_migrations_cost_one_round_trip_per_statement_plus_the_hi
         .run(&mut client)
         .await
         .expect("apply the indexes");
-    assert_eq!(proxy.counts.round_trips() - before, 1 + 1 + (2 + 1) + 1);
+    assert_eq!(proxy.counts.round_trips() - before, 1 + 2 + (2 + 1) + 1);
 }

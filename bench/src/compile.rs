@@ -31,10 +31,11 @@ fn crates(strata: &str) -> Vec<(String, String, Option<String>, String)> {
     let strata_dep = format!(
         "strata = {{ path = \"{strata}\", default-features = false, features = [\"postgres\"] }}\n"
     );
-    let strata_build = format!(
-        "[build-dependencies]\nstrata = {{ path = \"{strata}\", default-features = false }}\n"
-    );
-    let track = "fn main() {\n    strata::build::track(\"../migrations/strata\");\n}\n".to_string();
+    // The README's set-up: the build script depends on strata-build alone.
+    let strata_build =
+        format!("[build-dependencies]\nstrata-build = {{ path = \"{strata}/buildscript\" }}\n");
+    let track =
+        "fn main() {\n    strata_build::track(\"../migrations/strata\");\n}\n".to_string();
     let refinery_dep =
         "refinery = { version = \"=0.10.0\", features = [\"tokio-postgres\"] }\n".to_string();
     let sqlx_dep =

@@ -88,13 +88,30 @@ pub struct CheckOptOuts {
     pub allow_out_of_order: bool,
 }
 
-/// How long to wait for another runner's lock before giving up (`30s`, `500ms`, `2m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockArg {
+    /// PostgreSQL's session advisory lock (needs a session of its own).
+    Advisory,
+    /// A lease row beside the history table (works behind PgBouncer's transaction pooling).
+    Table,
+}
+
+/// How runners exclude each other, and how long to wait for another one.
 #[derive(Debug, Clone, Copy, Default, clap::Args)]
 pub struct LockWait {
     /// Give up waiting for another runner's lock after this long (`30s`, `500ms`, `2m`);
     /// default: wait as long as it works.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub lock_timeout: Option<std::time::Duration>,
+    /// The lock, instead of strata.toml's `lock`: `table` behind a transaction-pooling
+    /// proxy such as PgBouncer (pool_mode = transaction).
+    #[arg(long, value_enum)]
+    pub lock: Option<LockArg>,
+    /// How long the table lease lasts without renewal (default 30s): a runner killed while
+    /// holding it blocks others this long. Renewed from a second connection while
+    /// migrations run.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lease_ttl: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]

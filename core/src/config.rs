@@ -11,7 +11,9 @@ use crate::diagnostic::Diagnostic;
 use crate::level::Level;
 use crate::lint_registry::Lint;
 pub use strata_model::dialect::Dialect;
-pub use strata_model::history_table::{DEFAULT_HISTORY_TABLE, History, is_valid_identifier};
+pub use strata_model::history_table::{
+    DEFAULT_HISTORY_TABLE, History, LockStrategy, is_valid_identifier,
+};
 use strata_model::position::LineIndex;
 
 pub const FILE_NAME: &str = "strata.toml";
@@ -32,6 +34,7 @@ pub struct Config {
     pub down: DownPolicy,
     pub lints: BTreeMap<Lint, Level>,
     pub history: History,
+    pub lock: LockStrategy,
 }
 
 impl Config {
@@ -47,6 +50,7 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     dialect: Option<Spanned<String>>,
+    lock: Option<Spanned<String>>,
     down: Option<DownPolicy>,
     #[serde(default)]
     lints: BTreeMap<Spanned<String>, Spanned<String>>,
@@ -80,17 +84,26 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
         ..Config::default()
     };
     let mut diagnostics = Vec::new();
-    if let Some(name) = raw.dialect {
-        match Dialect::from_name(name.get_ref()) {
-            Some(dialect) => config.dialect = dialect,
-            None => {
-                let known: Vec<&str> = Dialect::ALL.iter().map(|d| d.name()).collect();
-                diagnostics.push(
-                    error(name.span(), format!("unknown dialect `{}`", name.get_ref()))
-                        .help(format!("known dialects: {}", known.join(", "))),
-                );
-            }
+    let mut named = |what: &str, value: Spanned<String>, known: &[&'static str]| {
+        if known.contains(&value.get_ref().as_str()) {
+            return Some(value.into_inner());
         }
+        diagnostics.push(
+            error(
+                value.span(),
+                format!("unknown {what} `{}`", value.get_ref()),
+            )
+            .help(format!("known values: {}", known.join(", "))),
+        );
+        None
+    };
+    let dialects = Dialect::ALL.map(Dialect::name);
+    if let Some(name) = raw.dialect.and_then(|v| named("dialect", v, &dialects)) {
+        config.dialect = Dialect::from_name(&name).unwrap_or_default();
+    }
+    let locks = LockStrategy::ALL.map(LockStrategy::name);
+    if let Some(name) = raw.lock.and_then(|v| named("lock", v, &locks)) {
+        config.lock = LockStrategy::from_name(&name).unwrap_or_default();
     }
     for (key, value) in &raw.lints {
         let Some(lint) = Lint::from_name(key.get_ref()) else {
@@ -189,8 +202,15 @@ mod tests {
 
     #[test]
     fn unknown_values_lints_and_levels_are_errors() {
-        let (_, diags) = parse("s.toml", "dialect = \"oracle\"");
+        let (_, diags) = parse("s.toml", "dialect = \"oracle\"\nlock = \"file\"");
         assert!(diags[0].message.contains("oracle"), "{}", diags[0].message);
+        assert!(
+            diags[1].message.contains("lock `file`"),
+            "{}",
+            diags[1].message
+        );
+        let (config, _) = parse("s.toml", "lock = \"table\"");
+        assert_eq!(config.lock, LockStrategy::Table);
         let (_, diags) = parse(
             "s.toml",
             "[lints]\nversion-gaps = \"warn\"\nsql-syntax = \"loud\"\n",

@@ -226,13 +226,19 @@ fn expand_uncached(
         Some(schema) => quote!(::core::option::Option::Some(#schema)),
         None => quote!(::core::option::Option::None),
     };
+    let lock = match loaded.config.lock {
+        strata_core::config::LockStrategy::Advisory => quote!(),
+        strata_core::config::LockStrategy::Table => {
+            quote!(.with_lock(::strata::LockStrategy::Table))
+        }
+    };
     let rest = quote! {
         #(#tracked)*
         #(#errors)*
         use ::strata::__private::Embedded as E;
         const MIGRATIONS: &[E] = #list;
         const _: () = ::strata::__private::check_lengths(MIGRATIONS);
-        ::strata::Migrations::from_embedded(MIGRATIONS, #schema, #table)
+        ::strata::Migrations::from_embedded(MIGRATIONS, #schema, #table) #lock
     };
     let clean = errors.is_empty();
     (rest, warnings, clean)

@@ -27,3 +27,31 @@ pub fn is_valid_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 63
 }
+
+/// How runners exclude each other (`lock = "..."` in strata.toml, `--lock` in the CLI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockStrategy {
+    /// PostgreSQL's session advisory lock: nothing to create, released when the session ends.
+    /// Needs a session of its own (no transaction-pooling proxy in between).
+    #[default]
+    Advisory,
+    /// A lease row in a table beside the history, taken and renewed by single statements, so
+    /// every statement may run on another server connection (PgBouncer's transaction
+    /// pooling, engines without advisory locks).
+    Table,
+}
+
+impl LockStrategy {
+    pub const ALL: [LockStrategy; 2] = [LockStrategy::Advisory, LockStrategy::Table];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LockStrategy::Advisory => "advisory",
+            LockStrategy::Table => "table",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LockStrategy> {
+        LockStrategy::ALL.into_iter().find(|l| l.name() == name)
+    }
+}

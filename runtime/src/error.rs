@@ -342,6 +342,31 @@ pub enum Error {
         holder: Option<String>,
     },
 
+    /// The advisory lock was taken, and the next statement found this session did not hold
+    /// it: a proxy ran them on different server connections (PgBouncer's transaction
+    /// pooling, say), so the lock cannot exclude other runners. Nothing was migrated.
+    #[error(
+        "took the advisory lock but the next statement ran in a session that does not hold it: \
+         a transaction-pooling proxy (PgBouncer with pool_mode = transaction, ...) is between \
+         this runner and PostgreSQL, where a session lock cannot work; nothing was migrated. \
+         Use the table lease: lock = \"table\" in strata.toml, --lock table in the CLI, or \
+         Runner::lock(LockStrategy::Table)"
+    )]
+    SessionLockNotHeld,
+
+    /// The migration lease expired and another runner took it before this run finished.
+    /// Migrations this run applied stay applied and recorded; `next` did not start.
+    #[error(
+        "the migration lease expired and another runner took it; stopped before migration \
+         {next}. A migration outlasted the lease: raise the lease length (--lease-ttl, \
+         Runner::lease_ttl) or renew it from a second connection (Runner::run_with_heartbeat; \
+         the CLI always does)"
+    )]
+    LeaseLost {
+        /// The version that was about to run.
+        next: i64,
+    },
+
     /// The database does not accept writes, so `up` / `down` changed nothing: it is a read
     /// replica, or the session is read-only. Status and dry runs still work there.
     #[error("the database does not accept writes ({reason}: {error}); nothing was changed: {}", reason.advice())]

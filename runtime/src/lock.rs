@@ -1,16 +1,21 @@
 //! How runners exclude each other. With a session lock (PostgreSQL's advisory lock) the
-//! runner takes it once, reads the history under it in the same round trip, and releases it
-//! on every path. Without one (SQLite) each migration's transaction takes the database's
-//! write lock and its guard re-checks the history, so runners serialize per migration.
+//! runner takes it once, reads the history under it in the same round trip, checks that its
+//! session really holds it (a transaction-pooling proxy would hand the next statement to
+//! another server connection), and releases it on every path. With the table lease
+//! (`lease.rs`) the same loop takes a row instead, and the run renews it. Without either
+//! (SQLite) each migration's transaction takes the database's write lock and its guard
+//! re-checks the history, so runners serialize per migration.
 
 use std::time::{Duration, Instant};
 
-use tracing::{debug, info};
+use strata_model::history_table::LockStrategy;
+use tracing::{debug, info, warn};
 
-use crate::driver::{Driver, SessionLockSql, is_true};
+use crate::driver::{DbErrorKind, Driver, SessionLockSql, is_true};
 use crate::error::{Error, Result};
 use crate::history::sql::HistorySql;
 use crate::history::{AppliedMigration, HistoryTable};
+use crate::lease::{Lease, LeaseSql, owner_id};
 use crate::protocol;
 
 /// The lock a run holds.
@@ -18,8 +23,27 @@ use crate::protocol;
 pub(crate) enum Lock {
     /// A session lock, released by [`release`].
     Session(SessionLockSql),
+    /// A lease row, renewed while the run lasts and deleted by [`release`].
+    Lease(Lease),
     /// None held: each migration's transaction is guarded.
     PerTransaction,
+}
+
+/// What a run asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LockOptions {
+    pub(crate) strategy: LockStrategy,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) lease_ttl: Duration,
+}
+
+/// The statements of one attempt to take a lock: take, holder, and whether a failed batch
+/// may have left it taken (a session lock survives its transaction's rollback; a lease row
+/// does not).
+struct Attempt<'a> {
+    take: &'a str,
+    holder: &'a str,
+    release_on_error: Option<&'a str>,
 }
 
 impl Lock {
@@ -30,24 +54,91 @@ impl Lock {
 }
 
 /// Takes the lock (waiting, logging the holder at info at most every 10 s, giving up after
-/// `timeout` with [`Error::LockTimeout`]) and returns the history as read under it.
+/// the timeout with [`Error::LockTimeout`]) and returns the history as read under it.
 pub(crate) async fn acquire<D: Driver>(
     conn: &mut D,
     table: &HistoryTable,
     sql: &HistorySql,
-    timeout: Option<Duration>,
+    options: LockOptions,
 ) -> Result<(Lock, Vec<AppliedMigration>)> {
+    if options.strategy == LockStrategy::Table
+        && let Some(lease) =
+            LeaseSql::new(table, sql, conn.dialect(), &owner_id(), options.lease_ttl)
+    {
+        return acquire_lease(conn, sql, lease, options).await;
+    }
     let Some(lock) = conn.session_lock(table) else {
-        conn.set_lock_wait(timeout).map_err(Error::Database)?;
+        conn.set_lock_wait(options.timeout)
+            .map_err(Error::Database)?;
         let history = protocol::read(conn, sql, protocol::Read::Create).await?;
         return Ok((Lock::PerTransaction, history));
     };
+    let attempt = Attempt {
+        take: &lock.try_lock,
+        holder: &lock.holder,
+        release_on_error: Some(&lock.unlock),
+    };
+    let history = wait_for(conn, sql, &attempt, options.timeout).await?;
+    // A second round trip: does this session still hold what it just took? Behind a
+    // transaction-pooling proxy it may already be another server connection.
+    let held = conn.run_batch(&[&lock.held]).await;
+    let held = held
+        .as_ref()
+        .ok()
+        .and_then(|sets| sets.first()?.first()?.first().cloned());
+    if !is_true(held.flatten().as_deref()) {
+        // The lock sits on a pooled server connection; each unlock may land on another one.
+        for _ in 0..4 {
+            let unlocked = conn.run_batch(&[&lock.unlock]).await;
+            let value = unlocked
+                .ok()
+                .and_then(|s| s.first()?.first()?.first().cloned());
+            if is_true(value.flatten().as_deref()) {
+                break;
+            }
+        }
+        return Err(Error::SessionLockNotHeld);
+    }
+    Ok((Lock::Session(lock), history))
+}
+
+async fn acquire_lease<D: Driver>(
+    conn: &mut D,
+    sql: &HistorySql,
+    lease: LeaseSql,
+    options: LockOptions,
+) -> Result<(Lock, Vec<AppliedMigration>)> {
+    let attempt = Attempt {
+        take: &lease.take,
+        holder: &lease.holder,
+        release_on_error: None,
+    };
+    let history = match wait_for(conn, sql, &attempt, options.timeout).await {
+        Err(Error::Database(error)) if error.kind == DbErrorKind::UndefinedTable => {
+            // The first lease on this database: create its table (another runner may be
+            // doing the same: `IF NOT EXISTS` may still lose that race, so try twice).
+            debug!("creating the lease table");
+            if conn.run_batch(&[&lease.create]).await.is_err() {
+                conn.run_batch(&[&lease.create])
+                    .await
+                    .map_err(Error::Database)?;
+            }
+            wait_for(conn, sql, &attempt, options.timeout).await?
+        }
+        other => other?,
+    };
+    Ok((Lock::Lease(Lease::taken(lease, options.lease_ttl)), history))
+}
+
+/// Tries `attempt` with the history read in the same round trip until it takes the lock.
+async fn wait_for<D: Driver>(
+    conn: &mut D,
+    sql: &HistorySql,
+    attempt: &Attempt<'_>,
+    timeout: Option<Duration>,
+) -> Result<Vec<AppliedMigration>> {
     let select = sql.select_rows(true);
-    let batch = [
-        lock.try_lock.as_str(),
-        lock.holder.as_str(),
-        select.as_str(),
-    ];
+    let batch = [attempt.take, attempt.holder, select.as_str()];
     let started = Instant::now();
     let mut delay = Duration::from_millis(20);
     let mut last_log: Option<Instant> = None;
@@ -57,7 +148,9 @@ pub(crate) async fn acquire<D: Driver>(
             Err(error) => {
                 // The lock may have been taken before a later statement failed (the history
                 // table dropped meanwhile, say): a session lock survives that, so give it back.
-                release_quietly(conn, &lock).await;
+                if let Some(unlock) = attempt.release_on_error {
+                    release_quietly(conn, unlock).await;
+                }
                 return Err(Error::Database(error));
             }
         };
@@ -75,21 +168,18 @@ pub(crate) async fn acquire<D: Driver>(
                 );
             }
             return match protocol::parse_rows(rows.unwrap_or_default().into_iter()) {
-                Ok(history) => Ok((Lock::Session(lock), history)),
+                Ok(history) => Ok(history),
                 Err(error) => {
-                    release_quietly(conn, &lock).await;
+                    if let Some(unlock) = attempt.release_on_error {
+                        release_quietly(conn, unlock).await;
+                    }
                     Err(error)
                 }
             };
         }
-        let holder = holder.and_then(|rows| rows.into_iter().next()).map(|row| {
-            let value = |i: usize| row.get(i).cloned().flatten().filter(|v| !v.is_empty());
-            format!(
-                "pid {} ({})",
-                value(0).unwrap_or_else(|| "?".to_string()),
-                value(1).unwrap_or_else(|| "no application_name".to_string())
-            )
-        });
+        let holder = holder
+            .and_then(|rows| rows.into_iter().next())
+            .and_then(|row| row.into_iter().next().flatten());
         if let Some(limit) = timeout
             && started.elapsed() >= limit
         {
@@ -113,18 +203,32 @@ pub(crate) async fn acquire<D: Driver>(
 
 /// Releases what [`acquire`] took.
 pub(crate) async fn release<D: Driver>(conn: &mut D, lock: &Lock) -> Result<()> {
-    match lock {
-        Lock::Session(lock) => conn
-            .run_batch(&[&lock.unlock])
-            .await
-            .map(|_| ())
-            .map_err(Error::Database),
-        Lock::PerTransaction => Ok(()),
+    let (statement, what) = match lock {
+        Lock::Session(lock) => (&lock.unlock, "advisory lock"),
+        Lock::Lease(lease) => (&lease.sql.release, "lease"),
+        Lock::PerTransaction => return Ok(()),
+    };
+    let sets = conn
+        .run_batch(&[statement])
+        .await
+        .map_err(Error::Database)?;
+    // `pg_advisory_unlock` says false, or the lease row is gone: something else had it.
+    if let Lock::Session(_) = lock
+        && !sets
+            .first()
+            .and_then(|rows| rows.first())
+            .is_some_and(|row| is_true(row.first().and_then(|v| v.as_deref())))
+    {
+        warn!(
+            "this session did not hold the {what} when releasing it: is a transaction-pooling \
+             proxy in between? Use lock = \"table\""
+        );
     }
+    Ok(())
 }
 
-async fn release_quietly<D: Driver>(conn: &mut D, lock: &SessionLockSql) {
-    if let Err(error) = conn.run_batch(&[&lock.unlock]).await {
+async fn release_quietly<D: Driver>(conn: &mut D, unlock: &str) {
+    if let Err(error) = conn.run_batch(&[unlock]).await {
         debug!(%error, "releasing the lock after a failed lock batch failed");
     }
 }

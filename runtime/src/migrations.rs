@@ -6,7 +6,7 @@ use strata_model::embedded::Embedded;
 use strata_model::migration::Migration;
 
 use crate::driver::Driver;
-use strata_model::history_table::DEFAULT_HISTORY_TABLE;
+use strata_model::history_table::{DEFAULT_HISTORY_TABLE, LockStrategy};
 
 use crate::history::HistoryTable;
 
@@ -16,6 +16,7 @@ use crate::history::HistoryTable;
 pub struct Migrations {
     list: List,
     history: HistoryTable,
+    lock: LockStrategy,
 }
 
 #[derive(Debug, Clone)]
@@ -56,7 +57,20 @@ impl Migrations {
         Migrations {
             list,
             history: HistoryTable::from_validated(history_schema, history_table),
+            lock: LockStrategy::Advisory,
         }
+    }
+
+    /// How runners exclude each other unless a [`Runner`](crate::Runner) says otherwise
+    /// (`lock = "table"` in `strata.toml` makes the macro call this).
+    pub const fn with_lock(mut self, lock: LockStrategy) -> Self {
+        self.lock = lock;
+        self
+    }
+
+    /// The lock strategy runs use by default ([`LockStrategy::Advisory`] unless set).
+    pub fn lock_strategy(&self) -> LockStrategy {
+        self.lock
     }
 
     /// Builds a list from migrations loaded at run time (the CLI does this), with the history
@@ -69,6 +83,7 @@ impl Migrations {
         Migrations {
             list: List::Owned(list),
             history,
+            lock: LockStrategy::Advisory,
         }
     }
 

@@ -2,8 +2,10 @@
 //! the run itself: read history, plan, lock, re-plan, apply or revert, unlock.
 
 use std::collections::HashMap;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use strata_model::history_table::LockStrategy;
 use strata_model::migration::{Migration, Section};
 use tracing::{Instrument, info, info_span, warn};
 
@@ -11,7 +13,7 @@ use crate::driver::{DbErrorKind, Driver, Failure, ReadOnly, StepError};
 use crate::error::{DbError, Error, Location, Result};
 use crate::history::sql::{Count, HistorySql};
 use crate::history::{AppliedMigration, HistoryTable};
-use crate::lock::{self, Lock};
+use crate::lock::{self, Lock, LockOptions};
 use crate::migrations::Migrations;
 use crate::plan::{self, Checks, RevertStep, Target};
 use crate::protocol::{self, Applied, Fingerprint, Pending, Read};
@@ -53,6 +55,9 @@ pub struct Runner<'m> {
     checks: Checks,
     target: Option<i64>,
     lock_timeout: Option<Duration>,
+    /// An override of the list's lock strategy.
+    lock: Option<LockStrategy>,
+    lease_ttl: Duration,
     /// An override of the list's table; invalid names are reported when the run starts.
     history: Option<Result<HistoryTable, String>>,
 }
@@ -162,6 +167,64 @@ fn step_error(
     }
 }
 
+/// Renews the table lease when due, before migration `next` starts; [`Error::LeaseLost`]
+/// when another runner has it.
+async fn keep_lease<D: Driver>(conn: &mut D, lock: &Lock, next: i64) -> Result<()> {
+    match lock {
+        Lock::Lease(lease) if !lease.renew_if_due(conn).await => Err(Error::LeaseLost { next }),
+        _ => Ok(()),
+    }
+}
+
+/// The history SQL of a run that holds `lock`: fenced by the lease when it is one.
+fn fenced(sql: HistorySql, lock: &Lock) -> HistorySql {
+    match lock {
+        Lock::Lease(lease) => sql.fenced(&lease.sql.fence),
+        _ => sql,
+    }
+}
+
+/// [`Error::LeaseLost`] when a step failed at the lease's fence (division by zero) because
+/// another runner took the lease; `None` for any other failure, a migration's own division
+/// by zero included (the lease is still ours then).
+async fn lease_lost<D: Driver>(
+    conn: &mut D,
+    lock: &Lock,
+    error: &StepError,
+    next: i64,
+) -> Option<Error> {
+    let Lock::Lease(lease) = lock else {
+        return None;
+    };
+    if error.error.code != "22012" {
+        return None;
+    }
+    lease.renew(conn).await;
+    lease.is_lost().then_some(Error::LeaseLost { next })
+}
+
+/// Runs `work`, renewing the lease from `heartbeat` meanwhile when the run holds one. The
+/// heartbeat never finishes on its own: it is polled after `work` and dropped with it.
+async fn with_heartbeat<T, H: Driver>(
+    lock: &Lock,
+    heartbeat: Option<&mut H>,
+    work: impl Future<Output = T>,
+) -> T {
+    let (Lock::Lease(lease), Some(heartbeat)) = (lock, heartbeat) else {
+        return work.await;
+    };
+    let mut work = std::pin::pin!(work);
+    let mut beat = std::pin::pin!(lease.heartbeat(heartbeat));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(out);
+        }
+        let _ = beat.as_mut().poll(cx);
+        Poll::Pending
+    })
+    .await
+}
+
 fn starts(section: &Section) -> Vec<usize> {
     section
         .statements()
@@ -177,6 +240,8 @@ impl<'m> Runner<'m> {
             checks: Checks::default(),
             target: None,
             lock_timeout: None,
+            lock: None,
+            lease_ttl: crate::lease::DEFAULT_TTL,
             history: None,
         }
     }
@@ -214,6 +279,33 @@ impl<'m> Runner<'m> {
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = Some(timeout);
         self
+    }
+
+    /// How runners exclude each other, instead of `strata.toml`'s `lock`: PostgreSQL's
+    /// session advisory lock (the default), or [`LockStrategy::Table`], a lease row that
+    /// works when each statement may run on another server connection (PgBouncer's
+    /// transaction pooling). SQLite serializes writers itself and ignores this.
+    pub fn lock(mut self, strategy: LockStrategy) -> Self {
+        self.lock = Some(strategy);
+        self
+    }
+
+    /// How long the table lease lasts without renewal (default 30 s): a runner killed while
+    /// holding it blocks others this long. The run renews it between migrations, and every
+    /// third of it from a second connection with [`Runner::run_with_heartbeat`]; without
+    /// one, a single migration (or pipelined group) longer than this may lose it
+    /// ([`Error::LeaseLost`]).
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl.max(Duration::from_millis(300));
+        self
+    }
+
+    fn lock_options(&self) -> LockOptions {
+        LockOptions {
+            strategy: self.lock.unwrap_or(self.migrations.lock_strategy()),
+            timeout: self.lock_timeout,
+            lease_ttl: self.lease_ttl,
+        }
     }
 
     /// Overrides the history table from `strata.toml`'s `[history]`. Both identifiers are
@@ -266,11 +358,27 @@ impl<'m> Runner<'m> {
     /// If this future is dropped mid-way, the session may still hold the lock and be inside
     /// a transaction: drop the connection too (closing the session releases both).
     pub async fn run<D: Driver>(&self, conn: &mut D) -> Result<Report> {
-        let outcome = self.run_unexplained(conn).await;
+        let outcome = self.run_unexplained(conn, None::<&mut D>).await;
         explain_read_only(conn, outcome).await
     }
 
-    async fn run_unexplained<D: Driver>(&self, conn: &mut D) -> Result<Report> {
+    /// [`Runner::run`], renewing the table lease from `heartbeat` (a second connection to
+    /// the same database) while migrations run, so one migration longer than the lease
+    /// keeps it. With the advisory lock, or on SQLite, `heartbeat` is not used.
+    pub async fn run_with_heartbeat<D: Driver, H: Driver>(
+        &self,
+        conn: &mut D,
+        heartbeat: &mut H,
+    ) -> Result<Report> {
+        let outcome = self.run_unexplained(conn, Some(heartbeat)).await;
+        explain_read_only(conn, outcome).await
+    }
+
+    async fn run_unexplained<D: Driver, H: Driver>(
+        &self,
+        conn: &mut D,
+        heartbeat: Option<&mut H>,
+    ) -> Result<Report> {
         let (table, sql) = self.history_sql(conn)?;
         // Every write of the run, creating the history table included, waits this long.
         conn.set_lock_wait(self.lock_timeout)
@@ -296,8 +404,14 @@ impl<'m> Runner<'m> {
                 }
             }
         }
-        let (lock, history) = lock::acquire(conn, table, &sql, self.lock_timeout).await?;
-        let outcome = self.apply_locked(conn, &sql, &lock, &history).await;
+        let (lock, history) = lock::acquire(conn, table, &sql, self.lock_options()).await?;
+        let sql = fenced(sql, &lock);
+        let outcome = with_heartbeat(
+            &lock,
+            heartbeat,
+            self.apply_locked(conn, &sql, &lock, &history),
+        )
+        .await;
         let unlocked = lock::release(conn, &lock).await;
         let report = outcome?;
         unlocked?;
@@ -363,6 +477,7 @@ impl<'m> Runner<'m> {
         let mut report = Report::default();
         let mut index = 0;
         while index < planned.len() {
+            keep_lease(conn, lock, planned[index].migration.version()).await?;
             // Consecutive transactional migrations go to the backend together (one message
             // on PostgreSQL); a no-transaction one runs on its own, statement by statement.
             let end = (index..planned.len())
@@ -380,7 +495,11 @@ impl<'m> Runner<'m> {
                 .await;
                 report.applied.extend(steps);
                 if let Err((failed, error)) = outcome {
-                    return Err(up_failure(conn, &report, group[failed].migration, error).await);
+                    let migration = group[failed].migration;
+                    if let Some(lost) = lease_lost(conn, lock, &error, migration.version()).await {
+                        return Err(lost);
+                    }
+                    return Err(up_failure(conn, &report, migration, error).await);
                 }
                 index = end;
                 continue;
@@ -408,7 +527,12 @@ impl<'m> Runner<'m> {
                 Ok(Applied::Already) => {
                     span.in_scope(|| info!("already applied by another runner"))
                 }
-                Err(error) => return Err(up_failure(conn, &report, migration, error).await),
+                Err(error) => {
+                    if let Some(lost) = lease_lost(conn, lock, &error, migration.version()).await {
+                        return Err(lost);
+                    }
+                    return Err(up_failure(conn, &report, migration, error).await);
+                }
             }
             index += 1;
         }
@@ -420,13 +544,30 @@ impl<'m> Runner<'m> {
     /// the copy stored at apply time. Refuses before running anything ([`Error::NoDown`]) if
     /// any chosen migration has neither. Holds the lock throughout, like [`Runner::run`].
     pub async fn rollback<D: Driver>(&self, conn: &mut D, target: Target) -> Result<Report> {
-        let outcome = self.rollback_unexplained(conn, target).await;
+        let outcome = self
+            .rollback_unexplained(conn, None::<&mut D>, target)
+            .await;
         explain_read_only(conn, outcome).await
     }
 
-    async fn rollback_unexplained<D: Driver>(
+    /// [`Runner::rollback`], renewing the table lease from `heartbeat` like
+    /// [`Runner::run_with_heartbeat`].
+    pub async fn rollback_with_heartbeat<D: Driver, H: Driver>(
         &self,
         conn: &mut D,
+        heartbeat: &mut H,
+        target: Target,
+    ) -> Result<Report> {
+        let outcome = self
+            .rollback_unexplained(conn, Some(heartbeat), target)
+            .await;
+        explain_read_only(conn, outcome).await
+    }
+
+    async fn rollback_unexplained<D: Driver, H: Driver>(
+        &self,
+        conn: &mut D,
+        heartbeat: Option<&mut H>,
         target: Target,
     ) -> Result<Report> {
         let (table, sql) = self.history_sql(conn)?;
@@ -439,10 +580,14 @@ impl<'m> Runner<'m> {
             info!("nothing to roll back");
             return Ok(Report::default());
         }
-        let (lock, history) = lock::acquire(conn, table, &sql, self.lock_timeout).await?;
-        let outcome = self
-            .revert_locked(conn, &sql, &lock, &history, target)
-            .await;
+        let (lock, history) = lock::acquire(conn, table, &sql, self.lock_options()).await?;
+        let sql = fenced(sql, &lock);
+        let outcome = with_heartbeat(
+            &lock,
+            heartbeat,
+            self.revert_locked(conn, &sql, &lock, &history, target),
+        )
+        .await;
         let unlocked = lock::release(conn, &lock).await;
         let report = outcome?;
         unlocked?;
@@ -461,6 +606,7 @@ impl<'m> Runner<'m> {
         info!(steps = steps.len(), "rolling back migrations");
         let mut report = Report::default();
         for step in &steps {
+            keep_lease(conn, lock, step.version).await?;
             let origin = step.origin(sql.quoted());
             let span = info_span!("rollback", version = step.version, name = %step.name, path = %origin, transactional = step.transactional);
             let started = Instant::now();
@@ -479,6 +625,9 @@ impl<'m> Runner<'m> {
                     return Err(read_only(conn, error.error).await);
                 }
                 Err(error) => {
+                    if let Some(lost) = lease_lost(conn, lock, &error, step.version).await {
+                        return Err(lost);
+                    }
                     let statements = protocol::revert_statements(step, conn.dialect());
                     let statement_starts: Vec<usize> =
                         statements.iter().map(|(start, _)| *start).collect();

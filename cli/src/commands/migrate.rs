@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use strata_runtime::{Migrations, Plan, Report, Runner, Target};
+use strata_runtime::{LockStrategy, Migrations, Plan, Report, Runner, Target};
 
 use super::Result;
-use crate::args::{CheckOptOuts, LockWait};
+use crate::args::{CheckOptOuts, LockArg, LockWait};
 use crate::database::Database;
 
 fn print_plan(plan: &Plan) {
@@ -70,17 +70,61 @@ pub struct Up {
     pub wait: LockWait,
 }
 
-/// A runner with the lock timeout, when one was given.
+/// A runner with the lock options that were given.
 fn runner<'m>(migrations: &'m Migrations, wait: LockWait) -> Runner<'m> {
-    let runner = migrations.runner();
-    match wait.lock_timeout {
-        Some(timeout) => runner.lock_timeout(timeout),
-        None => runner,
+    let mut runner = migrations.runner();
+    if let Some(timeout) = wait.lock_timeout {
+        runner = runner.lock_timeout(timeout);
+    }
+    if let Some(lock) = wait.lock {
+        runner = runner.lock(lock_strategy(lock));
+    }
+    if let Some(ttl) = wait.lease_ttl {
+        runner = runner.lease_ttl(ttl);
+    }
+    runner
+}
+
+pub fn lock_strategy(lock: LockArg) -> LockStrategy {
+    match lock {
+        LockArg::Advisory => LockStrategy::Advisory,
+        LockArg::Table => LockStrategy::Table,
+    }
+}
+
+/// The run's connection, and a second one that renews the table lease while migrations run
+/// (only when the run holds a lease).
+pub struct Connections {
+    pub db: Database,
+    pub heartbeat: Option<Database>,
+}
+
+impl Connections {
+    async fn run(&mut self, runner: &Runner<'_>) -> strata_runtime::Result<Report> {
+        match &mut self.heartbeat {
+            Some(heartbeat) => runner.run_with_heartbeat(&mut self.db, heartbeat).await,
+            None => runner.run(&mut self.db).await,
+        }
+    }
+
+    async fn rollback(
+        &mut self,
+        runner: &Runner<'_>,
+        target: Target,
+    ) -> strata_runtime::Result<Report> {
+        match &mut self.heartbeat {
+            Some(heartbeat) => {
+                runner
+                    .rollback_with_heartbeat(&mut self.db, heartbeat, target)
+                    .await
+            }
+            None => runner.rollback(&mut self.db, target).await,
+        }
     }
 }
 
 pub async fn up(
-    db: &mut Database,
+    db: &mut Connections,
     migrations: &Migrations,
     up: Up,
     quiet: bool,
@@ -93,15 +137,15 @@ pub async fn up(
         runner = runner.target(to);
     }
     if up.dry_run {
-        print_plan(&runner.dry_run(db).await?);
+        print_plan(&runner.dry_run(&mut db.db).await?);
     } else {
-        print_report(&runner.run(db).await?, quiet);
+        print_report(&db.run(&runner).await?, quiet);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn down(
-    db: &mut Database,
+    db: &mut Connections,
     migrations: &Migrations,
     target: Target,
     dry_run: bool,
@@ -110,30 +154,29 @@ pub async fn down(
 ) -> Result<ExitCode> {
     let runner = runner(migrations, wait);
     if dry_run {
-        print_plan(&runner.dry_run_rollback(db, target).await?);
+        print_plan(&runner.dry_run_rollback(&mut db.db, target).await?);
     } else {
-        print_report(&runner.rollback(db, target).await?, quiet);
+        print_report(&db.rollback(&runner, target).await?, quiet);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn redo(
-    db: &mut Database,
+    db: &mut Connections,
     migrations: &Migrations,
     wait: LockWait,
     quiet: bool,
 ) -> Result<ExitCode> {
-    let reverted = runner(migrations, wait)
-        .rollback(db, Target::Steps(1))
+    let reverted = db
+        .rollback(&runner(migrations, wait), Target::Steps(1))
         .await?;
     let Some(step) = reverted.reverted.first() else {
         println!("nothing to redo");
         return Ok(ExitCode::SUCCESS);
     };
     print_report(&reverted, quiet);
-    let applied = runner(migrations, wait)
-        .target(step.version)
-        .run(db)
+    let applied = db
+        .run(&runner(migrations, wait).target(step.version))
         .await?;
     print_report(&applied, quiet);
     Ok(ExitCode::SUCCESS)

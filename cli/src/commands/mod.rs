@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use strata_runtime::{HistoryTable, Migrations, Target};
+use strata_runtime::{HistoryTable, LockStrategy, Migrations, Target};
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, LockWait};
 use crate::database::Database;
 use crate::error::CliError;
 
@@ -37,7 +37,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             checks,
             wait,
         } => block_on(async {
-            let (mut db, migrations) = open(cli, dir).await?;
+            let (mut db, migrations) = open_for_migrating(cli, dir, wait).await?;
             let up = migrate::Up {
                 to: *to,
                 dry_run: *dry_run,
@@ -52,7 +52,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             dry_run,
             wait,
         } => block_on(async {
-            let (mut db, migrations) = open(cli, dir).await?;
+            let (mut db, migrations) = open_for_migrating(cli, dir, wait).await?;
             let target = match to {
                 Some(version) => Target::Version(*version),
                 None => Target::Steps(steps.unwrap_or(1)),
@@ -60,7 +60,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             migrate::down(&mut db, &migrations, target, *dry_run, *wait, quiet).await
         }),
         Command::Redo { wait } => block_on(async {
-            let (mut db, migrations) = open(cli, dir).await?;
+            let (mut db, migrations) = open_for_migrating(cli, dir, wait).await?;
             migrate::redo(&mut db, &migrations, *wait, quiet).await
         }),
         Command::Status { format } => block_on(async {
@@ -99,6 +99,24 @@ async fn open(cli: &Cli, dir: &str) -> Result<(Database, Migrations)> {
     Ok((db, load(cli, dir)?))
 }
 
+/// [`open`], plus a second connection for the lease's heartbeat when the run will take the
+/// table lease on PostgreSQL.
+async fn open_for_migrating(
+    cli: &Cli,
+    dir: &str,
+    wait: &LockWait,
+) -> Result<(migrate::Connections, Migrations)> {
+    let (db, migrations) = open(cli, dir).await?;
+    let strategy = wait
+        .lock
+        .map_or(migrations.lock_strategy(), migrate::lock_strategy);
+    let heartbeat = match (&db, strategy) {
+        (Database::Postgres(_), LockStrategy::Table) => Some(connect(cli).await?),
+        _ => None,
+    };
+    Ok((migrate::Connections { db, heartbeat }, migrations))
+}
+
 /// `--history-table [schema.]table`, else strata.toml's `[history]`; validated either way.
 fn history_table(cli: &Cli, loaded: &strata_core::Loaded) -> Result<HistoryTable> {
     Ok(match cli.history_table.as_deref() {
@@ -126,5 +144,5 @@ fn load(cli: &Cli, dir: &str) -> Result<Migrations> {
         });
     }
     let history = history_table(cli, &loaded)?;
-    Ok(Migrations::from_vec(loaded.migrations, history))
+    Ok(Migrations::from_vec(loaded.migrations, history).with_lock(loaded.config.lock))
 }

@@ -107,8 +107,12 @@ pub struct SessionLockSql {
     /// Tries once without waiting; returns one row whose first value is true (`t`, `1` or
     /// `true`) when the lock was taken.
     pub try_lock: String,
-    /// Who holds it: one row of (session id, application name) when another session does.
+    /// Who holds it: one row, one text value describing the holder (`pid 123 (app)`),
+    /// when another session does.
     pub holder: String,
+    /// One row whose first value is true when this very session holds it: false right after
+    /// taking it means a proxy ran the two statements on different server connections.
+    pub held: String,
     /// Releases it.
     pub unlock: String,
 }

@@ -183,19 +183,28 @@ pub(super) fn advisory_lock(table: &HistoryTable) -> SessionLockSql {
     let key = table.lock_key();
     SessionLockSql {
         try_lock: format!("SELECT pg_try_advisory_lock({key})"),
-        holder: holder_query(key),
+        holder: format!(
+            "SELECT 'pid ' || l.pid || ' (' || \
+             coalesce(nullif(a.application_name, ''), 'no application_name') || ')' \
+             FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE {} AND l.pid <> pg_backend_pid()",
+            lock_rows(key)
+        ),
+        held: format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE {} AND l.pid = pg_backend_pid())",
+            lock_rows(key)
+        ),
         unlock: format!("SELECT pg_advisory_unlock({key})"),
     }
 }
 
-fn holder_query(key: i64) -> String {
+/// The `pg_locks` rows of the granted advisory lock `key` in this database.
+fn lock_rows(key: i64) -> String {
     // pg_locks shows a bigint advisory key as classid (high half), objid (low half), objsubid 1;
     // advisory locks are per database, and pg_locks lists every database's.
     let (class_id, object_id) = ((key >> 32) as u32, key as u32);
     format!(
-        "SELECT l.pid::text, coalesce(a.application_name, '') FROM pg_locks l \
-         LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() \
+        "l.locktype = 'advisory' AND l.granted \
          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
          AND l.classid = {class_id}::oid AND l.objid = {object_id}::oid AND l.objsubid = 1"
     )
@@ -419,13 +428,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn holder_query_splits_the_key_like_pg_locks() {
-        let query = holder_query(0x0000_0001_0000_0002);
+    fn lock_rows_split_the_key_like_pg_locks() {
+        let query = lock_rows(0x0000_0001_0000_0002);
         assert!(
             query.contains("l.classid = 1::oid AND l.objid = 2::oid"),
             "{query}"
         );
-        let negative = holder_query(-1);
+        let negative = lock_rows(-1);
         assert!(
             negative.contains("l.classid = 4294967295::oid AND l.objid = 4294967295::oid"),
             "{negative}"

@@ -74,6 +74,15 @@ impl HistoryTable {
         }
     }
 
+    /// The lease table beside the history (`lock = "table"`): `<table>_lease`, same schema.
+    pub(crate) fn lease_quoted(&self) -> String {
+        let lease = format!("{}_lease", self.table);
+        match &self.schema {
+            Some(schema) => format!("\"{schema}\".\"{lease}\""),
+            None => format!("\"{lease}\""),
+        }
+    }
+
     /// A stable 64-bit key for a session lock: the first 8 bytes (big-endian) of SHA-256 over
     /// `strata:<schema>.<table>`, the same in every process and version.
     pub fn lock_key(&self) -> i64 {

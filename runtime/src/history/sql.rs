@@ -45,6 +45,8 @@ pub(crate) struct HistorySql {
     table: HistoryTable,
     quoted: String,
     postgres: bool,
+    /// Runs before every history write when the run holds a table lease (`lease.rs`).
+    fence: Option<String>,
 }
 
 impl HistorySql {
@@ -53,6 +55,17 @@ impl HistorySql {
             quoted: table.quoted(),
             table: table.clone(),
             postgres: dialect == Dialect::Postgres,
+            fence: None,
+        }
+    }
+
+    /// The same SQL with `fence` before every history write: the statement that fails
+    /// unless this run still holds its lease (and holds off a takeover until the write
+    /// commits).
+    pub(crate) fn fenced(&self, fence: &str) -> Self {
+        HistorySql {
+            fence: Some(fence.to_string()),
+            ..self.clone()
         }
     }
 
@@ -212,7 +225,7 @@ impl HistorySql {
         execution: Execution,
     ) -> Vec<String> {
         let version = migration.version();
-        let mut statements = Vec::with_capacity(2);
+        let mut statements: Vec<String> = self.fence.iter().cloned().collect();
         let count = match count {
             Count::Known(count) => count.to_string(),
             Count::OutOfOrder => {
@@ -261,10 +274,13 @@ impl HistorySql {
 
     /// Forgets `version` (a rollback), and stops the rows above vouching for the count.
     pub(crate) fn delete(&self, version: i64) -> Vec<String> {
-        vec![
-            format!("DELETE FROM {} WHERE version = {version}", self.quoted),
-            self.invalidate_above(version),
-        ]
+        let mut statements: Vec<String> = self.fence.iter().cloned().collect();
+        statements.push(format!(
+            "DELETE FROM {} WHERE version = {version}",
+            self.quoted
+        ));
+        statements.push(self.invalidate_above(version));
+        statements
     }
 }
 
