@@ -125,8 +125,8 @@ async fn a_backlog_costs_one_round_trip_and_every_row_vouches_for_the_next_start
     let before = proxy.counts.round_trips();
     let report = list.run(&mut client).await.expect("apply");
     assert_eq!(report.applied.len(), 5);
-    // probe (42P01) + create-and-probe, lock-and-read, the five migrations, unlock.
-    assert_eq!(proxy.counts.round_trips() - before, 2 + 1 + 1 + 1);
+    // probe (42P01) + create-and-probe, lock-and-read + held, the five migrations, unlock.
+    assert_eq!(proxy.counts.round_trips() - before, 2 + 2 + 1 + 1);
     let owner = db.client().await;
     assert_eq!(
         common::rows(

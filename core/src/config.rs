@@ -50,8 +50,8 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     dialect: Option<Spanned<String>>,
-    lock: Option<Spanned<String>>,
     down: Option<DownPolicy>,
+    lock: Option<Spanned<String>>,
     #[serde(default)]
     lints: BTreeMap<Spanned<String>, Spanned<String>>,
     history: Option<RawHistory>,
