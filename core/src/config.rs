@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::Diagnostic;
 // Re-exported from their former home here, so `strata_core::config::...` still works.
 use crate::level::Level;
 use crate::lint_registry::Lint;
+use crate::toml_keys;
 pub use strata_model::dialect::Dialect;
 pub use strata_model::history_table::{
     DEFAULT_HISTORY_TABLE, History, LockStrategy, is_valid_identifier,
@@ -19,13 +19,32 @@ use strata_model::position::LineIndex;
 pub const FILE_NAME: &str = "strata.toml";
 
 /// Whether migrations must, may, or must not have a DOWN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DownPolicy {
     #[default]
     Required,
     Optional,
     Forbidden,
+}
+
+impl DownPolicy {
+    pub const ALL: [DownPolicy; 3] = [
+        DownPolicy::Required,
+        DownPolicy::Optional,
+        DownPolicy::Forbidden,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DownPolicy::Required => "required",
+            DownPolicy::Optional => "optional",
+            DownPolicy::Forbidden => "forbidden",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DownPolicy> {
+        DownPolicy::ALL.into_iter().find(|d| d.name() == name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,23 +65,8 @@ impl Config {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    dialect: Option<Spanned<String>>,
-    down: Option<DownPolicy>,
-    lock: Option<Spanned<String>>,
-    #[serde(default)]
-    lints: BTreeMap<Spanned<String>, Spanned<String>>,
-    history: Option<RawHistory>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHistory {
-    schema: Option<Spanned<String>>,
-    table: Option<Spanned<String>>,
-}
+const KEYS: [&str; 5] = ["dialect", "down", "lock", "lints", "history"];
+const HISTORY_KEYS: [&str; 2] = ["schema", "table"];
 
 /// Parses `strata.toml`. Every problem becomes an `invalid-config` diagnostic at its key;
 /// what can be understood is still returned so other lints keep running.
@@ -71,20 +75,20 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
     let error = |range: std::ops::Range<usize>, message: String| {
         Diagnostic::new(Lint::InvalidConfig, path, message).at(index.span(range.start, range.end))
     };
-    let raw: RawConfig = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let range = e.span().unwrap_or(0..0);
-            let message = format!("invalid {FILE_NAME}: {}", e.message());
-            return (Config::default(), vec![error(range, message)]);
+    let mut config = Config::default();
+    let document = match toml_keys::parse(text) {
+        Ok(document) => document,
+        Err((range, message)) => {
+            let message = format!("invalid {FILE_NAME}: {message}");
+            return (config, vec![error(range, message)]);
         }
     };
-    let mut config = Config {
-        down: raw.down.unwrap_or_default(),
-        ..Config::default()
-    };
+    let mut problems = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut named = |what: &str, value: Spanned<String>, known: &[&'static str]| {
+    let named = |diagnostics: &mut Vec<Diagnostic>,
+                 what: &str,
+                 value: Spanned<String>,
+                 known: &[&'static str]| {
         if known.contains(&value.get_ref().as_str()) {
             return Some(value.into_inner());
         }
@@ -97,71 +101,131 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
         );
         None
     };
-    let dialects = Dialect::ALL.map(Dialect::name);
-    if let Some(name) = raw.dialect.and_then(|v| named("dialect", v, &dialects)) {
-        config.dialect = Dialect::from_name(&name).unwrap_or_default();
-    }
-    let locks = LockStrategy::ALL.map(LockStrategy::name);
-    if let Some(name) = raw.lock.and_then(|v| named("lock", v, &locks)) {
-        config.lock = LockStrategy::from_name(&name).unwrap_or_default();
-    }
-    for (key, value) in &raw.lints {
-        let Some(lint) = Lint::from_name(key.get_ref()) else {
-            let known: Vec<&str> = Lint::ALL
-                .iter()
-                .filter(|l| l.is_configurable())
-                .map(|l| l.name())
-                .collect();
-            diagnostics.push(
-                error(
-                    key.span(),
-                    format!("unknown lint `{}` in [lints]", key.get_ref()),
-                )
-                .help(format!("known lints: {}", known.join(", "))),
-            );
-            continue;
-        };
-        if !lint.is_configurable() {
-            diagnostics.push(error(
-                key.span(),
-                format!("lint `{lint}` cannot be configured"),
-            ));
-            continue;
-        }
-        match Level::parse(value.get_ref()) {
-            Some(level) => {
-                config.lints.insert(lint, level);
+    for (key, value) in toml_keys::entries(document.get_ref(), &KEYS, &mut problems) {
+        match key.get_ref().as_ref() {
+            "dialect" | "down" | "lock" => {
+                let text = match toml_keys::string(value) {
+                    Ok(text) => text,
+                    Err(problem) => {
+                        problems.push(problem);
+                        continue;
+                    }
+                };
+                match key.get_ref().as_ref() {
+                    "dialect" => {
+                        let known = Dialect::ALL.map(Dialect::name);
+                        if let Some(name) = named(&mut diagnostics, "dialect", text, &known) {
+                            config.dialect = Dialect::from_name(&name).unwrap_or_default();
+                        }
+                    }
+                    "down" => {
+                        let known = DownPolicy::ALL.map(DownPolicy::name);
+                        if let Some(name) = named(&mut diagnostics, "down policy", text, &known) {
+                            config.down = DownPolicy::from_name(&name).unwrap_or_default();
+                        }
+                    }
+                    _ => {
+                        let known = LockStrategy::ALL.map(LockStrategy::name);
+                        if let Some(name) = named(&mut diagnostics, "lock", text, &known) {
+                            config.lock = LockStrategy::from_name(&name).unwrap_or_default();
+                        }
+                    }
+                }
             }
-            None => diagnostics.push(
-                error(
-                    value.span(),
-                    format!("invalid level `{}` for lint `{lint}`", value.get_ref()),
-                )
-                .help("use \"deny\", \"warn\" or \"allow\""),
-            ),
+            "lints" => match toml_keys::table(value) {
+                Ok(lints) => {
+                    for (key, value) in lints {
+                        match toml_keys::string(value) {
+                            Ok(level) => {
+                                lint_level(&mut config, &mut diagnostics, &error, key, level)
+                            }
+                            Err(problem) => problems.push(problem),
+                        }
+                    }
+                }
+                Err(problem) => problems.push(problem),
+            },
+            _ => {
+                match toml_keys::table(value) {
+                    Ok(history) => {
+                        for (key, value) in
+                            toml_keys::entries(history, &HISTORY_KEYS, &mut problems)
+                        {
+                            let name = match toml_keys::string(value) {
+                                Ok(name) => name,
+                                Err(problem) => {
+                                    problems.push(problem);
+                                    continue;
+                                }
+                            };
+                            if !is_valid_identifier(name.get_ref()) {
+                                diagnostics.push(
+                                error(
+                                    name.span(),
+                                    format!("invalid history {} name `{}`", key.get_ref(), name.get_ref()),
+                                )
+                                .help("history identifiers must match [A-Za-z_][A-Za-z0-9_]{0,62}"),
+                            );
+                            } else if key.get_ref() == "schema" {
+                                config.history.schema = Some(name.into_inner());
+                            } else {
+                                config.history.table = name.into_inner();
+                            }
+                        }
+                    }
+                    Err(problem) => problems.push(problem),
+                }
+            }
         }
     }
-    if let Some(history) = raw.history {
-        let mut identifier = |key: &str, value: Option<Spanned<String>>| {
-            let value = value?;
-            if is_valid_identifier(value.get_ref()) {
-                return Some(value.into_inner());
-            }
-            diagnostics.push(
-                error(
-                    value.span(),
-                    format!("invalid history {key} name `{}`", value.get_ref()),
-                )
-                .help("history identifiers must match [A-Za-z_][A-Za-z0-9_]{0,62}"),
-            );
-            None
-        };
-        config.history.schema = identifier("schema", history.schema);
-        if let Some(table) = identifier("table", history.table) {
-            config.history.table = table;
-        }
+    for (range, message) in problems {
+        diagnostics.push(error(range, format!("invalid {FILE_NAME}: {message}")));
     }
     (config, diagnostics)
+}
+
+/// One `[lints]` entry: a configurable lint and a level, else a diagnostic at the culprit.
+fn lint_level(
+    config: &mut Config,
+    diagnostics: &mut Vec<Diagnostic>,
+    error: &impl Fn(std::ops::Range<usize>, String) -> Diagnostic,
+    key: &Spanned<std::borrow::Cow<'_, str>>,
+    value: Spanned<String>,
+) {
+    let Some(lint) = Lint::from_name(key.get_ref()) else {
+        let known: Vec<&str> = Lint::ALL
+            .iter()
+            .filter(|l| l.is_configurable())
+            .map(|l| l.name())
+            .collect();
+        diagnostics.push(
+            error(
+                key.span(),
+                format!("unknown lint `{}` in [lints]", key.get_ref()),
+            )
+            .help(format!("known lints: {}", known.join(", "))),
+        );
+        return;
+    };
+    if !lint.is_configurable() {
+        diagnostics.push(error(
+            key.span(),
+            format!("lint `{lint}` cannot be configured"),
+        ));
+        return;
+    }
+    match Level::parse(value.get_ref()) {
+        Some(level) => {
+            config.lints.insert(lint, level);
+        }
+        None => diagnostics.push(
+            error(
+                value.span(),
+                format!("invalid level `{}` for lint `{lint}`", value.get_ref()),
+            )
+            .help("use \"deny\", \"warn\" or \"allow\""),
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -5,14 +5,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::config::{self, Config};
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{self, LexError, Token};
 use crate::lint_registry::Lint;
 use crate::naming::{self, BadName, ParsedName, Role, Scheme};
 use crate::sections::{self, FileSections};
+use crate::toml_keys;
 use strata_model::position::{LineIndex, line_column};
 use strata_model::statements::{self, StatementRange};
 
@@ -150,10 +149,23 @@ fn read_text_and_bom(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Metadata {
-    run_in_transaction: Option<bool>,
+/// diesel's `metadata.toml`: `Some(false)` when it says `run_in_transaction = false`.
+fn run_in_transaction(text: &str) -> Result<Option<bool>, Vec<toml_keys::Problem>> {
+    let document = toml_keys::parse(text).map_err(|problem| vec![problem])?;
+    let mut problems = Vec::new();
+    let mut setting = None;
+    for (_, value) in toml_keys::entries(document.get_ref(), &["run_in_transaction"], &mut problems)
+    {
+        match toml_keys::boolean(value) {
+            Ok(b) => setting = Some(b),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if problems.is_empty() {
+        Ok(setting)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Discovers `rel_dir` (relative to `base`, the manifest directory).
@@ -393,16 +405,17 @@ fn discover_subdirectory(
             "metadata.toml" => {
                 dir.tracked.push(file_abs.clone());
                 let Some(text) = read_text(&file_abs, &file_rel, out) else { continue };
-                match toml::from_str::<Metadata>(&text) {
-                    Ok(metadata) => candidate.metadata_no_transaction = metadata.run_in_transaction == Some(false),
-                    Err(e) => {
-                        let range = e.span().unwrap_or(0..0);
+                match run_in_transaction(&text) {
+                    Ok(setting) => candidate.metadata_no_transaction = setting == Some(false),
+                    Err(problems) => {
                         let index = LineIndex::new(&text);
-                        out.push(
-                            Diagnostic::new(Lint::InvalidConfig, &file_rel, format!("invalid metadata.toml: {}", e.message()))
-                                .at(index.span(range.start, range.end))
-                                .help("the only key is `run_in_transaction = true | false`"),
-                        );
+                        for (range, message) in problems {
+                            out.push(
+                                Diagnostic::new(Lint::InvalidConfig, &file_rel, format!("invalid metadata.toml: {message}"))
+                                    .at(index.span(range.start, range.end))
+                                    .help("the only key is `run_in_transaction = true | false`"),
+                            );
+                        }
                     }
                 }
                 dir.toml_sources.push((file_rel, text));

@@ -25,6 +25,7 @@ pub mod directives;
 pub mod discover;
 pub mod naming;
 pub mod sections;
+pub mod toml_keys;
 
 // Lints over the discovered directory.
 pub mod lints;
