@@ -61,5 +61,6 @@ pub mod __private {
 pub use strata_runtime::{
     AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Direction, Divergence, Error,
     HistoryTable, Location, LockStrategy, MigrationRef, Migrations, Plan, PlannedStep, Report,
-    Result, RevertStep, Runner, State, StatusRow, Step, Target, driver, plan_down, plan_up,
+    Result, RevertStep, Runner, ScriptFormat, State, StatusRow, Step, Target, driver, plan_down,
+    plan_up,
 };

@@ -88,6 +88,18 @@ pub struct CheckOptOuts {
     pub allow_out_of_order: bool,
 }
 
+/// What `up --dry-run` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Each migration with its SQL, for reading.
+    Human,
+    /// The exact script a run would send: each migration in its transaction with its
+    /// history row; apply it where strata cannot connect.
+    Sql,
+    /// A Cloudflare D1 script (`wrangler d1 execute --file`): no transaction control.
+    D1,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LockArg {
     /// PostgreSQL's session advisory lock (needs a session of its own).
@@ -129,6 +141,10 @@ pub enum Command {
         /// Print what would run, with the SQL, and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// With --dry-run: `sql` prints the exact script (migrations and history rows), `d1`
+        /// a Cloudflare D1 script without transaction control.
+        #[arg(long, value_enum, default_value = "human", requires = "dry_run")]
+        format: PlanFormat,
         #[command(flatten)]
         checks: CheckOptOuts,
         #[command(flatten)]

@@ -354,6 +354,13 @@ pub enum Error {
     )]
     SessionLockNotHeld,
 
+    /// `--format d1` (a Cloudflare D1 script) asked of a database that is not SQLite.
+    #[error("a D1 script is SQLite: this connection is {dialect}; use --format sql")]
+    ScriptDialect {
+        /// The connection's dialect.
+        dialect: &'static str,
+    },
+
     /// The migration lease expired and another runner took it before this run finished.
     /// Migrations this run applied stay applied and recorded; `next` did not start.
     #[error(

@@ -30,6 +30,7 @@ mod plan;
 mod protocol;
 mod report;
 mod runner;
+mod script;
 
 pub use blocking::Blocking;
 pub use error::{DbError, DbErrorKind, Divergence, Error, Location, MigrationRef, Result};
@@ -38,5 +39,6 @@ pub use migrations::Migrations;
 pub use plan::{Checks, RevertStep, Target, plan_down, plan_up};
 pub use report::{Direction, Plan, PlannedStep, Report, State, StatusRow, Step};
 pub use runner::{Runner, status_rows};
+pub use script::ScriptFormat;
 pub use strata_model::history_table::LockStrategy;
 pub use strata_model::migration::{Migration, Section, Statement};

@@ -176,6 +176,32 @@ async fn keep_lease<D: Driver>(conn: &mut D, lock: &Lock, next: i64) -> Result<(
     }
 }
 
+/// What each history row of `pending` records, worked out in order as if every migration
+/// succeeds: a failure stops a run, so the rows written are a prefix of these. When one
+/// runner alone writes the history (a session lock, a lease, a script), its row count and
+/// top are known; otherwise (`guarded`) each insert counts inside its own transaction.
+pub(crate) fn history_counts(
+    history: &[AppliedMigration],
+    pending: &[&Migration],
+    guarded: bool,
+) -> Vec<Count> {
+    let mut count = history.len() as i64;
+    let mut top = history.iter().map(|a| a.version).max();
+    pending
+        .iter()
+        .map(|migration| {
+            let on_top = top.is_none_or(|top| migration.version() > top);
+            count += 1;
+            top = top.max(Some(migration.version()));
+            match (guarded, on_top) {
+                (true, _) => Count::InSql,
+                (false, true) => Count::Known(count),
+                (false, false) => Count::OutOfOrder,
+            }
+        })
+        .collect()
+}
+
 /// The history SQL of a run that holds `lock`: fenced by the lease when it is one.
 fn fenced(sql: HistorySql, lock: &Lock) -> HistorySql {
     match lock {
@@ -327,7 +353,7 @@ impl<'m> Runner<'m> {
 
     /// The history table, validated once (by `strata.toml`'s check, or by
     /// [`Runner::history_table`]).
-    fn table(&self) -> Result<&HistoryTable> {
+    pub(crate) fn table(&self) -> Result<&HistoryTable> {
         match &self.history {
             Some(Ok(table)) => Ok(table),
             Some(Err(name)) => Err(Error::InvalidIdentifier(name.clone())),
@@ -341,8 +367,13 @@ impl<'m> Runner<'m> {
         Ok((table, HistorySql::new(table, conn.dialect())))
     }
 
-    fn embedded(&self) -> &'m [Migration] {
+    pub(crate) fn embedded(&self) -> &'m [Migration] {
         self.migrations.as_slice()
+    }
+
+    /// The version a run stops at, if one was set.
+    pub(crate) fn target_version(&self) -> Option<i64> {
+        self.target
     }
 
     /// Applies every pending migration (up to the target), in version order.
@@ -449,29 +480,15 @@ impl<'m> Runner<'m> {
         info!(pending = pending.len(), "applying migrations");
         let guarded = lock.guarded();
         let last = pending.len().saturating_sub(1);
-        // What each history row records, worked out in order as if every migration
-        // succeeds: a failure stops the run, so the rows written are a prefix of these.
-        // Under a session lock nobody else writes the history: its row count and top are
-        // known. Without one, the insert counts inside its own transaction.
-        let mut count = history.len() as i64;
-        let mut top = history.iter().map(|a| a.version).max();
+        let counts = history_counts(history, &pending, guarded);
         let planned: Vec<Pending<'_>> = pending
             .into_iter()
+            .zip(counts)
             .enumerate()
-            .map(|(index, migration)| {
-                let on_top = top.is_none_or(|top| migration.version() > top);
-                let recorded = match (guarded, on_top) {
-                    (true, _) => Count::InSql,
-                    (false, true) => Count::Known(count + 1),
-                    (false, false) => Count::OutOfOrder,
-                };
-                count += 1;
-                top = top.max(Some(migration.version()));
-                Pending {
-                    migration,
-                    count: recorded,
-                    durable: index == last,
-                }
+            .map(|(index, (migration, count))| Pending {
+                migration,
+                count,
+                durable: index == last,
             })
             .collect();
         let mut report = Report::default();

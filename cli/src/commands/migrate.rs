@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use strata_runtime::{LockStrategy, Migrations, Plan, Report, Runner, Target};
+use strata_runtime::{LockStrategy, Migrations, Plan, Report, Runner, ScriptFormat, Target};
 
 use super::Result;
-use crate::args::{CheckOptOuts, LockArg, LockWait};
+use crate::args::{CheckOptOuts, LockArg, LockWait, PlanFormat};
 use crate::database::Database;
 
 fn print_plan(plan: &Plan) {
@@ -66,6 +66,7 @@ fn print_report(report: &Report, quiet: bool) {
 pub struct Up {
     pub to: Option<i64>,
     pub dry_run: bool,
+    pub format: PlanFormat,
     pub checks: CheckOptOuts,
     pub wait: LockWait,
 }
@@ -137,7 +138,11 @@ pub async fn up(
         runner = runner.target(to);
     }
     if up.dry_run {
-        print_plan(&runner.dry_run(&mut db.db).await?);
+        match up.format {
+            PlanFormat::Human => print_plan(&runner.dry_run(&mut db.db).await?),
+            PlanFormat::Sql => print!("{}", runner.script(&mut db.db, ScriptFormat::Sql).await?),
+            PlanFormat::D1 => print!("{}", runner.script(&mut db.db, ScriptFormat::D1).await?),
+        }
     } else {
         print_report(&db.run(&runner).await?, quiet);
     }

@@ -34,6 +34,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Up {
             to,
             dry_run,
+            format,
             checks,
             wait,
         } => block_on(async {
@@ -41,6 +42,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             let up = migrate::Up {
                 to: *to,
                 dry_run: *dry_run,
+                format: *format,
                 checks: *checks,
                 wait: *wait,
             };
