@@ -51,7 +51,68 @@ fn lex_postgres(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// MySQL's executable comments (`/*!40101 SET ... */`, as mysqldump writes them): SQL the
+/// server runs, which sqlparser's tokenizer misplaces. They are found with the run-time
+/// lexer (which knows strings and comments), masked for sqlparser, and kept as one token.
+fn executable_comments(dialect: Dialect, text: &str) -> Vec<std::ops::Range<usize>> {
+    if dialect != Dialect::Mysql || !text.contains("/*!") {
+        return Vec::new();
+    }
+    strata_model::light_lexer::lex(dialect, text)
+        .into_iter()
+        .filter(|t| text[t.start..t.end].starts_with("/*!"))
+        .map(|t| t.start..t.end)
+        .collect()
+}
+
 fn lex_sqlparser(dialect: Dialect, text: &str) -> Result<Vec<Token>, LexError> {
+    let regions = executable_comments(dialect, text);
+    if regions.is_empty() {
+        return lex_sqlparser_plain(dialect, text);
+    }
+    // Same length and lines, so every offset still holds.
+    let mut masked = text.as_bytes().to_vec();
+    for region in &regions {
+        for byte in &mut masked[region.clone()] {
+            if *byte != b'\n' {
+                *byte = b' ';
+            }
+        }
+    }
+    let masked = String::from_utf8(masked).unwrap_or_else(|_| text.to_string());
+    let mut tokens = Vec::new();
+    for token in lex_sqlparser_plain(dialect, &masked)? {
+        // Only masked whitespace can overlap a region: keep what lies outside it.
+        let mut pieces: Vec<std::ops::Range<usize>> =
+            std::iter::once(token.start..token.end).collect();
+        for region in &regions {
+            pieces = pieces
+                .into_iter()
+                .flat_map(|p| {
+                    [
+                        p.start..p.end.min(region.start),
+                        p.start.max(region.end)..p.end,
+                    ]
+                })
+                .filter(|p| p.start < p.end)
+                .collect();
+        }
+        tokens.extend(pieces.into_iter().map(|p| Token {
+            kind: token.kind,
+            start: p.start,
+            end: p.end,
+        }));
+    }
+    tokens.extend(regions.iter().map(|r| Token {
+        kind: TokenKind::Other,
+        start: r.start,
+        end: r.end,
+    }));
+    tokens.sort_by_key(|t| t.start);
+    Ok(tokens)
+}
+
+fn lex_sqlparser_plain(dialect: Dialect, text: &str) -> Result<Vec<Token>, LexError> {
     use sqlparser::tokenizer::{Token as T, Tokenizer, Whitespace as W};
     let index = LineIndex::new(text);
     let parser_dialect = parser_dialect(dialect);

@@ -118,6 +118,13 @@ fn next(rules: &Rules, dialect: Dialect, bytes: &[u8], at: usize) -> (TokenKind,
         b'#' if rules.hash_comments => (TokenKind::LineComment, line_end(bytes, at)),
         // sqlparser's `#-` operator (SQLite): its `-` never starts a `--` comment.
         b'#' if dialect == Dialect::Sqlite && following == Some(b'-') => (TokenKind::Other, at + 2),
+        // MySQL runs what is inside `/*! ... */` (mysqldump's version-gated statements).
+        b'/' if following == Some(b'*')
+            && dialect == Dialect::Mysql
+            && bytes.get(at + 2) == Some(&b'!') =>
+        {
+            (TokenKind::Other, block_comment_end(bytes, at, false))
+        }
         b'/' if following == Some(b'*') => (
             TokenKind::BlockComment,
             block_comment_end(bytes, at, rules.nested_comments),
