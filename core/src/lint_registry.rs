@@ -80,6 +80,11 @@ macro_rules! lint_registry {
                 default: Deny, configurable: true, group: Statements,
                 summary: "`BEGIN` / `COMMIT` / `ROLLBACK` in a migration strata already runs in a transaction (PostgreSQL, SQLite)",
             }
+            ConcurrentlyInTransaction {
+                name: "concurrently-in-transaction", detected: Check(concurrently_in_transaction),
+                default: Deny, configurable: true, group: Statements,
+                summary: "`CREATE/DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` or `DETACH PARTITION ... CONCURRENTLY` in a migration that runs in a transaction (PostgreSQL rejects it: 25001)",
+            }
             UntrackedDirectory {
                 name: "untracked-directory", detected: Macro,
                 default: Warn, configurable: true, group: Setup,

@@ -36,6 +36,23 @@ pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A statement's tokens in order, trivia skipped: each word uppercased, `None` for anything
+/// else (literals, quoted names, punctuation).
+pub(crate) fn statement_words<'f>(
+    file: &'f SourceFile,
+    statement: &'f std::ops::Range<usize>,
+) -> impl Iterator<Item = Option<String>> + 'f {
+    let first = file.tokens.partition_point(|t| t.start < statement.start);
+    file.tokens[first..]
+        .iter()
+        .take_while(move |t| t.end <= statement.end)
+        .filter(|t| !t.kind.is_trivia())
+        .map(|t| {
+            (t.kind == crate::lexer::TokenKind::Word)
+                .then(|| file.text[t.start..t.end].to_ascii_uppercase())
+        })
+}
+
 /// Where a section-level finding points: the section's first line, or the file's first line.
 pub(crate) fn section_position(
     file: &SourceFile,

@@ -12,21 +12,13 @@
 use crate::diagnostic::Diagnostic;
 use strata_model::dialect::Dialect;
 use crate::discover::{Directory, SourceFile};
-use crate::lexer::TokenKind;
 use crate::lint_registry::Lint;
 use strata_model::position::LineIndex;
 use strata_model::statements::StatementRange;
 
 /// The statement's first two words, uppercased.
 fn first_words(file: &SourceFile, statement: &StatementRange) -> (String, Option<String>) {
-    let first = file
-        .tokens
-        .partition_point(|t| t.start < statement.range.start);
-    let mut words = file.tokens[first..]
-        .iter()
-        .take_while(|t| t.end <= statement.range.end)
-        .filter(|t| !t.kind.is_trivia())
-        .map(|t| (t.kind == TokenKind::Word).then(|| file.text[t.start..t.end].to_ascii_uppercase()));
+    let mut words = super::statement_words(file, &statement.range);
     let one = words.next().flatten().unwrap_or_default();
     (one, words.next().flatten())
 }
