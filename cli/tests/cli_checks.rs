@@ -171,3 +171,26 @@ fn history_table_target_and_lock_timeout_flags() {
     let (code, _, stderr) = strata(dir.path(), &url, &["up", "--lock-timeout", "soon"]);
     assert_eq!(code, 2, "a usage error: {stderr}");
 }
+
+#[test]
+fn sqlite_takes_lock_table_as_its_own_write_lock() {
+    // SQLite has no lease: its write lock already excludes other runners per migration.
+    let (dir, path, url) = two_migrations();
+    let (code, _, stderr) = strata(
+        dir.path(),
+        &url,
+        &["up", "--lock", "table", "--lease-ttl", "5s"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("tables");
+    assert!(
+        !tables.iter().any(|t| t.ends_with("_lease")),
+        "no lease table on SQLite: {tables:?}"
+    );
+    let (code, _, stderr) = strata(dir.path(), &url, &["up", "--lock", "file"]);
+    assert_eq!(code, 2, "an unknown lock is a usage error: {stderr}");
+}

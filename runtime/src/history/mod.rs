@@ -76,7 +76,9 @@ impl HistoryTable {
 
     /// The lease table beside the history (`lock = "table"`): `<table>_lease`, same schema.
     pub(crate) fn lease_quoted(&self) -> String {
-        let lease = format!("{}_lease", self.table);
+        // PostgreSQL cuts names at 63 bytes: a long table name is shortened first, so the
+        // lease never becomes the history table itself (names are ASCII, validated).
+        let lease = format!("{}_lease", &self.table[..self.table.len().min(57)]);
         match &self.schema {
             Some(schema) => format!("\"{schema}\".\"{lease}\""),
             None => format!("\"{lease}\""),
@@ -174,6 +176,19 @@ mod tests {
             table: "bad name".into(),
         };
         assert!(HistoryTable::try_from(&config).is_err());
+    }
+
+    #[test]
+    fn the_lease_table_is_never_the_history_table() {
+        let long = "t".repeat(63);
+        let table = HistoryTable::new(Some("ops"), &long).expect("valid");
+        let lease = table.lease_quoted();
+        assert_eq!(lease, format!("\"ops\".\"{}_lease\"", "t".repeat(57)));
+        assert_ne!(lease, table.quoted());
+        assert_eq!(
+            HistoryTable::default().lease_quoted(),
+            "\"strata_migrations_lease\""
+        );
     }
 
     #[test]
