@@ -132,6 +132,9 @@ pub enum Command {
     Lint {
         #[arg(long, value_enum, default_value = "human")]
         format: LintFormat,
+        /// Exit 1 on warnings too (CI); the macro keeps warnings as warnings.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Apply pending migrations.
     Up {

@@ -248,3 +248,47 @@ fn build_script_prints_and_writes() {
         "never overwrites"
     );
 }
+
+#[test]
+fn deny_warnings_fails_on_a_safety_warning() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    write(
+        tmp.path(),
+        &[
+            ("migrations/001_a.sql", OK),
+            (
+                "migrations/002_b.sql",
+                "-- UP\nALTER TABLE t RENAME COLUMN id TO key;\n-- DOWN\nALTER TABLE t RENAME COLUMN key TO id;\n",
+            ),
+        ],
+    );
+    let out = strata(tmp.path()).arg("lint").output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning alone passes: {stdout}"
+    );
+    assert!(stdout.contains("renaming-column"), "{stdout}");
+    assert!(stdout.contains("0 error(s), 1 warning(s)"), "{stdout}");
+    let out = strata(tmp.path())
+        .args(["lint", "--deny-warnings"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    // safety-since puts the migrations a project already applied out of scope.
+    write(
+        tmp.path(),
+        &[("migrations/strata.toml", "safety-since = 2\n")],
+    );
+    let out = strata(tmp.path())
+        .args(["lint", "--deny-warnings"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -8,7 +8,7 @@ use toml::Spanned;
 use crate::diagnostic::Diagnostic;
 // Re-exported from their former home here, so `strata_core::config::...` still works.
 use crate::level::Level;
-use crate::lint_registry::Lint;
+use crate::lint_registry::{Group, Lint};
 use crate::toml_keys;
 pub use strata_model::dialect::Dialect;
 pub use strata_model::history_table::{
@@ -54,6 +54,8 @@ pub struct Config {
     pub lints: BTreeMap<Lint, Level>,
     pub history: History,
     pub lock: LockStrategy,
+    /// `safety-since`: safety lints check only migrations above this version.
+    pub safety_since: Option<i64>,
 }
 
 impl Config {
@@ -65,7 +67,14 @@ impl Config {
     }
 }
 
-const KEYS: [&str; 5] = ["dialect", "down", "lock", "lints", "history"];
+const KEYS: [&str; 6] = [
+    "dialect",
+    "down",
+    "lock",
+    "safety-since",
+    "lints",
+    "history",
+];
 const HISTORY_KEYS: [&str; 2] = ["schema", "table"];
 
 /// Parses `strata.toml`. Every problem becomes an `invalid-config` diagnostic at its key;
@@ -132,6 +141,10 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
                     }
                 }
             }
+            "safety-since" => match toml_keys::integer(value) {
+                Ok(version) => config.safety_since = Some(version),
+                Err(problem) => problems.push(problem),
+            },
             "lints" => match toml_keys::table(value) {
                 Ok(lints) => {
                     for (key, value) in lints {
@@ -192,6 +205,21 @@ fn lint_level(
     key: &Spanned<std::borrow::Cow<'_, str>>,
     value: Spanned<String>,
 ) {
+    if key.get_ref() == Group::Safety.name() {
+        match Level::parse(value.get_ref()) {
+            Some(level) => config
+                .lints
+                .extend(Group::Safety.lints().map(|lint| (lint, level))),
+            None => diagnostics.push(
+                error(
+                    value.span(),
+                    format!("invalid level `{}` for group `safety`", value.get_ref()),
+                )
+                .help("use \"deny\", \"warn\" or \"allow\""),
+            ),
+        }
+        return;
+    }
     let Some(lint) = Lint::from_name(key.get_ref()) else {
         let known: Vec<&str> = Lint::ALL
             .iter()

@@ -1,6 +1,6 @@
 //! `-- strata:...` comments (and goose's `-- +goose NO TRANSACTION`).
 
-use crate::lint_registry::Lint;
+use crate::lint_registry::{Group, Lint};
 use strata_model::position::Span;
 
 /// What the directives of one file say.
@@ -32,6 +32,10 @@ impl Directives {
             .and_then(|l| l.strip_suffix(')'))
         {
             for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                if name == Group::Safety.name() {
+                    self.allowed.extend(Group::Safety.lints());
+                    continue;
+                }
                 match Lint::from_name(name) {
                     Some(lint) if lint.is_configurable() => self.allowed.push(lint),
                     Some(lint) => self

@@ -85,6 +85,41 @@ macro_rules! lint_registry {
                 default: Deny, configurable: true, group: Statements,
                 summary: "`CREATE/DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` or `DETACH PARTITION ... CONCURRENTLY` in a migration that runs in a transaction (PostgreSQL rejects it: 25001)",
             }
+            RenamingColumn {
+                name: "renaming-column", detected: Check(renaming_column),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ALTER TABLE ... RENAME COLUMN` on an existing table: the running version of the app still uses the old name",
+            }
+            RenamingTable {
+                name: "renaming-table", detected: Check(renaming_table),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ALTER TABLE ... RENAME TO` on an existing table: the running version of the app still uses the old name",
+            }
+            BanDropColumn {
+                name: "ban-drop-column", detected: Check(ban_drop_column),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ALTER TABLE ... DROP COLUMN` on an existing table: destroys data the running app may still read",
+            }
+            BanDropTable {
+                name: "ban-drop-table", detected: Check(ban_drop_table),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`DROP TABLE` of an existing table: destroys its data",
+            }
+            BanTruncateCascade {
+                name: "ban-truncate-cascade", detected: Check(ban_truncate_cascade),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`TRUNCATE ... CASCADE`: also empties every table that references it",
+            }
+            RequireConcurrentIndexDeletion {
+                name: "require-concurrent-index-deletion", detected: Check(require_concurrent_index_deletion),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`DROP INDEX` without `CONCURRENTLY`: locks the table against reads and writes while it runs",
+            }
+            BanVacuumFull {
+                name: "ban-vacuum-full", detected: Check(ban_vacuum_full),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`VACUUM FULL` or `CLUSTER`: rewrites the table under an ACCESS EXCLUSIVE lock",
+            }
             UntrackedDirectory {
                 name: "untracked-directory", detected: Macro,
                 default: Warn, configurable: true, group: Setup,
@@ -141,7 +176,7 @@ macro_rules! define_lints {
 }
 lint_registry!(define_lints);
 
-/// A lint's family. Wave 2 adds `schema` and `safety`.
+/// A lint's family. `safety` is also a name in `[lints]` and `strata:allow(...)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Group {
@@ -153,6 +188,10 @@ pub enum Group {
     Statements,
     /// The inputs around the migrations: config, readable files, build-script tracking.
     Setup,
+    /// PostgreSQL statements that succeed but hurt production: long locks, rewrites,
+    /// destroyed data, a running app broken during a rolling deploy. Only UP sections of
+    /// migrations above `safety-since` are checked.
+    Safety,
 }
 
 impl Group {
@@ -162,7 +201,16 @@ impl Group {
             Group::Sections => "sections",
             Group::Statements => "statements",
             Group::Setup => "setup",
+            Group::Safety => "safety",
         }
+    }
+
+    /// The lints of this group.
+    pub fn lints(self) -> impl Iterator<Item = Lint> {
+        REGISTRY
+            .iter()
+            .filter(move |info| info.group == self)
+            .map(|info| info.lint)
     }
 }
 

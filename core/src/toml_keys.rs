@@ -75,6 +75,14 @@ pub fn string(value: &Spanned<DeValue<'_>>) -> Result<Spanned<String>, Problem> 
     }
 }
 
+pub fn integer(value: &Spanned<DeValue<'_>>) -> Result<i64, Problem> {
+    match value.get_ref() {
+        DeValue::Integer(n) => i64::from_str_radix(&n.as_str().replace('_', ""), n.radix())
+            .map_err(|_| (value.span(), "integer out of range".to_string())),
+        _ => Err(invalid_type(value, "an integer")),
+    }
+}
+
 pub fn boolean(value: &Spanned<DeValue<'_>>) -> Result<bool, Problem> {
     match value.get_ref() {
         DeValue::Boolean(b) => Ok(*b),

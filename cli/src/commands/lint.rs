@@ -10,7 +10,7 @@ use super::Result;
 use crate::args::LintFormat;
 use crate::output::{JsonDiagnostic, github_escape, level_word};
 
-pub fn run(dir: &str, format: LintFormat, quiet: bool) -> Result<ExitCode> {
+pub fn run(dir: &str, format: LintFormat, deny_warnings: bool, quiet: bool) -> Result<ExitCode> {
     let loaded = strata_core::load(Path::new("."), dir);
     let shown = loaded
         .diagnostics
@@ -55,7 +55,8 @@ pub fn run(dir: &str, format: LintFormat, quiet: bool) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if loaded.has_errors() {
+    let failing = loaded.has_errors() || (deny_warnings && !loaded.diagnostics.is_empty());
+    Ok(if failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

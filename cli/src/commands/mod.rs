@@ -23,7 +23,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let dir = dir.as_str();
     let quiet = cli.quiet;
     match &cli.command {
-        Command::Lint { format } => lint::run(dir, *format, quiet),
+        Command::Lint {
+            format,
+            deny_warnings,
+        } => lint::run(dir, *format, *deny_warnings, quiet),
         Command::New { name, scheme } => new::run(&cli.dir, name, *scheme, quiet),
         Command::BuildScript { write } => build_script::run(dir, write.as_deref()),
         Command::Check => block_on(async {

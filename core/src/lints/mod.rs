@@ -25,6 +25,9 @@ macro_rules! define_checks {
 }
 crate::lint_registry::lint_registry!(define_checks);
 
+// What the safety lints share (not a lint of its own).
+mod safety_scope;
+
 /// Runs every lint over a discovered directory, except those strata.toml sets to `allow`:
 /// their findings would all be dropped, and some (sql-syntax) cost a parse of every file.
 /// A `strata:allow(...)` directive silences one migration only, so the lint still runs.

@@ -1,0 +1,39 @@
+//! `ban-drop-table`: `DROP TABLE` of a table the migration did not create: its data is gone.
+
+use super::safety_scope::each_statement;
+use crate::diagnostic::Diagnostic;
+use crate::discover::Directory;
+use crate::lint_registry::Lint;
+
+pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+    each_statement(directory, |_, statement, created| {
+        if !statement.words_at(0, &["DROP", "TABLE"]) {
+            return;
+        }
+        let mut i = statement.skip(2, &[&["IF", "EXISTS"]]);
+        let mut existing = Vec::new();
+        while let Some((name, next)) = statement.name_at(i) {
+            if !created.tables.contains(&name) {
+                existing.push(name);
+            }
+            if statement.tokens.get(next).map(|t| t.text) != Some(",") {
+                break;
+            }
+            i = next + 1;
+        }
+        if existing.is_empty() {
+            return;
+        }
+        out.push(statement.finding(
+            Lint::BanDropTable,
+            format!(
+                "migration {} drops table `{}`: its data is gone, and the version of the app \
+                 still running during the deploy may still use it",
+                statement.version,
+                existing.join("`, `")
+            ),
+            "deploy an app that no longer uses the table first, keep a backup, then drop it; \
+             `-- strata:allow(ban-drop-table)` on this migration once that is done",
+        ));
+    });
+}

@@ -1,0 +1,42 @@
+//! `require-concurrent-index-deletion`: `DROP INDEX` without `CONCURRENTLY` takes an ACCESS
+//! EXCLUSIVE lock on the index's table: reads and writes wait until it is done. An index the
+//! same migration created is exempt.
+
+use super::safety_scope::each_statement;
+use crate::diagnostic::Diagnostic;
+use crate::discover::Directory;
+use crate::lint_registry::Lint;
+
+pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+    each_statement(directory, |_, statement, created| {
+        if !statement.words_at(0, &["DROP", "INDEX"]) || statement.word(2) == Some("CONCURRENTLY")
+        {
+            return;
+        }
+        let mut i = statement.skip(2, &[&["IF", "EXISTS"]]);
+        let mut existing = Vec::new();
+        while let Some((name, next)) = statement.name_at(i) {
+            if !created.indexes.contains(&name) {
+                existing.push(name);
+            }
+            if statement.tokens.get(next).map(|t| t.text) != Some(",") {
+                break;
+            }
+            i = next + 1;
+        }
+        if existing.is_empty() {
+            return;
+        }
+        out.push(statement.finding(
+            Lint::RequireConcurrentIndexDeletion,
+            format!(
+                "migration {} drops index `{}` without CONCURRENTLY: that takes an ACCESS \
+                 EXCLUSIVE lock on its table, so every read and write of the table waits",
+                statement.version,
+                existing.join("`, `")
+            ),
+            "use `DROP INDEX CONCURRENTLY IF EXISTS ...` in a migration of its own marked \
+             `-- strata:no-transaction`",
+        ));
+    });
+}

@@ -1,0 +1,173 @@
+//! What every safety lint reads: the UP statements of PostgreSQL migrations above
+//! `safety-since`, one at a time, as a list of tokens, with the tables and indexes created
+//! earlier in the same migration (new, so nobody uses them yet and their locks hurt no one).
+//! DOWN sections are left alone: undoing a migration is destructive by design.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::{Candidate, Directory, SourceFile};
+use crate::lexer::TokenKind;
+use crate::lint_registry::Lint;
+use strata_model::dialect::Dialect;
+use strata_model::position::LineIndex;
+
+/// One token of a statement, trivia skipped.
+#[derive(Debug, Clone)]
+pub(crate) struct Tok<'t> {
+    pub(crate) text: &'t str,
+    /// The word, uppercased; `None` for anything that is not a bare word.
+    pub(crate) word: Option<String>,
+}
+
+/// A statement: its tokens and where it is.
+pub(crate) struct Statement<'t> {
+    pub(crate) file: &'t SourceFile,
+    pub(crate) range: Range<usize>,
+    pub(crate) tokens: Vec<Tok<'t>>,
+    pub(crate) version: i64,
+}
+
+impl Statement<'_> {
+    pub(crate) fn word(&self, i: usize) -> Option<&str> {
+        self.tokens.get(i).and_then(|t| t.word.as_deref())
+    }
+
+    /// Whether words `i..` begin with `words`.
+    pub(crate) fn words_at(&self, i: usize, words: &[&str]) -> bool {
+        words
+            .iter()
+            .enumerate()
+            .all(|(k, w)| self.word(i + k) == Some(*w))
+    }
+
+    /// The index after optional words at `i` (e.g. `IF EXISTS`, `ONLY`).
+    pub(crate) fn skip(&self, mut i: usize, optional: &[&[&str]]) -> usize {
+        for words in optional {
+            if self.words_at(i, words) {
+                i += words.len();
+            }
+        }
+        i
+    }
+
+    /// The object name at `i` (`a`, `"A"`, `s.a`): its last part as PostgreSQL stores it
+    /// (bare words folded to lower case), and the index after it.
+    pub(crate) fn name_at(&self, i: usize) -> Option<(String, usize)> {
+        let mut i = i;
+        let mut last;
+        loop {
+            last = identifier(self.tokens.get(i)?)?;
+            i += 1;
+            if self.tokens.get(i).map(|t| t.text) != Some(".") {
+                return Some((last, i));
+            }
+            i += 1;
+        }
+    }
+
+    /// A finding at the statement's first word.
+    pub(crate) fn finding(&self, lint: Lint, message: String, help: &str) -> Diagnostic {
+        let text = &self.file.text[self.range.clone()];
+        let end = self.range.start + text.find(char::is_whitespace).unwrap_or(text.len());
+        Diagnostic::new(lint, &self.file.path, message)
+            .at(LineIndex::new(&self.file.text).span(self.range.start, end))
+            .help(help.to_string())
+    }
+}
+
+/// A bare word (folded) or a double-quoted identifier (unquoted).
+fn identifier(token: &Tok<'_>) -> Option<String> {
+    if token.word.is_some() {
+        return Some(token.text.to_ascii_lowercase());
+    }
+    let inner = token.text.strip_prefix('"')?.strip_suffix('"')?;
+    Some(inner.replace("\"\"", "\""))
+}
+
+/// Tables and indexes created earlier in the migration being read.
+#[derive(Debug, Default)]
+pub(crate) struct Created {
+    pub(crate) tables: BTreeSet<String>,
+    pub(crate) indexes: BTreeSet<String>,
+}
+
+impl Created {
+    fn record(&mut self, statement: &Statement<'_>) {
+        if statement.word(0) != Some("CREATE") {
+            return;
+        }
+        let mut i = statement.skip(1, &[&["OR", "REPLACE"], &["UNIQUE"]]);
+        i = statement.skip(i, &[&["TEMP"], &["TEMPORARY"], &["UNLOGGED"]]);
+        if statement.word(i) == Some("TABLE") {
+            let i = statement.skip(i + 1, &[&["IF", "NOT", "EXISTS"]]);
+            if let Some((name, _)) = statement.name_at(i) {
+                self.tables.insert(name);
+            }
+        } else if statement.word(i) == Some("INDEX") {
+            let i = statement.skip(i + 1, &[&["CONCURRENTLY"], &["IF", "NOT", "EXISTS"]]);
+            if statement.word(i) != Some("ON")
+                && let Some((name, _)) = statement.name_at(i)
+            {
+                self.indexes.insert(name);
+            }
+        }
+    }
+}
+
+/// Calls `check` for every UP statement a safety lint reads, with what the migration created
+/// before it.
+pub(crate) fn each_statement(
+    directory: &Directory,
+    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created),
+) {
+    if directory.config.dialect != Dialect::Postgres {
+        return;
+    }
+    for candidate in &directory.candidates {
+        let version = candidate.name.version;
+        if directory
+            .config
+            .safety_since
+            .is_some_and(|since| version <= since)
+        {
+            continue;
+        }
+        let mut created = Created::default();
+        for file in candidate.files().map(|i| directory.file(i)) {
+            for range in &file.up_statements {
+                let first = file.tokens.partition_point(|t| t.start < range.range.start);
+                let tokens = file.tokens[first..]
+                    .iter()
+                    .take_while(|t| t.end <= range.range.end)
+                    .filter(|t| !t.kind.is_trivia())
+                    .map(|t| {
+                        let text = &file.text[t.start..t.end];
+                        Tok {
+                            text,
+                            word: (t.kind == TokenKind::Word).then(|| text.to_ascii_uppercase()),
+                        }
+                    })
+                    .collect();
+                let statement = Statement {
+                    file,
+                    range: range.range.clone(),
+                    tokens,
+                    version,
+                };
+                check(candidate, &statement, &created);
+                created.record(&statement);
+            }
+        }
+    }
+}
+
+/// `ALTER TABLE [IF EXISTS] [ONLY] name`: the table and the index of its first action.
+pub(crate) fn altered_table(statement: &Statement<'_>) -> Option<(String, usize)> {
+    if !statement.words_at(0, &["ALTER", "TABLE"]) {
+        return None;
+    }
+    let i = statement.skip(2, &[&["IF", "EXISTS"], &["ONLY"]]);
+    statement.name_at(i)
+}
