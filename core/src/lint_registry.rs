@@ -110,6 +110,21 @@ macro_rules! lint_registry {
                 default: Warn, configurable: true, group: Safety,
                 summary: "`TRUNCATE ... CASCADE`: also empties every table that references it",
             }
+            RequireConcurrentIndexCreation {
+                name: "require-concurrent-index-creation", detected: Check(require_concurrent_index_creation),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`CREATE INDEX` without `CONCURRENTLY` on an existing table: writes wait until the index is built",
+            }
+            ConstraintMissingNotValid {
+                name: "constraint-missing-not-valid", detected: Check(constraint_missing_not_valid),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ADD CONSTRAINT ... FOREIGN KEY / CHECK` without `NOT VALID` on an existing table, or `VALIDATE` in the migration that added it",
+            }
+            DisallowedUniqueConstraint {
+                name: "disallowed-unique-constraint", detected: Check(disallowed_unique_constraint),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ADD UNIQUE` / `ADD PRIMARY KEY` without `USING INDEX` on an existing table: reads and writes wait for the index build",
+            }
             RequireConcurrentIndexDeletion {
                 name: "require-concurrent-index-deletion", detected: Check(require_concurrent_index_deletion),
                 default: Warn, configurable: true, group: Safety,

@@ -71,6 +71,34 @@ fn each_lint_finds_its_statement() {
         ),
         ("VACUUM (FULL, ANALYZE) users;", Lint::BanVacuumFull),
         ("CLUSTER users USING users_pkey;", Lint::BanVacuumFull),
+        (
+            "CREATE INDEX users_email ON users (email);",
+            Lint::RequireConcurrentIndexCreation,
+        ),
+        (
+            "CREATE UNIQUE INDEX ON public.users (lower(email));",
+            Lint::RequireConcurrentIndexCreation,
+        ),
+        (
+            "ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id);",
+            Lint::ConstraintMissingNotValid,
+        ),
+        (
+            "ALTER TABLE posts ADD CHECK (length(title) > 0);",
+            Lint::ConstraintMissingNotValid,
+        ),
+        (
+            "ALTER TABLE posts ADD CONSTRAINT c CHECK (x > 0) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT c;",
+            Lint::ConstraintMissingNotValid,
+        ),
+        (
+            "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
+            Lint::DisallowedUniqueConstraint,
+        ),
+        (
+            "ALTER TABLE users ADD PRIMARY KEY (id);",
+            Lint::DisallowedUniqueConstraint,
+        ),
     ] {
         assert_eq!(names(sql), vec![lint.name().to_string()], "{sql}");
     }
@@ -88,6 +116,12 @@ fn other_shapes_are_left_alone() {
         "VACUUM (FULL false) users;",
         "SELECT 'DROP TABLE users';",
         "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DROP TABLE users $$;",
+        "CREATE INDEX measurements_t ON ONLY measurements (t);",
+        "ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
+        "ALTER TABLE posts VALIDATE CONSTRAINT fk;",
+        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
+        "ALTER TABLE users ADD COLUMN nickname text CHECK (nickname <> '');",
+        "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
     ] {
         assert_eq!(names(sql), Vec::<String>::new(), "{sql}");
     }
@@ -104,6 +138,20 @@ fn what_the_same_migration_created_is_exempt() {
                DROP TABLE staged;";
     // `staged` is a new name for a new table, but the lint does not follow renames: it says so.
     assert_eq!(names(sql), vec![Lint::BanDropTable.name().to_string()]);
+    let sql = "CREATE TABLE staging (id int, parent int);\n\
+               CREATE INDEX ON staging (parent);\n\
+               ALTER TABLE staging ADD CONSTRAINT staging_parent FOREIGN KEY (parent) REFERENCES users (id);\n\
+               ALTER TABLE staging ADD PRIMARY KEY (id);";
+    assert_eq!(names(sql), Vec::<String>::new());
+}
+
+#[test]
+fn a_concurrent_index_in_its_own_migration_is_clean() {
+    let found = findings(
+        "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (email);",
+        "",
+    );
+    assert_eq!(found, Vec::new());
 }
 
 #[test]

@@ -163,6 +163,44 @@ pub(crate) fn each_statement(
     }
 }
 
+/// The actions of an `ALTER TABLE` from token `start`: token ranges split at commas outside
+/// parentheses.
+pub(crate) fn actions(statement: &Statement<'_>, start: usize) -> Vec<Range<usize>> {
+    let mut actions = Vec::new();
+    let (mut depth, mut from) = (0usize, start);
+    for (i, token) in statement.tokens.iter().enumerate().skip(start) {
+        match token.text {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => {
+                actions.push(from..i);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if from < statement.tokens.len() {
+        actions.push(from..statement.tokens.len());
+    }
+    actions
+}
+
+/// Whether the words of `range` hold `words` in a row, outside parentheses.
+pub(crate) fn has_words(statement: &Statement<'_>, range: &Range<usize>, words: &[&str]) -> bool {
+    let mut depth = 0usize;
+    for i in range.clone() {
+        match statement.tokens[i].text {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            _ if depth == 0 && i + words.len() <= range.end && statement.words_at(i, words) => {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// `ALTER TABLE [IF EXISTS] [ONLY] name`: the table and the index of its first action.
 pub(crate) fn altered_table(statement: &Statement<'_>) -> Option<(String, usize)> {
     if !statement.words_at(0, &["ALTER", "TABLE"]) {
