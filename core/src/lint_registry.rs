@@ -130,6 +130,11 @@ macro_rules! lint_registry {
                 default: Warn, configurable: true, group: Safety,
                 summary: "`DROP INDEX` without `CONCURRENTLY`: locks the table against reads and writes while it runs",
             }
+            PreferRobustStmts {
+                name: "prefer-robust-stmts", detected: Check(prefer_robust_stmts),
+                default: Warn, configurable: true, group: Safety,
+                summary: "a no-transaction migration's `CREATE`/`DROP`/`ADD COLUMN` without `IF [NOT] EXISTS`: a retry after a partial run fails",
+            }
             BanVacuumFull {
                 name: "ban-vacuum-full", detected: Check(ban_vacuum_full),
                 default: Warn, configurable: true, group: Safety,

@@ -146,6 +146,24 @@ fn what_the_same_migration_created_is_exempt() {
 }
 
 #[test]
+fn no_transaction_migrations_prefer_robust_statements() {
+    let toml = "";
+    let robust = "-- strata:no-transaction\n\
+                  CREATE INDEX CONCURRENTLY IF NOT EXISTS a ON users (email);\n\
+                  DROP INDEX CONCURRENTLY IF EXISTS b;\n\
+                  ALTER TABLE users ADD COLUMN IF NOT EXISTS c int;";
+    assert_eq!(findings(robust, toml), Vec::new());
+    let fragile = "-- strata:no-transaction\n\
+                   CREATE INDEX CONCURRENTLY a ON users (email);\n\
+                   DROP INDEX CONCURRENTLY b;\n\
+                   ALTER TABLE users ADD COLUMN c int;";
+    let found: Vec<String> = findings(fragile, toml).into_iter().map(|f| f.0).collect();
+    assert_eq!(found, vec!["prefer-robust-stmts"; 3]);
+    // In a transaction a failure rolls everything back: a retry starts clean.
+    assert!(names("ALTER TABLE users ADD COLUMN c int;").is_empty());
+}
+
+#[test]
 fn a_concurrent_index_in_its_own_migration_is_clean() {
     let found = findings(
         "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (email);",
