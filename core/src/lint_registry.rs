@@ -130,6 +130,16 @@ macro_rules! lint_registry {
                 default: Warn, configurable: true, group: Safety,
                 summary: "`DROP INDEX` without `CONCURRENTLY`: locks the table against reads and writes while it runs",
             }
+            AddingRequiredField {
+                name: "adding-required-field", detected: Check(adding_required_field),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ADD COLUMN ... NOT NULL` without a default on an existing table: refused once the table has a row",
+            }
+            AddingFieldWithDefault {
+                name: "adding-field-with-default", detected: Check(adding_field_with_default),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ADD COLUMN ... DEFAULT` with a volatile default (`gen_random_uuid()`, `clock_timestamp()`, ...) on an existing table: rewrites it under an ACCESS EXCLUSIVE lock",
+            }
             PreferRobustStmts {
                 name: "prefer-robust-stmts", detected: Check(prefer_robust_stmts),
                 default: Warn, configurable: true, group: Safety,

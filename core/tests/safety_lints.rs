@@ -122,6 +122,11 @@ fn other_shapes_are_left_alone() {
         "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
         "ALTER TABLE users ADD COLUMN nickname text CHECK (nickname <> '');",
         "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        "ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;",
+        "ALTER TABLE users ADD COLUMN seen timestamptz NOT NULL DEFAULT now();",
+        "ALTER TABLE users ADD COLUMN total int GENERATED ALWAYS AS (a + b) STORED NOT NULL;",
+        "ALTER TABLE users ADD COLUMN token uuid DEFAULT my_uuid();",
+        "ALTER TABLE users ADD COLUMN note text DEFAULT 'random()';",
     ] {
         assert_eq!(names(sql), Vec::<String>::new(), "{sql}");
     }
