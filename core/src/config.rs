@@ -47,7 +47,7 @@ impl DownPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub dialect: Dialect,
     pub down: DownPolicy,
@@ -56,6 +56,27 @@ pub struct Config {
     pub lock: LockStrategy,
     /// `safety-since`: safety lints check only migrations above this version.
     pub safety_since: Option<i64>,
+    /// `postgres-version`: the oldest major version the migrations run on; the safety
+    /// lints' rules depend on it. Default [`DEFAULT_POSTGRES_VERSION`].
+    pub postgres_version: i64,
+}
+
+/// What `postgres-version` is when strata.toml does not say: the oldest major version the
+/// PostgreSQL project still supports in 2026.
+pub const DEFAULT_POSTGRES_VERSION: i64 = 14;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            dialect: Dialect::default(),
+            down: DownPolicy::default(),
+            lints: BTreeMap::new(),
+            history: History::default(),
+            lock: LockStrategy::default(),
+            safety_since: None,
+            postgres_version: DEFAULT_POSTGRES_VERSION,
+        }
+    }
 }
 
 impl Config {
@@ -67,11 +88,12 @@ impl Config {
     }
 }
 
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "dialect",
     "down",
     "lock",
     "safety-since",
+    "postgres-version",
     "lints",
     "history",
 ];
@@ -143,6 +165,14 @@ pub fn parse(path: &str, text: &str) -> (Config, Vec<Diagnostic>) {
             }
             "safety-since" => match toml_keys::integer(value) {
                 Ok(version) => config.safety_since = Some(version),
+                Err(problem) => problems.push(problem),
+            },
+            "postgres-version" => match toml_keys::integer(value) {
+                Ok(major) if (9..=40).contains(&major) => config.postgres_version = major,
+                Ok(major) => problems.push((
+                    value.span(),
+                    format!("postgres-version {major} is not a PostgreSQL major version (9 to 40)"),
+                )),
                 Err(problem) => problems.push(problem),
             },
             "lints" => match toml_keys::table(value) {

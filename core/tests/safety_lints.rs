@@ -194,6 +194,23 @@ fn safety_since_the_group_and_allow_directives() {
 }
 
 #[test]
+fn below_postgres_11_every_default_rewrites() {
+    let sql = "ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;";
+    assert!(findings(sql, "").is_empty());
+    assert!(findings(sql, "postgres-version = 15\n").is_empty());
+    let old: Vec<String> = findings(sql, "postgres-version = 10\n")
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(old, vec![Lint::AddingFieldWithDefault.name().to_string()]);
+    let wrong = findings(sql, "postgres-version = 1500\n");
+    assert!(
+        wrong.iter().any(|(name, ..)| name == "invalid-config"),
+        "{wrong:?}"
+    );
+}
+
+#[test]
 fn findings_point_at_the_statement() {
     let found = findings("SELECT 1;\nDROP TABLE users;", "");
     assert_eq!(found.len(), 1);

@@ -2,7 +2,8 @@
 //! the migration did not create. Since PostgreSQL 11 a constant (or stable) default costs
 //! nothing, but a volatile one (`gen_random_uuid()`, `clock_timestamp()`, `random()`, ...)
 //! must be computed per row: the whole table is rewritten under an ACCESS EXCLUSIVE lock.
-//! Only functions known to be volatile count; an unknown function is left alone.
+//! Only functions known to be volatile count; an unknown function is left alone. Below
+//! PostgreSQL 11 (`postgres-version` in strata.toml) every default rewrites the table.
 
 use super::safety_scope::{actions, altered_table, each_statement};
 use crate::diagnostic::Diagnostic;
@@ -44,15 +45,20 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
                 let called = statement.tokens.get(i + 1).map(|t| t.text) == Some("(");
                 (called && VOLATILE.contains(&word)).then(|| statement.tokens[i].text)
             });
-            let Some(function) = volatile else {
-                continue;
+            let why = match volatile {
+                Some(function) => format!("whose DEFAULT calls `{function}()`, which is volatile"),
+                None if directory.config.postgres_version < 11 => format!(
+                    "with a DEFAULT, on PostgreSQL {} (postgres-version)",
+                    directory.config.postgres_version
+                ),
+                None => continue,
             };
             out.push(statement.finding(
                 Lint::AddingFieldWithDefault,
                 format!(
-                    "migration {} adds a column to `{table}` whose DEFAULT calls `{function}()`, \
-                     which is volatile: PostgreSQL rewrites every row under an ACCESS EXCLUSIVE \
-                     lock, and reads and writes wait for the whole rewrite",
+                    "migration {} adds a column to `{table}` {why}: PostgreSQL rewrites every \
+                     row under an ACCESS EXCLUSIVE lock, and reads and writes wait for the whole \
+                     rewrite",
                     statement.version
                 ),
                 "add the column without a default (or with a constant one), set the volatile \
