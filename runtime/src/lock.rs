@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use strata_model::history_table::LockStrategy;
 use tracing::{debug, info, warn};
 
-use crate::driver::{DbErrorKind, Driver, SessionLockSql, is_true};
+use crate::driver::{DbErrorKind, Driver, Row, SessionLockSql, is_true};
 use crate::error::{Error, Result};
 use crate::history::sql::HistorySql;
 use crate::history::{AppliedMigration, HistoryTable};
@@ -82,18 +82,11 @@ pub(crate) async fn acquire<D: Driver>(
     // A second round trip: does this session still hold what it just took? Behind a
     // transaction-pooling proxy it may already be another server connection.
     let held = conn.run_batch(&[&lock.held]).await;
-    let held = held
-        .as_ref()
-        .ok()
-        .and_then(|sets| sets.first()?.first()?.first().cloned());
-    if !is_true(held.flatten().as_deref()) {
+    if !says_true(held.as_ref().ok().and_then(|sets| sets.first())) {
         // The lock sits on a pooled server connection; each unlock may land on another one.
         for _ in 0..4 {
             let unlocked = conn.run_batch(&[&lock.unlock]).await;
-            let value = unlocked
-                .ok()
-                .and_then(|s| s.first()?.first()?.first().cloned());
-            if is_true(value.flatten().as_deref()) {
+            if says_true(unlocked.as_ref().ok().and_then(|sets| sets.first())) {
                 break;
             }
         }
@@ -156,11 +149,7 @@ async fn wait_for<D: Driver>(
         };
         let mut sets = sets.into_iter();
         let (taken, holder, rows) = (sets.next(), sets.next(), sets.next());
-        let locked = taken
-            .as_ref()
-            .and_then(|rows| rows.first())
-            .is_some_and(|row| is_true(row.first().and_then(|v| v.as_deref())));
-        if locked {
+        if says_true(taken.as_ref()) {
             if last_log.is_some() {
                 info!(
                     waited_ms = started.elapsed().as_millis() as u64,
@@ -203,28 +192,31 @@ async fn wait_for<D: Driver>(
 
 /// Releases what [`acquire`] took.
 pub(crate) async fn release<D: Driver>(conn: &mut D, lock: &Lock) -> Result<()> {
-    let (statement, what) = match lock {
-        Lock::Session(lock) => (&lock.unlock, "advisory lock"),
-        Lock::Lease(lease) => (&lease.sql.release, "lease"),
+    let statement = match lock {
+        Lock::Session(lock) => &lock.unlock,
+        Lock::Lease(lease) => &lease.sql.release,
         Lock::PerTransaction => return Ok(()),
     };
     let sets = conn
         .run_batch(&[statement])
         .await
         .map_err(Error::Database)?;
-    // `pg_advisory_unlock` says false, or the lease row is gone: something else had it.
+    // `pg_advisory_unlock` says false: another session had the lock.
     if let Lock::Session(_) = lock
-        && !sets
-            .first()
-            .and_then(|rows| rows.first())
-            .is_some_and(|row| is_true(row.first().and_then(|v| v.as_deref())))
+        && !says_true(sets.first())
     {
         warn!(
-            "this session did not hold the {what} when releasing it: is a transaction-pooling \
-             proxy in between? Use lock = \"table\""
+            "this session did not hold the advisory lock when releasing it: is a \
+             transaction-pooling proxy in between? Use lock = \"table\""
         );
     }
     Ok(())
+}
+
+/// Whether a result set's first row begins with SQL true (a lock statement's answer).
+fn says_true(rows: Option<&Vec<Row>>) -> bool {
+    rows.and_then(|rows| rows.first())
+        .is_some_and(|row| is_true(row.first().and_then(|v| v.as_deref())))
 }
 
 async fn release_quietly<D: Driver>(conn: &mut D, unlock: &str) {
