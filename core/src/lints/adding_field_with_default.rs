@@ -5,7 +5,7 @@
 //! Only functions known to be volatile count; an unknown function is left alone. Below
 //! PostgreSQL 11 (`postgres-version` in strata.toml) every default rewrites the table.
 
-use super::safety_scope::{actions, altered_table, each_statement};
+use super::safety_scope::{actions, altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
@@ -26,12 +26,9 @@ const VOLATILE: &[&str] = &[
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     each_statement(directory, |_, statement, created| {
-        let Some((table, first)) = altered_table(statement) else {
+        let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };
-        if created.tables.contains(&table) {
-            return;
-        }
         for action in actions(statement, first) {
             if !statement.words_at(action.start, &["ADD", "COLUMN"]) {
                 continue;

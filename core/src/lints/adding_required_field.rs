@@ -3,19 +3,16 @@
 //! soon as the table has a row (23502): fine on the developer's empty database, fails in
 //! production.
 
-use super::safety_scope::{actions, altered_table, each_statement, has_words};
+use super::safety_scope::{actions, altered_existing_table, each_statement, has_words};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     each_statement(directory, |_, statement, created| {
-        let Some((table, first)) = altered_table(statement) else {
+        let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };
-        if created.tables.contains(&table) {
-            return;
-        }
         for action in actions(statement, first) {
             if !statement.words_at(action.start, &["ADD", "COLUMN"]) {
                 continue;

@@ -3,18 +3,18 @@
 //! Only the explicit `DROP COLUMN` is read (`DROP DEFAULT`, `DROP NOT NULL` and
 //! `DROP CONSTRAINT` are other actions).
 
-use super::safety_scope::{altered_table, each_statement};
+use super::safety_scope::{altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     each_statement(directory, |_, statement, created| {
-        let Some((table, i)) = altered_table(statement) else {
+        let Some((table, i)) = altered_existing_table(statement, created) else {
             return;
         };
         let drops = (i..statement.tokens.len()).any(|k| statement.words_at(k, &["DROP", "COLUMN"]));
-        if !drops || created.tables.contains(&table) {
+        if !drops {
             return;
         }
         out.push(statement.finding(

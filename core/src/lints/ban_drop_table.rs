@@ -10,17 +10,9 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
         if !statement.words_at(0, &["DROP", "TABLE"]) {
             return;
         }
-        let mut i = statement.skip(2, &[&["IF", "EXISTS"]]);
-        let mut existing = Vec::new();
-        while let Some((name, next)) = statement.name_at(i) {
-            if !created.tables.contains(&name) {
-                existing.push(name);
-            }
-            if statement.tokens.get(next).map(|t| t.text) != Some(",") {
-                break;
-            }
-            i = next + 1;
-        }
+        let i = statement.skip(2, &[&["IF", "EXISTS"]]);
+        let mut existing = statement.names_at(i);
+        existing.retain(|name| !created.tables.contains(name));
         if existing.is_empty() {
             return;
         }

@@ -13,7 +13,6 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 use strata_model::dialect::Dialect;
-use strata_model::position::LineIndex;
 
 /// The statement's words (`None` for other tokens) name a command that must run outside a
 /// transaction block: the command, for the message.
@@ -52,41 +51,28 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     if directory.config.dialect != Dialect::Postgres {
         return;
     }
-    for candidate in &directory.candidates {
-        if !candidate.transactional(directory) {
+    for (version, file, statement) in super::transactional_statements(directory) {
+        let words: Vec<Option<String>> = super::statement_words(file, &statement.range).collect();
+        let Some(command) = must_run_outside(&words) else {
             continue;
-        }
-        for file in candidate.files().map(|i| directory.file(i)) {
-            for statement in file.up_statements.iter().chain(&file.down_statements) {
-                let words: Vec<Option<String>> =
-                    super::statement_words(file, &statement.range).collect();
-                let Some(command) = must_run_outside(&words) else {
-                    continue;
-                };
-                let end = statement.range.start
-                    + file.text[statement.range.clone()]
-                        .find(char::is_whitespace)
-                        .unwrap_or(statement.range.len());
-                out.push(
-                    Diagnostic::new(
-                        Lint::ConcurrentlyInTransaction,
-                        &file.path,
-                        format!(
-                            "`{command}` cannot run inside a transaction block, and strata runs \
-                             migration {} in one with its history row: PostgreSQL would refuse it \
-                             (25001)",
-                            candidate.name.version
-                        ),
-                    )
-                    .at(LineIndex::new(&file.text).span(statement.range.start, end))
-                    .help(
-                        "add `-- strata:no-transaction` to this migration (its statements then run \
-                         one by one and the history row is written after the last), and keep \
-                         the other statements in a migration of their own",
-                    ),
-                );
-            }
-        }
+        };
+        out.push(
+            Diagnostic::new(
+                Lint::ConcurrentlyInTransaction,
+                &file.path,
+                format!(
+                    "`{command}` cannot run inside a transaction block, and strata runs \
+                     migration {version} in one with its history row: PostgreSQL would refuse \
+                     it (25001)"
+                ),
+            )
+            .at(super::first_word_span(file, &statement.range))
+            .help(
+                "add `-- strata:no-transaction` to this migration (its statements then run \
+                 one by one and the history row is written after the last), and keep \
+                 the other statements in a migration of their own",
+            ),
+        );
     }
 }
 

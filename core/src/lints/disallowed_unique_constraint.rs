@@ -2,19 +2,16 @@
 //! without `USING INDEX` on a table the migration did not create: PostgreSQL builds the
 //! index under an ACCESS EXCLUSIVE lock, so reads and writes wait for the whole build.
 
-use super::safety_scope::{actions, altered_table, each_statement, has_words};
+use super::safety_scope::{actions, altered_existing_table, each_statement, has_words};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     each_statement(directory, |_, statement, created| {
-        let Some((table, first)) = altered_table(statement) else {
+        let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };
-        if created.tables.contains(&table) {
-            return;
-        }
         for action in actions(statement, first) {
             // ADD [CONSTRAINT name] UNIQUE | PRIMARY KEY, not ADD COLUMN ... UNIQUE.
             let mut i = action.start + 1;

@@ -39,20 +39,57 @@ pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A statement's tokens in order, trivia skipped.
+pub(crate) fn statement_tokens<'f>(
+    file: &'f SourceFile,
+    statement: &std::ops::Range<usize>,
+) -> impl Iterator<Item = &'f crate::lexer::Token> + 'f {
+    let first = file.tokens.partition_point(|t| t.start < statement.start);
+    let end = statement.end;
+    file.tokens[first..]
+        .iter()
+        .take_while(move |t| t.end <= end)
+        .filter(|t| !t.kind.is_trivia())
+}
+
 /// A statement's tokens in order, trivia skipped: each word uppercased, `None` for anything
 /// else (literals, quoted names, punctuation).
 pub(crate) fn statement_words<'f>(
     file: &'f SourceFile,
-    statement: &'f std::ops::Range<usize>,
+    statement: &std::ops::Range<usize>,
 ) -> impl Iterator<Item = Option<String>> + 'f {
-    let first = file.tokens.partition_point(|t| t.start < statement.start);
-    file.tokens[first..]
+    statement_tokens(file, statement).map(|t| {
+        (t.kind == crate::lexer::TokenKind::Word)
+            .then(|| file.text[t.start..t.end].to_ascii_uppercase())
+    })
+}
+
+/// Where a finding about a statement points: its first word.
+pub(crate) fn first_word_span(file: &SourceFile, statement: &std::ops::Range<usize>) -> Span {
+    let text = &file.text[statement.clone()];
+    let end = statement.start + text.find(char::is_whitespace).unwrap_or(text.len());
+    LineIndex::new(&file.text).span(statement.start, end)
+}
+
+/// Every UP and DOWN statement of the migrations strata runs in a transaction, with the
+/// migration's version: what lints about transaction blocks read.
+pub(crate) fn transactional_statements(
+    directory: &Directory,
+) -> impl Iterator<Item = (i64, &SourceFile, &strata_model::statements::StatementRange)> {
+    directory
+        .candidates
         .iter()
-        .take_while(move |t| t.end <= statement.end)
-        .filter(|t| !t.kind.is_trivia())
-        .map(|t| {
-            (t.kind == crate::lexer::TokenKind::Word)
-                .then(|| file.text[t.start..t.end].to_ascii_uppercase())
+        .filter(|candidate| candidate.transactional(directory))
+        .flat_map(move |candidate| {
+            candidate
+                .files()
+                .map(|i| directory.file(i))
+                .flat_map(move |file| {
+                    file.up_statements
+                        .iter()
+                        .chain(&file.down_statements)
+                        .map(move |statement| (candidate.name.version, file, statement))
+                })
         })
 }
 

@@ -2,20 +2,20 @@
 //! create. The rename takes an ACCESS EXCLUSIVE lock only briefly, but during a rolling
 //! deploy the running version of the app still reads and writes `a`, and fails.
 
-use super::safety_scope::{altered_table, each_statement};
+use super::safety_scope::{altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     each_statement(directory, |_, statement, created| {
-        let Some((table, i)) = altered_table(statement) else {
+        let Some((table, i)) = altered_existing_table(statement, created) else {
             return;
         };
         // RENAME TO is the table; RENAME CONSTRAINT is neither.
         let renames_column = statement.word(i) == Some("RENAME")
             && !matches!(statement.word(i + 1), Some("TO" | "CONSTRAINT"));
-        if !renames_column || created.tables.contains(&table) {
+        if !renames_column {
             return;
         }
         out.push(statement.finding(

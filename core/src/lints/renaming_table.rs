@@ -1,17 +1,17 @@
 //! `renaming-table`: `ALTER TABLE t RENAME TO u` on a table the migration did not create.
 //! During a rolling deploy the running version of the app still uses `t`, and fails.
 
-use super::safety_scope::{altered_table, each_statement};
+use super::safety_scope::{altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
 pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     each_statement(directory, |_, statement, created| {
-        let Some((table, i)) = altered_table(statement) else {
+        let Some((table, i)) = altered_existing_table(statement, created) else {
             return;
         };
-        if !statement.words_at(i, &["RENAME", "TO"]) || created.tables.contains(&table) {
+        if !statement.words_at(i, &["RENAME", "TO"]) {
             return;
         }
         out.push(statement.finding(

@@ -13,17 +13,9 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
         {
             return;
         }
-        let mut i = statement.skip(2, &[&["IF", "EXISTS"]]);
-        let mut existing = Vec::new();
-        while let Some((name, next)) = statement.name_at(i) {
-            if !created.indexes.contains(&name) {
-                existing.push(name);
-            }
-            if statement.tokens.get(next).map(|t| t.text) != Some(",") {
-                break;
-            }
-            i = next + 1;
-        }
+        let i = statement.skip(2, &[&["IF", "EXISTS"]]);
+        let mut existing = statement.names_at(i);
+        existing.retain(|name| !created.indexes.contains(name));
         if existing.is_empty() {
             return;
         }

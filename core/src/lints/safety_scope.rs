@@ -11,7 +11,6 @@ use crate::discover::{Candidate, Directory, SourceFile};
 use crate::lexer::TokenKind;
 use crate::lint_registry::Lint;
 use strata_model::dialect::Dialect;
-use strata_model::position::LineIndex;
 
 /// One token of a statement, trivia skipped.
 #[derive(Debug, Clone)]
@@ -69,11 +68,23 @@ impl Statement<'_> {
 
     /// A finding at the statement's first word.
     pub(crate) fn finding(&self, lint: Lint, message: String, help: &str) -> Diagnostic {
-        let text = &self.file.text[self.range.clone()];
-        let end = self.range.start + text.find(char::is_whitespace).unwrap_or(text.len());
         Diagnostic::new(lint, &self.file.path, message)
-            .at(LineIndex::new(&self.file.text).span(self.range.start, end))
+            .at(super::first_word_span(self.file, &self.range))
             .help(help.to_string())
+    }
+
+    /// A comma-separated list of object names at `i` (`DROP TABLE a, s.b`), each as
+    /// [`name_at`](Self::name_at) reads it.
+    pub(crate) fn names_at(&self, mut i: usize) -> Vec<String> {
+        let mut names = Vec::new();
+        while let Some((name, next)) = self.name_at(i) {
+            names.push(name);
+            if self.tokens.get(next).map(|t| t.text) != Some(",") {
+                break;
+            }
+            i = next + 1;
+        }
+        names
     }
 }
 
@@ -137,11 +148,7 @@ pub(crate) fn each_statement(
         let mut created = Created::default();
         for file in candidate.files().map(|i| directory.file(i)) {
             for range in &file.up_statements {
-                let first = file.tokens.partition_point(|t| t.start < range.range.start);
-                let tokens = file.tokens[first..]
-                    .iter()
-                    .take_while(|t| t.end <= range.range.end)
-                    .filter(|t| !t.kind.is_trivia())
+                let tokens = super::statement_tokens(file, &range.range)
                     .map(|t| {
                         let text = &file.text[t.start..t.end];
                         Tok {
@@ -208,4 +215,12 @@ pub(crate) fn altered_table(statement: &Statement<'_>) -> Option<(String, usize)
     }
     let i = statement.skip(2, &[&["IF", "EXISTS"], &["ONLY"]]);
     statement.name_at(i)
+}
+
+/// [`altered_table`], when the migration did not create the table earlier (so others use it).
+pub(crate) fn altered_existing_table(
+    statement: &Statement<'_>,
+    created: &Created,
+) -> Option<(String, usize)> {
+    altered_table(statement).filter(|(table, _)| !created.tables.contains(table))
 }

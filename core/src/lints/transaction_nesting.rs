@@ -13,7 +13,6 @@ use crate::diagnostic::Diagnostic;
 use strata_model::dialect::Dialect;
 use crate::discover::{Directory, SourceFile};
 use crate::lint_registry::Lint;
-use strata_model::position::LineIndex;
 use strata_model::statements::StatementRange;
 
 /// The statement's first two words, uppercased.
@@ -37,41 +36,28 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
     if !matches!(directory.config.dialect, Dialect::Postgres | Dialect::Sqlite) {
         return;
     }
-    for candidate in &directory.candidates {
-        if !candidate.transactional(directory) {
+    for (version, file, statement) in super::transactional_statements(directory) {
+        let (first, second) = first_words(file, statement);
+        if !controls_transaction(&first, second.as_deref()) {
             continue;
         }
-        for file in candidate.files().map(|i| directory.file(i)) {
-            let statements = file.up_statements.iter().chain(&file.down_statements);
-            for statement in statements {
-                let (first, second) = first_words(file, statement);
-                if !controls_transaction(&first, second.as_deref()) {
-                    continue;
-                }
-                let end = statement.range.start
-                    + file.text[statement.range.clone()]
-                        .find(char::is_whitespace)
-                        .unwrap_or(statement.range.len());
-                out.push(
-                    Diagnostic::new(
-                        Lint::TransactionNesting,
-                        &file.path,
-                        format!(
-                            "`{first}` in migration {}, which strata already runs in a transaction \
-                             with its history row: a COMMIT or ROLLBACK here ends that transaction \
-                             early, so a later failure leaves the migration half-applied and \
-                             unrecorded",
-                            candidate.name.version
-                        ),
-                    )
-                    .at(LineIndex::new(&file.text).span(statement.range.start, end))
-                    .help(
-                        "remove it (each migration already commits with its history row), or \
-                         add `-- strata:no-transaction` to manage transactions yourself",
-                    ),
-                );
-            }
-        }
+        out.push(
+            Diagnostic::new(
+                Lint::TransactionNesting,
+                &file.path,
+                format!(
+                    "`{first}` in migration {version}, which strata already runs in a transaction \
+                     with its history row: a COMMIT or ROLLBACK here ends that transaction \
+                     early, so a later failure leaves the migration half-applied and \
+                     unrecorded"
+                ),
+            )
+            .at(super::first_word_span(file, &statement.range))
+            .help(
+                "remove it (each migration already commits with its history row), or \
+                 add `-- strata:no-transaction` to manage transactions yourself",
+            ),
+        );
     }
 }
 
