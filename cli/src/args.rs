@@ -187,6 +187,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: TableFormat,
     },
+    /// Apply, roll back and re-apply every migration on a scratch database, comparing the
+    /// schema at each step (exit 1 on a finding, 2 if it cannot run).
+    Verify {
+        /// Also run each UP a second time and require success and no schema change.
+        #[arg(long)]
+        idempotent: bool,
+        #[arg(long, value_enum, default_value = "human")]
+        format: LintFormat,
+    },
     /// Connect, print the server version and the history table's state.
     Check,
     /// Create the next migration file in the directory's own naming scheme.

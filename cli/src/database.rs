@@ -77,6 +77,12 @@ fn open_sqlite(path: &str) -> rusqlite::Result<rusqlite::Connection> {
 
 impl Database {
     pub async fn connect(url: &str) -> Result<Database, CliError> {
+        Database::connect_to(url, None).await
+    }
+
+    /// [`Database::connect`], to database `dbname` on the same PostgreSQL server instead of
+    /// the URL's (`verify` connects to its scratch database so).
+    pub async fn connect_to(url: &str, dbname: Option<&str>) -> Result<Database, CliError> {
         let connect = |reason: String| CliError::Connect {
             url: redact(url),
             reason,
@@ -89,9 +95,12 @@ impl Database {
             // sslmode / sslrootcert follow libpq; tokio-postgres gets the URL without them.
             let (stripped, tls) = crate::tls::split_url(url, |name| std::env::var(name).ok())
                 .map_err(|e| connect(e.to_string()))?;
-            let config: tokio_postgres::Config = stripped
+            let mut config: tokio_postgres::Config = stripped
                 .parse()
                 .map_err(|e| connect(format!("invalid URL: {e}")))?;
+            if let Some(dbname) = dbname {
+                config.dbname(dbname);
+            }
             let client = crate::tls::connect(config, &tls)
                 .await
                 .map_err(|e| connect(e.to_string()))?;

@@ -51,12 +51,24 @@ pub enum CliError {
     /// Starting the async runtime failed.
     #[error("cannot start the async runtime: {0}")]
     AsyncRuntime(#[source] std::io::Error),
+    /// What kept `verify` from running (no URL, a connection, permissions): exit code 2,
+    /// told apart from a finding (1).
+    #[error(transparent)]
+    Setup(Box<CliError>),
     /// Writing JSON output failed.
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
 
 impl CliError {
+    /// The process exit code: 2 when a command could not run at all, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Setup(_) => 2,
+            _ => 1,
+        }
+    }
+
     /// An I/O failure on `path`.
     pub fn io(
         action: &'static str,

@@ -1,7 +1,7 @@
 //! `strata`: the same lints as `embed_migrations!`, and the same runtime, from a shell.
 //!
 //! Exit codes: 0 success, 1 failure (lint errors, database errors, refused operations),
-//! 2 usage error.
+//! 2 usage error (and, for `verify`, a verification that could not run).
 
 // CliError carries the runtime's error on the cold path; boxing it would only make the
 // conversions clumsier.
@@ -23,7 +23,11 @@ use clap::Parser;
 /// on a terminal; `--quiet` shows only warnings, `--verbose` everything strata logs.
 fn progress(cli: &args::Cli) {
     use std::io::IsTerminal;
-    let level = if cli.quiet {
+    // verify reports every failure itself; the runs inside it are its means, not its news.
+    let verifying = matches!(cli.command, args::Command::Verify { .. });
+    let level = if verifying && !cli.verbose {
+        "error"
+    } else if cli.quiet {
         "warn"
     } else if cli.verbose {
         "strata_runtime=debug,info"
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     match commands::run(&cli) {
         Ok(code) => code,
         Err(error) => {
+            let code = error.exit_code();
             // Errors can quote what the user passed; never let a password through.
             let error = error.to_string();
             let error = match &cli.database_url {
@@ -58,7 +63,7 @@ fn main() -> ExitCode {
                 None => error,
             };
             eprintln!("error: {error}");
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
     }
 }

@@ -294,6 +294,16 @@ pub enum Error {
         error: DbError,
     },
 
+    /// `verify` was pointed at a database where migrations are already applied: it applies
+    /// and rolls back every migration, so it runs only on a scratch database.
+    #[error(
+        "verify applies and rolls back every migration, so it needs a database where none is applied; this one has {applied} applied: point it at a scratch database (`strata verify` creates and drops one)"
+    )]
+    NotScratch {
+        /// How many migrations the history table records.
+        applied: usize,
+    },
+
     /// Rolling back a migration failed; it stays applied.
     #[error("rolling back migration {version} ({location}) failed: {error}")]
     Rollback {
@@ -510,5 +520,18 @@ mod tests {
             cause.downcast_ref::<std::io::Error>().map(|e| e.kind()),
             Some(std::io::ErrorKind::BrokenPipe)
         );
+    }
+}
+
+impl Error {
+    /// The file, line and column the error is about, for the variants about one place in a
+    /// migration (a failed statement; a rollback's DOWN).
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::Migration { location, .. }
+            | Error::PartiallyApplied { location, .. }
+            | Error::Rollback { location, .. } => Some(location),
+            _ => None,
+        }
     }
 }

@@ -30,7 +30,9 @@ mod plan;
 mod protocol;
 mod report;
 mod runner;
+pub mod scratch;
 mod script;
+mod verify;
 
 pub use blocking::Blocking;
 pub use error::{DbError, DbErrorKind, Divergence, Error, Location, MigrationRef, Result};
@@ -42,3 +44,4 @@ pub use runner::{Runner, status_rows};
 pub use script::ScriptFormat;
 pub use strata_model::history_table::LockStrategy;
 pub use strata_model::migration::{Migration, Section, Statement};
+pub use verify::{Difference, Finding, RoundTrip, Verifier, VerifyReport, VerifyStep};

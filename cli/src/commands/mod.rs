@@ -15,6 +15,7 @@ mod lint;
 mod migrate;
 mod new;
 mod status;
+mod verify;
 
 pub type Result<T> = std::result::Result<T, CliError>;
 
@@ -29,6 +30,17 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         } => lint::run(dir, *format, *deny_warnings, quiet),
         Command::New { name, scheme } => new::run(&cli.dir, name, *scheme, quiet),
         Command::BuildScript { write } => build_script::run(dir, write.as_deref()),
+        Command::Verify { idempotent, format } => block_on(async {
+            let (migrations, dialect) = load_with_dialect(cli, dir)?;
+            let options = verify::Verify {
+                url: cli.database_url.as_deref(),
+                sqlite: dialect == strata_core::Dialect::Sqlite,
+                idempotent: *idempotent,
+                format: *format,
+                quiet,
+            };
+            verify::run(&migrations, options).await
+        }),
         Command::Check => block_on(async {
             let mut db = connect(cli).await?;
             let table = history_table(cli, &strata_core::load(Path::new("."), dir))?;
@@ -136,6 +148,11 @@ fn history_table(cli: &Cli, loaded: &strata_core::Loaded) -> Result<HistoryTable
 /// Loads the directory exactly as `embed_migrations!` does; refuses to touch a database with
 /// a directory that would not compile.
 fn load(cli: &Cli, dir: &str) -> Result<Migrations> {
+    load_with_dialect(cli, dir).map(|(migrations, _)| migrations)
+}
+
+/// [`load`], and the directory's dialect from strata.toml.
+fn load_with_dialect(cli: &Cli, dir: &str) -> Result<(Migrations, strata_core::Dialect)> {
     let loaded = strata_core::load(Path::new("."), dir);
     if loaded.has_errors() {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
@@ -149,5 +166,7 @@ fn load(cli: &Cli, dir: &str) -> Result<Migrations> {
         });
     }
     let history = history_table(cli, &loaded)?;
-    Ok(Migrations::from_vec(loaded.migrations, history).with_lock(loaded.config.lock))
+    let dialect = loaded.config.dialect;
+    let migrations = Migrations::from_vec(loaded.migrations, history).with_lock(loaded.config.lock);
+    Ok((migrations, dialect))
 }

@@ -14,7 +14,7 @@ use rusqlite::types::ValueRef;
 
 use super::{
     Committed, Dialect, Driver, Failure, HistoryTable, ReadOnly, Row, SessionLockSql, StepError,
-    Transaction,
+    Transaction, char_to_byte,
 };
 use crate::error::{DbError, DbErrorKind};
 
@@ -25,9 +25,23 @@ const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(600);
 fn db_error(error: rusqlite::Error) -> DbError {
     let code = match &error {
         rusqlite::Error::SqliteFailure(e, _) => format!("{:?}", e.code),
+        rusqlite::Error::SqlInputError { error, .. } => format!("{:?}", error.code),
         _ => String::new(),
     };
-    let mut message = error.to_string();
+    // A statement SQLite refused to prepare: its own message, and where (a byte offset,
+    // turned into characters like every backend's position) instead of the SQL repeated.
+    let (mut message, position) = match &error {
+        rusqlite::Error::SqlInputError {
+            msg, sql, offset, ..
+        } => (
+            msg.clone(),
+            usize::try_from(*offset)
+                .ok()
+                .and_then(|bytes| sql.get(..bytes))
+                .map(|before| before.chars().count()),
+        ),
+        _ => (error.to_string(), None),
+    };
     // SQLite reports both as a generic error; its message is the only distinction.
     let read_only = matches!(
         &error,
@@ -49,6 +63,7 @@ fn db_error(error: rusqlite::Error) -> DbError {
     }
     DbError::new(code, message)
         .with_kind(kind)
+        .with_position(position)
         .with_source(error)
 }
 
@@ -121,13 +136,21 @@ impl Driver for Connection {
                 }
             }
             let started = Instant::now();
-            for (index, (_, sql)) in transaction.statements.iter().enumerate() {
-                execute(conn, sql).map_err(|e| StepError {
-                    failure: Failure::Statement {
-                        index: Some(index),
-                        completed: 0,
-                    },
-                    ..StepError::new(db_error(e))
+            for (index, (start, sql)) in transaction.statements.iter().enumerate() {
+                execute(conn, sql).map_err(|e| {
+                    let error = db_error(e);
+                    let offset = error
+                        .position
+                        .and_then(|chars| char_to_byte(sql, chars))
+                        .map(|bytes| start + bytes);
+                    StepError {
+                        offset,
+                        failure: Failure::Statement {
+                            index: Some(index),
+                            completed: 0,
+                        },
+                        ..StepError::new(error)
+                    }
                 })?;
             }
             let tail = (transaction.tail)(started.elapsed().max(Duration::from_nanos(1)));

@@ -76,13 +76,18 @@ impl HistoryTable {
 
     /// The lease table beside the history (`lock = "table"`): `<table>_lease`, same schema.
     pub(crate) fn lease_quoted(&self) -> String {
-        // PostgreSQL cuts names at 63 bytes: a long table name is shortened first, so the
-        // lease never becomes the history table itself (names are ASCII, validated).
-        let lease = format!("{}_lease", &self.table[..self.table.len().min(57)]);
+        let lease = self.lease_table();
         match &self.schema {
             Some(schema) => format!("\"{schema}\".\"{lease}\""),
             None => format!("\"{lease}\""),
         }
+    }
+
+    /// The lease table's bare name: `<table>_lease`.
+    pub(crate) fn lease_table(&self) -> String {
+        // PostgreSQL cuts names at 63 bytes: a long table name is shortened first, so the
+        // lease never becomes the history table itself (names are ASCII, validated).
+        format!("{}_lease", &self.table[..self.table.len().min(57)])
     }
 
     /// A stable 64-bit key for a session lock: the first 8 bytes (big-endian) of SHA-256 over
