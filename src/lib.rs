@@ -59,8 +59,8 @@ pub mod __private {
     pub use strata_model::embedded::{Embedded, check_lengths};
 }
 pub use strata_runtime::{
-    AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Direction, Divergence, Error,
-    HistoryTable, Location, LockStrategy, MigrationRef, Migrations, Plan, PlannedStep, Report,
-    Result, RevertStep, Runner, ScriptFormat, State, StatusRow, Step, Target, driver, plan_down,
-    plan_up,
+    AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Difference, Direction, Divergence,
+    Error, Finding, HistoryTable, Location, LockStrategy, MigrationRef, Migrations, Plan,
+    PlannedStep, Report, Result, RevertStep, RoundTrip, Runner, ScriptFormat, State, StatusRow,
+    Step, Target, Verifier, VerifyReport, VerifyStep, driver, plan_down, plan_up,
 };

@@ -29,7 +29,7 @@ pub struct Verify<'a> {
 }
 
 pub async fn run(migrations: &Migrations, options: Verify<'_>) -> Result<ExitCode> {
-    let postgres = match options.url {
+    let postgres = match options.url.filter(|url| !url.is_empty()) {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Some(url)
         }
