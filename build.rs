@@ -16,6 +16,8 @@ const TRACKED: &[&str] = &[
     "tests/fixtures/pg/no-position",
     "tests/fixtures/pg/restart",
     "tests/fixtures/reliability",
+    "tests/fixtures/verify/reversible",
+    "tests/fixtures/verify/forgets-index",
 ];
 
 fn main() {

@@ -50,13 +50,14 @@
 //! `sqlite`). See the README for naming schemes, sections, directives and `strata.toml`.
 
 pub use strata_build as build;
-pub use strata_macros::embed_migrations;
+pub use strata_macros::{embed_migrations, test};
 pub use strata_model::migration::{Migration, Section, Statement};
 
 /// What `embed_migrations!` expands to; not an API.
 #[doc(hidden)]
 pub mod __private {
     pub use strata_model::embedded::{Embedded, check_lengths};
+    pub use strata_runtime::testing;
 }
 pub use strata_runtime::{
     AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Difference, Direction, Divergence,

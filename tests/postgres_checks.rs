@@ -323,11 +323,11 @@ async fn targets_and_dry_runs() {
     assert_eq!(db.history_versions().await, [1]);
 }
 
-#[tokio::test]
-async fn rollback_uses_the_stored_down_when_the_binary_lacks_it() {
-    let db = TestDb::new("stored_down").await;
-    let mut client = db.client().await;
-    PAIRED.run(&mut client).await.expect("apply");
+/// Starts from a database with PAIRED applied: `#[strata::test]` clones it from a template.
+#[strata::test(migrations = PAIRED)]
+async fn rollback_uses_the_stored_down_when_the_binary_lacks_it(
+    mut client: tokio_postgres::Client,
+) {
     let stored = common::rows(
         &client,
         "SELECT down_sql FROM strata_migrations WHERE version = 3",
@@ -351,8 +351,11 @@ async fn rollback_uses_the_stored_down_when_the_binary_lacks_it() {
         .await
         .expect("rollback");
     assert_eq!(versions(&report), [3, 2]);
-    assert_eq!(db.history_versions().await, [1]);
-    assert!(!db.has_relation("users_email_lower_idx").await && !db.has_relation("events").await);
+    assert_eq!(common::history_versions(&client).await, [1]);
+    assert!(
+        !common::has_relation(&client, "users_email_lower_idx").await
+            && !common::has_relation(&client, "events").await
+    );
 
     // Nothing to run a DOWN from: refused before anything runs, naming every offender.
     PAIRED.run(&mut client).await.expect("apply again");
@@ -367,11 +370,11 @@ async fn rollback_uses_the_stored_down_when_the_binary_lacks_it() {
         "{refused:?}"
     );
     assert_eq!(
-        db.history_versions().await,
+        common::history_versions(&client).await,
         [1, 2, 3],
         "3 has a DOWN, but nothing ran"
     );
-    assert!(db.has_relation("events").await);
+    assert!(common::has_relation(&client, "events").await);
 }
 
 #[tokio::test]

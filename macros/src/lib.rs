@@ -7,6 +7,7 @@ use syn::LitStr;
 
 mod cache;
 mod expand;
+mod test_attr;
 
 /// Embeds and checks the migrations in a directory (relative to `CARGO_MANIFEST_DIR`,
 /// default `"migrations"`). See the `strata` crate for documentation.
@@ -21,4 +22,10 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
         }
     };
     expand::expand(path)
+}
+
+/// A test that gets a fresh database with the migrations applied. See the `strata` crate.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(args.into(), item.into()).into()
 }

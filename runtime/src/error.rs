@@ -432,6 +432,19 @@ pub enum Error {
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// The file, line and column the error is about, for the variants about one place in a
+    /// migration (a failed statement; a rollback's DOWN).
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::Migration { location, .. }
+            | Error::PartiallyApplied { location, .. }
+            | Error::Rollback { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,18 +533,5 @@ mod tests {
             cause.downcast_ref::<std::io::Error>().map(|e| e.kind()),
             Some(std::io::ErrorKind::BrokenPipe)
         );
-    }
-}
-
-impl Error {
-    /// The file, line and column the error is about, for the variants about one place in a
-    /// migration (a failed statement; a rollback's DOWN).
-    pub fn location(&self) -> Option<&Location> {
-        match self {
-            Error::Migration { location, .. }
-            | Error::PartiallyApplied { location, .. }
-            | Error::Rollback { location, .. } => Some(location),
-            _ => None,
-        }
     }
 }

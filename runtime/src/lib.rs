@@ -32,6 +32,8 @@ mod report;
 mod runner;
 pub mod scratch;
 mod script;
+#[doc(hidden)]
+pub mod testing;
 mod verify;
 
 pub use blocking::Blocking;

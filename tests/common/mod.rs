@@ -130,30 +130,38 @@ impl TestDb {
 
     /// Whether a relation (table, index, ...) exists, by name in any user schema.
     pub async fn has_relation(&self, name: &str) -> bool {
-        let client = self.client().await;
-        client
-            .query_one("SELECT count(*) FROM pg_class WHERE relname = $1", &[&name])
-            .await
-            .map(|row| row.get::<_, i64>(0) > 0)
-            .expect("pg_class")
+        has_relation(&self.client().await, name).await
     }
 
     pub async fn history_versions(&self) -> Vec<i64> {
-        let client = self.client().await;
-        client
-            .query(
-                "SELECT version FROM strata_migrations ORDER BY version",
-                &[],
-            )
-            .await
-            .expect("history")
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
+        history_versions(&self.client().await).await
     }
 }
 
 /// The first column of every row of a simple query, as text.
+/// Whether a relation (table, index, view, ...) of this name exists.
+pub async fn has_relation(client: &Client, name: &str) -> bool {
+    client
+        .query_one("SELECT count(*) FROM pg_class WHERE relname = $1", &[&name])
+        .await
+        .map(|row| row.get::<_, i64>(0) > 0)
+        .expect("pg_class")
+}
+
+/// The versions in `strata_migrations`, ascending.
+pub async fn history_versions(client: &Client) -> Vec<i64> {
+    client
+        .query(
+            "SELECT version FROM strata_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .expect("history")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 pub async fn rows(client: &Client, sql: &str) -> Vec<String> {
     client
         .simple_query(sql)

@@ -68,12 +68,6 @@ impl Snapshot {
             })
             .collect()
     }
-
-    /// How many objects it holds.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
 }
 
 /// The catalog query for `dialect`, with the history and lease tables' names as literals.
