@@ -117,6 +117,11 @@ impl Server {
         }
     }
 
+    /// Runs `sql` on the admin connection, ignoring its result.
+    pub async fn execute(&self, sql: &str) {
+        let _ = self.admin.simple_query(sql).await;
+    }
+
     /// Flushes dirty buffers so that the previous sample's writes are not paid by the next.
     pub async fn checkpoint(&self) {
         let _ = self.admin.simple_query("CHECKPOINT").await;

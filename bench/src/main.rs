@@ -1,5 +1,5 @@
 //! strata vs refinery 0.10 vs sqlx 0.8 vs a floor client, in one run, on one PostgreSQL, on
-//! byte-identical SQL. `cargo run --release -- [all|runtime|compile|app|lint] [--samples N]`;
+//! byte-identical SQL. `cargo run --release -- [all|runtime|compile|app|lint|testdb] [--samples N]`;
 //! see ../BENCHMARKS.md for the method.
 
 mod compile;
@@ -7,6 +7,7 @@ mod db;
 mod lint;
 mod proxy;
 mod stats;
+mod testdb;
 
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
@@ -345,9 +346,9 @@ async fn main() {
             .and_then(|v| v.parse::<f64>().ok())
             .map_or(0, |ms| (ms * 1000.0) as u64),
     );
-    if !["all", "runtime", "compile", "app", "lint"].contains(&what.as_str()) {
+    if !["all", "runtime", "compile", "app", "lint", "testdb"].contains(&what.as_str()) {
         eprintln!(
-            "usage: strata-bench [all|runtime|compile|app|lint] [--samples N] [--delay-ms MS]"
+            "usage: strata-bench [all|runtime|compile|app|lint|testdb] [--samples N] [--delay-ms MS]"
         );
         std::process::exit(2);
     }
@@ -383,6 +384,11 @@ async fn main() {
     }
     if what == "all" || what == "lint" {
         lint::run(samples, &mut csv);
+    }
+    if what == "all" || what == "testdb" {
+        let server = Server::connect().await;
+        testdb::run(&server, samples, &mut csv).await;
+        server.drop_leftovers(true).await;
     }
     let text = report.render(&csv);
     println!("{text}");

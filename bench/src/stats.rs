@@ -231,6 +231,7 @@ impl Report {
         crate::compile::render(&mut out, csv);
         crate::compile::render_app(&mut out, csv);
         crate::lint::render(&mut out, csv);
+        crate::testdb::render(&mut out, csv);
         if let Some(left) = self.leftover_databases {
             let _ = writeln!(
                 out,

@@ -261,6 +261,9 @@ pub fn runtime_sets() -> Vec<(&'static str, Vec<Migration>)> {
         ("table", table_set(1000)),
         ("table10", table_set(10)),
         ("rt", round_trip_set(1000)),
+        // Per-test databases (`testdb`): realistic migrations, as a test suite would have.
+        ("real50", realistic_set(50)),
+        ("real700", realistic_set(700)),
     ]
 }
 

@@ -72,6 +72,7 @@ pub fn template_name(migrations: &Migrations) -> String {
 
 /// Fails the test with one readable message and no panic location or backtrace: the message
 /// goes to stderr (captured and shown with the test's output), then the test unwinds.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 pub(crate) fn fail(message: String) -> ! {
     eprintln!("strata::test: {message}");
     std::panic::resume_unwind(Box::new(message))
