@@ -170,27 +170,16 @@ async fn template(migrations: &Migrations, config: &Config) -> String {
     let admin = connect(config.clone()).await;
     // The key's first 15 hex digits: a positive i64, the same in every process.
     let lock = i64::from_str_radix(&key[..15], 16).unwrap_or_default();
-    let query = |sql: String| {
-        let admin = &admin;
-        async move {
-            admin
-                .simple_query(&sql)
-                .await
-                .unwrap_or_else(|e| fail(format!("{sql}: {e}")))
-        }
-    };
-    query(format!("SELECT pg_advisory_lock({lock})")).await;
-    let found = query(format!(
-        "SELECT 1 FROM pg_database WHERE datname = '{name}'"
-    ))
+    admin_query(&admin, format!("SELECT pg_advisory_lock({lock})")).await;
+    let exists = any_row(
+        &admin,
+        format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+    )
     .await;
-    let exists = found
-        .iter()
-        .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)));
     if !exists {
         build(migrations, config, &admin, &name).await;
     }
-    query(format!("SELECT pg_advisory_unlock({lock})")).await;
+    admin_query(&admin, format!("SELECT pg_advisory_unlock({lock})")).await;
     if let Ok(mut set) = ready.lock() {
         set.insert(name.clone());
     }
@@ -200,24 +189,24 @@ async fn template(migrations: &Migrations, config: &Config) -> String {
 /// Applies `migrations` to a new database and renames it to `name` once they all are.
 async fn build(migrations: &Migrations, config: &Config, admin: &Client, name: &str) {
     let building = format!("{name}_building");
-    let run = |sql: String| async move {
-        admin
-            .simple_query(&sql)
-            .await
-            .unwrap_or_else(|e| fail(format!("{sql}: {e}")))
-    };
     // A build killed half-way left this; nobody else builds it while we hold the lock.
-    run(format!(
-        "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
-    ))
+    admin_query(
+        admin,
+        format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
+    )
     .await;
-    run(format!("CREATE DATABASE \"{building}\" TEMPLATE template0")).await;
+    admin_query(
+        admin,
+        format!("CREATE DATABASE \"{building}\" TEMPLATE template0"),
+    )
+    .await;
     {
         let mut client = connect(database(config, &building)).await;
         if let Err(error) = migrations.run(&mut client).await {
-            run(format!(
-                "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
-            ))
+            admin_query(
+                admin,
+                format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
+            )
             .await;
             fail(format!(
                 "applying the migrations to the test template failed: {error}"
@@ -228,20 +217,35 @@ async fn build(migrations: &Migrations, config: &Config, admin: &Client, name: &
     // session is connected to it.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let sessions = run(format!(
-            "SELECT 1 FROM pg_stat_activity WHERE datname = '{building}'"
-        ))
+        let connected = any_row(
+            admin,
+            format!("SELECT 1 FROM pg_stat_activity WHERE datname = '{building}'"),
+        )
         .await;
-        let connected = sessions
-            .iter()
-            .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)));
         if !connected || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    run(format!(
-        "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
-    ))
+    admin_query(
+        admin,
+        format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
+    )
     .await;
+}
+
+/// Runs `sql` on the admin connection; a failure fails the test with the statement.
+async fn admin_query(admin: &Client, sql: String) -> Vec<tokio_postgres::SimpleQueryMessage> {
+    admin
+        .simple_query(&sql)
+        .await
+        .unwrap_or_else(|e| fail(format!("{sql}: {e}")))
+}
+
+/// Whether `sql` returns a row.
+async fn any_row(admin: &Client, sql: String) -> bool {
+    admin_query(admin, sql)
+        .await
+        .iter()
+        .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
 }

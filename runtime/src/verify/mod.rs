@@ -63,9 +63,7 @@ impl<'m> Verifier<'m> {
             steps: Vec::new(),
             idempotent: self.idempotent,
         };
-        let mut before = Snapshot::take(conn, self.migrations.history())
-            .await
-            .map_err(Error::Database)?;
+        let mut before = self.snapshot(conn).await?;
         let mut stopped = false;
         for migration in self.migrations.iter() {
             let mut step = VerifyStep {
@@ -92,6 +90,12 @@ impl<'m> Verifier<'m> {
         Ok(report)
     }
 
+    async fn snapshot<D: Driver>(&self, conn: &mut D) -> Result<Snapshot> {
+        Snapshot::take(conn, self.migrations.history())
+            .await
+            .map_err(Error::Database)
+    }
+
     /// Applies `migration`, runs it twice if asked, then down and up again, recording
     /// findings in `step`. Returns the schema it leaves (the migration applied), or `None`
     /// when the database is in a state later migrations cannot be checked from.
@@ -102,15 +106,12 @@ impl<'m> Verifier<'m> {
         before: &Snapshot,
         step: &mut VerifyStep,
     ) -> Result<Option<Snapshot>> {
-        let history = self.migrations.history();
         let runner = self.migrations.runner().target(migration.version());
         if let Err(error) = runner.run(conn).await {
             step.findings.push(Finding::UpFailed(error));
             return Ok(None);
         }
-        let after = Snapshot::take(conn, history)
-            .await
-            .map_err(Error::Database)?;
+        let after = self.snapshot(conn).await?;
         if self.idempotent && !self.second_run(conn, migration, &after, step).await? {
             return Ok(None);
         }
@@ -126,9 +127,7 @@ impl<'m> Verifier<'m> {
             step.findings.push(Finding::DownFailed(error));
             return Ok((!partial).then_some(after));
         }
-        let reverted = Snapshot::take(conn, history)
-            .await
-            .map_err(Error::Database)?;
+        let reverted = self.snapshot(conn).await?;
         let differences = before.differences(&reverted);
         if !differences.is_empty() {
             step.findings.push(Finding::DownIncomplete {
@@ -140,9 +139,7 @@ impl<'m> Verifier<'m> {
             step.findings.push(Finding::ReapplyFailed(error));
             return Ok(None);
         }
-        let again = Snapshot::take(conn, history)
-            .await
-            .map_err(Error::Database)?;
+        let again = self.snapshot(conn).await?;
         let differences = after.differences(&again);
         if !differences.is_empty() {
             step.findings.push(Finding::ReapplyDiffers {
