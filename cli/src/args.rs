@@ -100,6 +100,35 @@ pub enum PlanFormat {
     D1,
 }
 
+/// The tools `adopt --from` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ToolArg {
+    Refinery,
+    Sqlx,
+    Diesel,
+    Flyway,
+    Goose,
+    Dbmate,
+    GolangMigrate,
+    D1,
+}
+
+impl ToolArg {
+    pub fn tool(self) -> strata_runtime::Tool {
+        use strata_runtime::Tool;
+        match self {
+            ToolArg::Refinery => Tool::Refinery,
+            ToolArg::Sqlx => Tool::Sqlx,
+            ToolArg::Diesel => Tool::Diesel,
+            ToolArg::Flyway => Tool::Flyway,
+            ToolArg::Goose => Tool::Goose,
+            ToolArg::Dbmate => Tool::Dbmate,
+            ToolArg::GolangMigrate => Tool::GolangMigrate,
+            ToolArg::D1 => Tool::D1,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LockArg {
     /// PostgreSQL's session advisory lock (needs a session of its own).
@@ -195,6 +224,39 @@ pub enum Command {
         idempotent: bool,
         #[arg(long, value_enum, default_value = "human")]
         format: LintFormat,
+    },
+    /// Record another tool's applied migrations in strata's history (prints the plan;
+    /// writes only with --yes; never runs their SQL or changes the tool's table).
+    Adopt {
+        /// The tool whose history to read.
+        #[arg(long, value_enum)]
+        from: ToolArg,
+        /// Its history table, `table` or `schema.table`, when not the tool's default.
+        #[arg(long, value_name = "[SCHEMA.]TABLE")]
+        table: Option<String>,
+        /// Write what the plan says.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Record every migration up to VERSION as applied without running it (a database whose
+    /// schema already exists).
+    Baseline {
+        #[arg(long = "to", value_name = "VERSION")]
+        to: i64,
+    },
+    /// Say what needs repair; with an option, do one repair.
+    Repair {
+        /// Store the file's checksum for this applied, edited migration (the old one is
+        /// kept).
+        #[arg(long, value_name = "VERSION", group = "action")]
+        accept_checksum: Option<i64>,
+        /// Record this migration as applied without running it (a no-transaction migration
+        /// that failed part-way and was finished by hand).
+        #[arg(long, value_name = "VERSION", group = "action")]
+        mark_applied: Option<i64>,
+        /// Forget this migration's part-way failure (undone by hand; it stays pending).
+        #[arg(long, value_name = "VERSION", group = "action")]
+        forget: Option<i64>,
     },
     /// Connect, print the server version and the history table's state.
     Check,

@@ -294,6 +294,45 @@ pub enum Error {
         error: DbError,
     },
 
+    /// `adopt`: the other tool's history table is not there.
+    #[error("no {tool} history here: table {table} does not exist (name it with `--table [schema.]table` if {tool} was configured with another)")]
+    ForeignHistoryMissing {
+        /// The tool.
+        tool: &'static str,
+        /// The table looked for, quoted.
+        table: String,
+    },
+
+    /// `adopt`: the other tool's history is in a state the tool itself would not go on from.
+    #[error("{tool}'s history is not clean: {what}; {remedy}. strata adopts only a clean history and never changes {tool}'s table")]
+    ForeignDirty {
+        /// The tool.
+        tool: &'static str,
+        /// What is wrong.
+        what: String,
+        /// The tool's own remedy.
+        remedy: String,
+    },
+
+    /// `adopt`: the other tool's history does not match this directory (names differ,
+    /// versions strata cannot number, another tool's layout).
+    #[error("{tool}'s history does not match the migrations here: {}", .problems.join("; "))]
+    ForeignMismatch {
+        /// The tool.
+        tool: &'static str,
+        /// Each problem.
+        problems: Vec<String>,
+    },
+
+    /// `repair` refused: the migration is not in the state the repair is for.
+    #[error("cannot repair migration {version}: {reason}")]
+    Repair {
+        /// The migration's version.
+        version: i64,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+
     /// `verify` was pointed at a database where migrations are already applied: it applies
     /// and rolls back every migration, so it runs only on a scratch database.
     #[error(

@@ -19,6 +19,8 @@
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
+mod admin;
+mod adopt;
 mod blocking;
 pub mod driver;
 mod error;
@@ -36,6 +38,8 @@ mod script;
 pub mod testing;
 mod verify;
 
+pub use admin::{FailureRecord, HistoryMark};
+pub use adopt::{AdoptPlan, ForeignMigration, Tool};
 pub use blocking::Blocking;
 pub use error::{DbError, DbErrorKind, Divergence, Error, Location, MigrationRef, Result};
 pub use history::{AppliedMigration, HistoryTable};

@@ -60,6 +60,9 @@ pub struct Runner<'m> {
     lease_ttl: Duration,
     /// An override of the list's table; invalid names are reported when the run starts.
     history: Option<Result<HistoryTable, String>>,
+    /// Rows this run inserts are marked so (the day-2 operations, which record migrations
+    /// without running them).
+    origin: Option<String>,
 }
 
 /// The SQL a step ran, for mapping error offsets: an embedded section (file positions) or
@@ -269,7 +272,14 @@ impl<'m> Runner<'m> {
             lock: None,
             lease_ttl: crate::lease::DEFAULT_TTL,
             history: None,
+            origin: None,
         }
+    }
+
+    /// Marks the rows this run inserts with `origin` (which needs the admin columns).
+    pub(crate) fn recording_as(mut self, origin: &str) -> Self {
+        self.origin = Some(origin.to_string());
+        self
     }
 
     /// Apply only up to and including this version (which must be embedded, else
@@ -364,7 +374,8 @@ impl<'m> Runner<'m> {
     /// The table and its SQL for this backend.
     fn history_sql<D: Driver>(&self, conn: &D) -> Result<(&HistoryTable, HistorySql)> {
         let table = self.table()?;
-        Ok((table, HistorySql::new(table, conn.dialect())))
+        let sql = HistorySql::new(table, conn.dialect()).with_origin(self.origin.as_deref());
+        Ok((table, sql))
     }
 
     pub(crate) fn embedded(&self) -> &'m [Migration] {
@@ -516,7 +527,7 @@ impl<'m> Runner<'m> {
                     if let Some(lost) = lease_lost(conn, lock, &error, migration.version()).await {
                         return Err(lost);
                     }
-                    return Err(up_failure(conn, &report, migration, error).await);
+                    return Err(up_failure(conn, sql, &report, migration, error).await);
                 }
                 index = end;
                 continue;
@@ -548,7 +559,7 @@ impl<'m> Runner<'m> {
                     if let Some(lost) = lease_lost(conn, lock, &error, migration.version()).await {
                         return Err(lost);
                     }
-                    return Err(up_failure(conn, &report, migration, error).await);
+                    return Err(up_failure(conn, sql, &report, migration, error).await);
                 }
             }
             index += 1;
@@ -747,6 +758,7 @@ fn migration_span(migration: &Migration) -> tracing::Span {
 /// as read-only before anything was applied: what the server is, instead.
 async fn up_failure<D: Driver>(
     conn: &mut D,
+    sql: &HistorySql,
     report: &Report,
     migration: &Migration,
     error: StepError,
@@ -770,6 +782,8 @@ async fn up_failure<D: Driver>(
         *committed = report.applied.iter().map(|s| s.version).collect();
     }
     migration_span(migration).in_scope(|| warn!(%error, "migration failed"));
+    // A partial UP is settled later with `strata repair`, which reads what ran from here.
+    crate::admin::failure::record(conn, sql, &error).await;
     error
 }
 

@@ -9,11 +9,14 @@ use crate::args::{Cli, Command, LockWait};
 use crate::database::Database;
 use crate::error::CliError;
 
+mod adopt;
+mod baseline;
 mod build_script;
 mod check;
 mod lint;
 mod migrate;
 mod new;
+mod repair;
 mod status;
 mod verify;
 
@@ -40,6 +43,29 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 quiet,
             };
             verify::run(&migrations, options).await
+        }),
+        Command::Adopt { from, table, yes } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            let table = table.as_deref().map(parse_table).transpose()?;
+            adopt::run(&mut db, &migrations, from.tool(), table, *yes).await
+        }),
+        Command::Baseline { to } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            baseline::run(&mut db, &migrations, *to).await
+        }),
+        Command::Repair {
+            accept_checksum,
+            mark_applied,
+            forget,
+        } => block_on(async {
+            let (mut db, migrations) = open(cli, dir).await?;
+            let action = match (accept_checksum, mark_applied, forget) {
+                (Some(version), _, _) => repair::Action::AcceptChecksum(*version),
+                (_, Some(version), _) => repair::Action::MarkApplied(*version),
+                (_, _, Some(version)) => repair::Action::Forget(*version),
+                _ => repair::Action::Explain,
+            };
+            repair::run(&mut db, &migrations, action).await
         }),
         Command::Check => block_on(async {
             let mut db = connect(cli).await?;
@@ -137,11 +163,16 @@ async fn open_for_migrating(
 /// `--history-table [schema.]table`, else strata.toml's `[history]`; validated either way.
 fn history_table(cli: &Cli, loaded: &strata_core::Loaded) -> Result<HistoryTable> {
     Ok(match cli.history_table.as_deref() {
-        Some(name) => match name.split_once('.') {
-            Some((schema, table)) => HistoryTable::new(Some(schema), table)?,
-            None => HistoryTable::new(None, name)?,
-        },
+        Some(name) => parse_table(name)?,
         None => HistoryTable::try_from(&loaded.config.history)?,
+    })
+}
+
+/// `table` or `schema.table`, validated.
+fn parse_table(name: &str) -> Result<HistoryTable> {
+    Ok(match name.split_once('.') {
+        Some((schema, table)) => HistoryTable::new(Some(schema), table)?,
+        None => HistoryTable::new(None, name)?,
     })
 }
 

@@ -47,6 +47,10 @@ pub(crate) struct HistorySql {
     postgres: bool,
     /// Runs before every history write when the run holds a table lease (`lease.rs`).
     fence: Option<String>,
+    /// How rows this run inserts came to be (`baseline`, `adopted from flyway`, ...), for
+    /// runs that record migrations without running them; written to the `origin` column,
+    /// which [`HistorySql::admin_columns`] adds.
+    origin: Option<String>,
 }
 
 impl HistorySql {
@@ -56,7 +60,71 @@ impl HistorySql {
             table: table.clone(),
             postgres: dialect == Dialect::Postgres,
             fence: None,
+            origin: None,
         }
+    }
+
+    /// The same SQL, inserting rows marked with `origin`.
+    pub(crate) fn with_origin(mut self, origin: Option<&str>) -> Self {
+        self.origin = origin.map(str::to_string);
+        self
+    }
+
+    /// The columns the day-2 operations write, beside layout 2 (which older runtimes keep
+    /// reading and writing: they name their columns): `origin` (how a row came to be, NULL
+    /// for a run) and `previous_checksum` (what `repair --accept-checksum` replaced). A
+    /// guard returning a row when both exist, and the statements adding them.
+    pub(crate) fn admin_columns(&self) -> (String, Vec<String>) {
+        let q = &self.quoted;
+        if self.postgres {
+            let regclass = self.quoted.replace('\'', "''");
+            (
+                format!(
+                    "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('{regclass}') \
+                     AND attname = 'previous_checksum' AND NOT attisdropped"
+                ),
+                vec![format!(
+                    "ALTER TABLE {q} ADD COLUMN IF NOT EXISTS origin text, \
+                     ADD COLUMN IF NOT EXISTS previous_checksum text"
+                )],
+            )
+        } else {
+            let schema = self
+                .table
+                .schema()
+                .map(|s| format!(", '{s}'"))
+                .unwrap_or_default();
+            (
+                format!(
+                    "SELECT 1 FROM pragma_table_info('{}'{schema}) WHERE name = 'previous_checksum'",
+                    self.table.table()
+                ),
+                vec![
+                    format!("ALTER TABLE {q} ADD COLUMN origin TEXT"),
+                    format!("ALTER TABLE {q} ADD COLUMN previous_checksum TEXT"),
+                ],
+            )
+        }
+    }
+
+    /// The rows the day-2 operations marked: version, origin, previous_checksum. Fails on a
+    /// table without those columns (nothing was ever marked).
+    pub(crate) fn select_marks(&self) -> String {
+        format!(
+            "SELECT version, origin, previous_checksum FROM {} \
+             WHERE origin IS NOT NULL OR previous_checksum IS NOT NULL ORDER BY version",
+            self.quoted
+        )
+    }
+
+    /// Whether this is PostgreSQL's SQL (else SQLite's).
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    /// The quoted table name's literal form, for catalog functions (`to_regclass`).
+    pub(crate) fn table(&self) -> &HistoryTable {
+        &self.table
     }
 
     /// The same SQL with `fence` before every history write: the statement that fails
@@ -253,10 +321,14 @@ impl HistorySql {
         } else {
             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
         };
+        let (origin_column, origin) = match &self.origin {
+            Some(origin) => (", origin", format!(", {}", self.literal(origin))),
+            None => ("", String::new()),
+        };
         statements.push(format!(
             "INSERT INTO {} (version, name, checksum, down_sql, transactional, applied_at, \
-             execution_ms, chain, history_count, layout) \
-             VALUES ({version}, {}, {}, {}, {}, {now}, {execution}, {}, {count}, {LAYOUT}) \
+             execution_ms, chain, history_count, layout{origin_column}) \
+             VALUES ({version}, {}, {}, {}, {}, {now}, {execution}, {}, {count}, {LAYOUT}{origin}) \
              RETURNING execution_ms",
             self.quoted,
             self.literal(migration.name()),
