@@ -66,7 +66,11 @@ pub fn adopt_flow(case: &Case, url: &str, dump: &dyn Fn() -> Vec<String>) {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("to record as applied"), "{stdout}");
     assert!(stdout.contains("nothing written"), "{stdout}");
-    assert!(status(dir, url).iter().all(|(_, state, _)| state == "pending"));
+    assert!(
+        status(dir, url)
+            .iter()
+            .all(|(_, state, _)| state == "pending")
+    );
 
     let (code, stdout, stderr) = strata(dir, url, &["adopt", "--from", case.tool, "--yes"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -90,23 +94,37 @@ pub fn adopt_flow(case: &Case, url: &str, dump: &dyn Fn() -> Vec<String>) {
     let (code, stdout, stderr) = strata(dir, url, &["up"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let rows = status(dir, url);
-    let new: Vec<_> = rows.iter().filter(|(_, _, origin)| origin.is_none()).collect();
+    let new: Vec<_> = rows
+        .iter()
+        .filter(|(_, _, origin)| origin.is_none())
+        .collect();
     assert_eq!(new.len(), 1, "{rows:?}");
     assert_eq!(new[0].0, case.new_version);
     assert_eq!(new[0].1, "applied");
-    assert!(rows.iter().all(|(_, state, _)| state == "applied"), "{rows:?}");
+    assert!(
+        rows.iter().all(|(_, state, _)| state == "applied"),
+        "{rows:?}"
+    );
 }
 
 /// Every row of `table` on PostgreSQL, as text.
 async fn pg_dump(url: &str, table: &str) -> Vec<String> {
     let client = common::connect(url).await;
-    common::rows(&client, &format!("SELECT t::text FROM {table} t ORDER BY 1")).await
+    common::rows(
+        &client,
+        &format!("SELECT t::text FROM {table} t ORDER BY 1"),
+    )
+    .await
 }
 
 /// Runs `case` on a fresh PostgreSQL database.
 async fn on_postgres(case: Case) {
     let db = common::TestDb::new(&format!("adopt_{}", case.tool.replace('-', "_"))).await;
-    db.client().await.batch_execute(&case.history).await.expect("the tool's history");
+    db.client()
+        .await
+        .batch_execute(&case.history)
+        .await
+        .expect("the tool's history");
     let url = db.url.clone();
     let table = case.table;
     tokio::task::spawn_blocking(move || {
@@ -128,7 +146,8 @@ fn on_sqlite(case: Case) {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("app.db");
     let conn = rusqlite::Connection::open(&file).expect("sqlite");
-    conn.execute_batch(&case.history).expect("the tool's history");
+    conn.execute_batch(&case.history)
+        .expect("the tool's history");
     drop(conn);
     let url = format!("sqlite:{}", file.display());
     let dump = || {
@@ -154,10 +173,15 @@ fn on_sqlite(case: Case) {
 }
 
 const USERS: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);";
-const POSTS: &str = "CREATE TABLE posts (id bigint PRIMARY KEY, author bigint REFERENCES users (id));";
+const POSTS: &str =
+    "CREATE TABLE posts (id bigint PRIMARY KEY, author bigint REFERENCES users (id));";
 
 fn flyway(postgres: bool) -> Case {
-    let (boolean, now) = if postgres { ("boolean", "now()") } else { ("BOOLEAN", "CURRENT_TIMESTAMP") };
+    let (boolean, now) = if postgres {
+        ("boolean", "now()")
+    } else {
+        ("BOOLEAN", "CURRENT_TIMESTAMP")
+    };
     Case {
         tool: "flyway",
         files: vec![
@@ -191,7 +215,11 @@ fn goose(postgres: bool) -> Case {
         "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, \
          is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')));"
     };
-    let (t, f) = if postgres { ("true", "false") } else { ("1", "0") };
+    let (t, f) = if postgres {
+        ("true", "false")
+    } else {
+        ("1", "0")
+    };
     Case {
         tool: "goose",
         files: vec![
@@ -220,16 +248,35 @@ fn golang_migrate(postgres: bool) -> Case {
     Case {
         tool: "golang-migrate",
         files: vec![
-            ("migrations/000001_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n"),
+            (
+                "migrations/000001_users.up.sql",
+                "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n",
+            ),
             ("migrations/000001_users.down.sql", "DROP TABLE users;\n"),
-            ("migrations/000002_posts.up.sql", "CREATE TABLE posts (id bigint PRIMARY KEY, author bigint REFERENCES users (id));\n"),
+            (
+                "migrations/000002_posts.up.sql",
+                "CREATE TABLE posts (id bigint PRIMARY KEY, author bigint REFERENCES users (id));\n",
+            ),
             ("migrations/000002_posts.down.sql", "DROP TABLE posts;\n"),
             // The new migration comes without its .down.sql.
-            ("migrations/strata.toml", if postgres { "down = \"optional\"\n" } else { "dialect = \"sqlite\"\ndown = \"optional\"\n" }),
+            (
+                "migrations/strata.toml",
+                if postgres {
+                    "down = \"optional\"\n"
+                } else {
+                    "dialect = \"sqlite\"\ndown = \"optional\"\n"
+                },
+            ),
         ],
-        history: format!("{USERS} {POSTS} {create} INSERT INTO schema_migrations (version, dirty) VALUES (2, {});", if postgres { "false" } else { "0" }),
+        history: format!(
+            "{USERS} {POSTS} {create} INSERT INTO schema_migrations (version, dirty) VALUES (2, {});",
+            if postgres { "false" } else { "0" }
+        ),
         table: "schema_migrations",
-        new: ("migrations/000003_comments.up.sql", "CREATE TABLE comments (id bigint PRIMARY KEY);\n"),
+        new: (
+            "migrations/000003_comments.up.sql",
+            "CREATE TABLE comments (id bigint PRIMARY KEY);\n",
+        ),
         new_version: 3,
     }
 }
@@ -238,16 +285,32 @@ fn dbmate(postgres: bool) -> Case {
     Case {
         tool: "dbmate",
         files: vec![
-            ("migrations/20250101000000_users.sql", "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n\n-- migrate:down\nDROP TABLE users;\n"),
-            ("migrations/20250102000000_posts.sql", "-- migrate:up\nCREATE TABLE posts (id bigint PRIMARY KEY, author bigint REFERENCES users (id));\n\n-- migrate:down\nDROP TABLE posts;\n"),
-            ("migrations/strata.toml", if postgres { "" } else { "dialect = \"sqlite\"\n" }),
+            (
+                "migrations/20250101000000_users.sql",
+                "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n\n-- migrate:down\nDROP TABLE users;\n",
+            ),
+            (
+                "migrations/20250102000000_posts.sql",
+                "-- migrate:up\nCREATE TABLE posts (id bigint PRIMARY KEY, author bigint REFERENCES users (id));\n\n-- migrate:down\nDROP TABLE posts;\n",
+            ),
+            (
+                "migrations/strata.toml",
+                if postgres {
+                    ""
+                } else {
+                    "dialect = \"sqlite\"\n"
+                },
+            ),
         ],
         history: format!(
             "{USERS} {POSTS} CREATE TABLE schema_migrations (version varchar(128) primary key);
              INSERT INTO schema_migrations (version) VALUES ('20250101000000'), ('20250102000000');"
         ),
         table: "schema_migrations",
-        new: ("migrations/20250103000000_comments.sql", "-- migrate:up\nCREATE TABLE comments (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE comments;\n"),
+        new: (
+            "migrations/20250103000000_comments.sql",
+            "-- migrate:up\nCREATE TABLE comments (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE comments;\n",
+        ),
         new_version: 20250103000000,
     }
 }
@@ -256,9 +319,18 @@ fn d1() -> Case {
     Case {
         tool: "d1",
         files: vec![
-            ("migrations/0001_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"),
-            ("migrations/0002_posts.sql", "CREATE TABLE posts (id INTEGER PRIMARY KEY, author INTEGER REFERENCES users (id));\n"),
-            ("migrations/strata.toml", "dialect = \"sqlite\"\ndown = \"optional\"\n"),
+            (
+                "migrations/0001_users.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n",
+            ),
+            (
+                "migrations/0002_posts.sql",
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY, author INTEGER REFERENCES users (id));\n",
+            ),
+            (
+                "migrations/strata.toml",
+                "dialect = \"sqlite\"\ndown = \"optional\"\n",
+            ),
         ],
         history: format!(
             "{USERS} {POSTS} CREATE TABLE IF NOT EXISTS d1_migrations(
@@ -267,7 +339,10 @@ fn d1() -> Case {
              INSERT INTO d1_migrations (name) VALUES ('0001_users.sql'), ('0002_posts.sql');"
         ),
         table: "d1_migrations",
-        new: ("migrations/0003_comments.sql", "CREATE TABLE comments (id INTEGER PRIMARY KEY);\n"),
+        new: (
+            "migrations/0003_comments.sql",
+            "CREATE TABLE comments (id INTEGER PRIMARY KEY);\n",
+        ),
         new_version: 3,
     }
 }
@@ -337,7 +412,10 @@ async fn refused(case: Case, corrupt: &str, expected: &[&str]) {
         assert!(stderr.contains(text), "missing `{text}` in: {stderr}");
     }
     assert_eq!(pg_dump(&db.url, case.table).await, before);
-    assert!(!db.has_relation("strata_migrations").await, "strata wrote its history");
+    assert!(
+        !db.has_relation("strata_migrations").await,
+        "strata wrote its history"
+    );
 }
 
 #[tokio::test]
@@ -345,7 +423,11 @@ async fn a_dirty_golang_migrate_history_is_refused() {
     refused(
         golang_migrate(true),
         "UPDATE schema_migrations SET dirty = true",
-        &["golang-migrate marked version 2 dirty", "migrate force 2", "never changes golang-migrate's table"],
+        &[
+            "golang-migrate marked version 2 dirty",
+            "migrate force 2",
+            "never changes golang-migrate's table",
+        ],
     )
     .await;
 }
@@ -384,7 +466,10 @@ async fn a_failed_sqlx_migration_is_refused() {
     refused(
         case,
         "UPDATE _sqlx_migrations SET success = FALSE",
-        &["sqlx recorded migration 1 (users) as failed", "DELETE FROM \"_sqlx_migrations\" WHERE version = 1"],
+        &[
+            "sqlx recorded migration 1 (users) as failed",
+            "DELETE FROM \"_sqlx_migrations\" WHERE version = 1",
+        ],
     )
     .await;
 }
@@ -393,7 +478,11 @@ async fn a_failed_sqlx_migration_is_refused() {
 async fn the_wrong_schema_migrations_tool_is_named() {
     let db = common::TestDb::new("adopt_wrong_tool").await;
     let case = golang_migrate(true);
-    db.client().await.batch_execute(&case.history).await.expect("history");
+    db.client()
+        .await
+        .batch_execute(&case.history)
+        .await
+        .expect("history");
     let project = support::project(&case.files);
     let url = db.url.clone();
     let (code, _, stderr) = tokio::task::spawn_blocking(move || {

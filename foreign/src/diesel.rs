@@ -12,7 +12,9 @@ use crate::{Db, Result};
 
 pub fn run(db: &Db, dir: &Path) -> Result {
     // `from_path` is the run-time counterpart of `embed_migrations!`.
-    let migrations = FileBasedMigrations::from_path(dir)?;
+    // Its error alone ("No such file or directory") does not say which path.
+    let migrations = FileBasedMigrations::from_path(dir)
+        .map_err(|err| format!("migrations directory {}: {err}", dir.display()))?;
     match db {
         Db::Postgres(url) => {
             // The wrapper turns diesel-async's tokio-postgres connection into a sync diesel

@@ -70,8 +70,24 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("strata-foreign: {tool}: {err}");
+            eprintln!("strata-foreign: {tool}: {}", chain(&*err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its sources: some tools' own messages hide the database's (refinery on
+/// PostgreSQL says only "db error" until its source is read). A source whose text the message
+/// already holds is skipped.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(err) = source {
+        let more = err.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = err.source();
+    }
+    text
 }

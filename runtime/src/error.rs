@@ -295,7 +295,9 @@ pub enum Error {
     },
 
     /// `adopt`: the other tool's history table is not there.
-    #[error("no {tool} history here: table {table} does not exist (name it with `--table [schema.]table` if {tool} was configured with another)")]
+    #[error(
+        "no {tool} history here: table {table} does not exist (name it with `--table [schema.]table` if {tool} was configured with another)"
+    )]
     ForeignHistoryMissing {
         /// The tool.
         tool: &'static str,
@@ -304,7 +306,9 @@ pub enum Error {
     },
 
     /// `adopt`: the other tool's history is in a state the tool itself would not go on from.
-    #[error("{tool}'s history is not clean: {what}; {remedy}. strata adopts only a clean history and never changes {tool}'s table")]
+    #[error(
+        "{tool}'s history is not clean: {what}; {remedy}. strata adopts only a clean history and never changes {tool}'s table"
+    )]
     ForeignDirty {
         /// The tool.
         tool: &'static str,

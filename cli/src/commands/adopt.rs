@@ -83,7 +83,10 @@ pub fn describe(plan: &AdoptPlan) -> String {
             out.push_str(&format!(
                 "  {}{}\n",
                 m.version,
-                m.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default()
+                m.name
+                    .as_deref()
+                    .map(|n| format!(" {n}"))
+                    .unwrap_or_default()
             ));
         }
     }

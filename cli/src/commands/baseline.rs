@@ -14,7 +14,10 @@ pub async fn run(db: &mut Database, migrations: &Migrations, to: i64) -> Result<
         println!("every migration up to {to} is already recorded; nothing to do");
     } else {
         for step in &report.applied {
-            println!("recorded {} {} (baseline, not run)", step.version, step.name);
+            println!(
+                "recorded {} {} (baseline, not run)",
+                step.version, step.name
+            );
         }
         println!(
             "baseline at {to}: {} migration(s) recorded as applied",

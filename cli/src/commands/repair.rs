@@ -27,7 +27,9 @@ pub async fn run(db: &mut Database, migrations: &Migrations, action: Action) -> 
         }
         Action::MarkApplied(version) => {
             migrations.mark_applied(db, version).await?;
-            println!("migration {version}: recorded as applied (not run), marked `marked applied by repair`");
+            println!(
+                "migration {version}: recorded as applied (not run), marked `marked applied by repair`"
+            );
         }
         Action::Forget(version) => {
             migrations.forget_failure(db, version).await?;
@@ -63,7 +65,11 @@ async fn explain(db: &mut Database, migrations: &Migrations) -> Result<ExitCode>
             [] => "no statement ran before it".to_string(),
             lines => format!(
                 "the statements at lines {} ran and stay in effect",
-                lines.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                lines
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         println!(
@@ -82,7 +88,9 @@ async fn explain(db: &mut Database, migrations: &Migrations) -> Result<ExitCode>
         );
     }
     if !found {
-        println!("nothing to repair: no applied migration changed and no no-transaction migration failed part-way");
+        println!(
+            "nothing to repair: no applied migration changed and no no-transaction migration failed part-way"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

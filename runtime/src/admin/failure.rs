@@ -109,7 +109,8 @@ pub(crate) async fn read<D: Driver>(conn: &mut D, sql: &HistorySql) -> Result<Ve
         Err(error) if error.kind == crate::DbErrorKind::UndefinedTable => return Ok(Vec::new()),
         Err(error) => return Err(Error::Database(error)),
     };
-    let number = |value: &Option<String>| value.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let number =
+        |value: &Option<String>| value.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0);
     Ok(rows
         .map(|row| FailureRecord {
             version: number(&row[0]),
@@ -130,5 +131,8 @@ pub(crate) async fn read<D: Driver>(conn: &mut D, sql: &HistorySql) -> Result<Ve
 
 /// Deletes the record of `version` (settled by `repair`, or applied since).
 pub(crate) fn delete(sql: &HistorySql, version: i64) -> String {
-    format!("DELETE FROM {} WHERE version = {version}", quoted(sql.table()))
+    format!(
+        "DELETE FROM {} WHERE version = {version}",
+        quoted(sql.table())
+    )
 }

@@ -38,7 +38,13 @@ pub(crate) fn record_only(migrations: &Migrations) -> Migrations {
     let copies = migrations
         .iter()
         .map(|m| {
-            let empty = Section::new(String::new(), m.path().to_string(), m.up_section().line(), Vec::new(), 0);
+            let empty = Section::new(
+                String::new(),
+                m.path().to_string(),
+                m.up_section().line(),
+                Vec::new(),
+                0,
+            );
             Migration::new(
                 m.version(),
                 m.name().to_string(),
@@ -101,13 +107,22 @@ impl Migrations {
     }
 
     /// Records `self`'s migrations up to `to` with `origin`, through the runner.
-    pub(crate) async fn record<D: Driver>(&self, conn: &mut D, origin: &str, to: i64) -> Result<Report> {
+    pub(crate) async fn record<D: Driver>(
+        &self,
+        conn: &mut D,
+        origin: &str,
+        to: i64,
+    ) -> Result<Report> {
         if self.get(to).is_none() {
             return Err(Error::UnknownTarget(to));
         }
         let copy = record_only(self);
         ensure_admin_columns(conn, &copy.sql_for(conn)).await?;
-        copy.runner().target(to).recording_as(origin).run(conn).await
+        copy.runner()
+            .target(to)
+            .recording_as(origin)
+            .run(conn)
+            .await
     }
 
     /// What `baseline`, `adopt` and `repair` marked, by version (empty when nothing was).
@@ -160,7 +175,10 @@ impl Migrations {
             .find(|row| row.version == version)
             .ok_or_else(|| refused(version, "it is not applied"))?;
         if row.checksum == migration.checksum() {
-            return Err(refused(version, "its checksum already matches the file: nothing to accept"));
+            return Err(refused(
+                version,
+                "its checksum already matches the file: nothing to accept",
+            ));
         }
         ensure_admin_columns(conn, &sql).await?;
         let q = sql.quoted();
@@ -170,7 +188,9 @@ impl Migrations {
              WHERE version = {version} AND checksum = {}",
             sql.literal(migration.checksum()),
             sql.literal(migration.name()),
-            migration.down().map_or_else(|| "down_sql".to_string(), |d| sql.literal(d)),
+            migration
+                .down()
+                .map_or_else(|| "down_sql".to_string(), |d| sql.literal(d)),
             sql.literal(&row.checksum),
         )];
         statements.extend(self.rechain(&sql, &history, version, migration.checksum()));
@@ -181,24 +201,41 @@ impl Migrations {
     /// the list's own prefix digests when the history is then exactly a prefix of the list
     /// (the start-up probe vouches again), else NULL (the rows stop vouching; runs read the
     /// history, as they do for any history that is not a prefix).
-    fn rechain(&self, sql: &HistorySql, history: &[AppliedMigration], from: i64, checksum: &str) -> Vec<String> {
+    fn rechain(
+        &self,
+        sql: &HistorySql,
+        history: &[AppliedMigration],
+        from: i64,
+        checksum: &str,
+    ) -> Vec<String> {
         let q = sql.quoted();
         let list = self.as_slice();
         let prefix = history.len() <= list.len()
             && history.iter().zip(list).all(|(row, m)| {
-                let recorded = if row.version == from { checksum } else { row.checksum.as_str() };
+                let recorded = if row.version == from {
+                    checksum
+                } else {
+                    row.checksum.as_str()
+                };
                 row.version == m.version() && recorded == m.checksum()
             });
         if !prefix {
-            return vec![format!("UPDATE {q} SET chain = NULL WHERE version >= {from}")];
+            return vec![format!(
+                "UPDATE {q} SET chain = NULL WHERE version >= {from}"
+            )];
         }
         history
             .iter()
             .zip(list)
             .filter(|(row, _)| row.version >= from)
             .map(|(row, m)| {
-                let chain = m.prefix_digest().map_or_else(|| "NULL".to_string(), |d| sql.literal(d));
-                format!("UPDATE {q} SET chain = {chain} WHERE version = {}", row.version)
+                let chain = m
+                    .prefix_digest()
+                    .map_or_else(|| "NULL".to_string(), |d| sql.literal(d));
+                format!(
+                    "UPDATE {q} SET chain = {chain} WHERE version = {}",
+                    row.version
+                )
             })
             .collect()
     }
@@ -218,7 +255,9 @@ impl Migrations {
         }
         let below: Vec<String> = self
             .iter()
-            .filter(|m| m.version() < version && !history.iter().any(|row| row.version == m.version()))
+            .filter(|m| {
+                m.version() < version && !history.iter().any(|row| row.version == m.version())
+            })
             .map(|m| m.version().to_string())
             .collect();
         if !below.is_empty() {
@@ -231,7 +270,9 @@ impl Migrations {
                 ),
             ));
         }
-        let report = self.record(conn, "marked applied by repair", version).await?;
+        let report = self
+            .record(conn, "marked applied by repair", version)
+            .await?;
         self.forget_failure(conn, version).await?;
         Ok(report)
     }

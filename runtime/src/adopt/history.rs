@@ -79,7 +79,9 @@ pub(crate) fn interpret(tool: Tool, table: &str, rows: Vec<Row>) -> ForeignHisto
                 let name = text(row, 1).unwrap_or_default().to_string();
                 if !flag(row, 2) {
                     history.dirty = Some((
-                        format!("sqlx recorded migration {version} ({name}) as failed (success = false)"),
+                        format!(
+                            "sqlx recorded migration {version} ({name}) as failed (success = false)"
+                        ),
                         format!(
                             "sqlx refuses to go on from this too: fix what the migration left by hand, \
                              delete its row (`DELETE FROM {table} WHERE version = {version}`) and run \
@@ -153,7 +155,9 @@ pub(crate) fn interpret(tool: Tool, table: &str, rows: Vec<Row>) -> ForeignHisto
                 };
                 if flag(row, 1) {
                     history.dirty = Some((
-                        format!("golang-migrate marked version {version} dirty: that migration failed part-way"),
+                        format!(
+                            "golang-migrate marked version {version} dirty: that migration failed part-way"
+                        ),
                         format!(
                             "fix what it left by hand, then `migrate force {version}` if its changes are \
                              complete (or `migrate force <the version before it>` and `migrate up`)"
@@ -225,8 +229,18 @@ mod tests {
             Tool::Flyway,
             "flyway_schema_history",
             rows(&[
-                &[Some("0"), Some("<< Flyway Schema Creation >>"), Some("SCHEMA"), Some("1")],
-                &[Some("2"), Some("<< Flyway Baseline >>"), Some("BASELINE"), Some("1")],
+                &[
+                    Some("0"),
+                    Some("<< Flyway Schema Creation >>"),
+                    Some("SCHEMA"),
+                    Some("1"),
+                ],
+                &[
+                    Some("2"),
+                    Some("<< Flyway Baseline >>"),
+                    Some("BASELINE"),
+                    Some("1"),
+                ],
                 &[Some("3"), Some("add users"), Some("SQL"), Some("1")],
                 &[None, Some("views"), Some("SQL"), Some("1")],
                 &[Some("4"), Some("add index"), Some("SQL"), Some("1")],
@@ -243,7 +257,11 @@ mod tests {
             "flyway_schema_history",
             rows(&[&[Some("5"), Some("x"), Some("SQL"), Some("0")]]),
         );
-        assert!(failed.dirty.is_some_and(|(what, how)| what.contains("5") && how.contains("flyway repair")));
+        assert!(
+            failed
+                .dirty
+                .is_some_and(|(what, how)| what.contains("5") && how.contains("flyway repair"))
+        );
         let dotted = interpret(
             Tool::Flyway,
             "flyway_schema_history",
@@ -254,16 +272,35 @@ mod tests {
 
     #[test]
     fn golang_migrate_covers_everything_up_to_its_version() {
-        let history = interpret(Tool::GolangMigrate, "schema_migrations", rows(&[&[Some("7"), Some("0")]]));
+        let history = interpret(
+            Tool::GolangMigrate,
+            "schema_migrations",
+            rows(&[&[Some("7"), Some("0")]]),
+        );
         assert!(history.covers(1) && history.covers(7) && !history.covers(8));
-        let dirty = interpret(Tool::GolangMigrate, "schema_migrations", rows(&[&[Some("7"), Some("1")]]));
-        assert!(dirty.dirty.is_some_and(|(_, how)| how.contains("migrate force 7")));
+        let dirty = interpret(
+            Tool::GolangMigrate,
+            "schema_migrations",
+            rows(&[&[Some("7"), Some("1")]]),
+        );
+        assert!(
+            dirty
+                .dirty
+                .is_some_and(|(_, how)| how.contains("migrate force 7"))
+        );
     }
 
     #[test]
     fn d1_names_are_file_names() {
-        let history = interpret(Tool::D1, "d1_migrations", rows(&[&[Some("0002_add_users.sql")]]));
-        assert_eq!(history.applied.get(&2), Some(&Some("add_users".to_string())));
+        let history = interpret(
+            Tool::D1,
+            "d1_migrations",
+            rows(&[&[Some("0002_add_users.sql")]]),
+        );
+        assert_eq!(
+            history.applied.get(&2),
+            Some(&Some("add_users".to_string()))
+        );
     }
 
     #[test]

@@ -44,7 +44,12 @@ impl AdoptPlan {
     /// Whether applying the migrations `adopt` leaves unapplied needs
     /// `allow_out_of_order`: one of them is older than one it records.
     pub fn leaves_gaps(&self) -> bool {
-        let top = self.record.iter().chain(&self.already).map(|m| m.version).max();
+        let top = self
+            .record
+            .iter()
+            .chain(&self.already)
+            .map(|m| m.version)
+            .max();
         top.is_some_and(|top| self.not_applied.iter().any(|m| m.version < top))
     }
 }
@@ -133,9 +138,15 @@ impl Migrations {
                 name: name.clone(),
             })
             .collect();
-        if let Some(top) = foreign.up_to.filter(|top| self.get(*top).is_none() && !foreign.applied.contains_key(top)) {
+        if let Some(top) = foreign
+            .up_to
+            .filter(|top| self.get(*top).is_none() && !foreign.applied.contains_key(top))
+        {
             if tool == Tool::GolangMigrate {
-                plan.foreign_only.push(ForeignMigration { version: top, name: None });
+                plan.foreign_only.push(ForeignMigration {
+                    version: top,
+                    name: None,
+                });
             }
         }
         if !problems.is_empty() {
@@ -156,17 +167,28 @@ impl Migrations {
         };
         let origin = format!("adopted from {}", plan.tool);
         let recorded = |version: i64| {
-            plan.record.iter().chain(&plan.already).any(|m| m.version == version)
+            plan.record
+                .iter()
+                .chain(&plan.already)
+                .any(|m| m.version == version)
         };
-        if self.iter().filter(|m| m.version() <= top).all(|m| recorded(m.version())) {
+        if self
+            .iter()
+            .filter(|m| m.version() <= top)
+            .all(|m| recorded(m.version()))
+        {
             // A prefix of this list: recorded with its own chain, so start-ups stay one probe.
             return self.record(conn, &origin, top).await;
         }
         // Gaps below the top: the list of what is recorded, and the next `up` applies the
         // rest out of order (which the plan says).
-        let subset: Vec<crate::Migration> =
-            self.iter().filter(|m| recorded(m.version())).cloned().collect();
-        let subset = Migrations::from_vec(subset, self.history().clone()).with_lock(self.lock_strategy());
+        let subset: Vec<crate::Migration> = self
+            .iter()
+            .filter(|m| recorded(m.version()))
+            .cloned()
+            .collect();
+        let subset =
+            Migrations::from_vec(subset, self.history().clone()).with_lock(self.lock_strategy());
         subset.record(conn, &origin, top).await
     }
 
@@ -187,7 +209,11 @@ impl Migrations {
 
 /// Reads and interprets `tool`'s table. `schema_migrations` is dbmate's or golang-migrate's;
 /// the `dirty` column tells which, and the wrong `--from` is refused naming the right one.
-async fn read_foreign<D: Driver>(conn: &mut D, tool: Tool, table: &HistoryTable) -> Result<ForeignHistory> {
+async fn read_foreign<D: Driver>(
+    conn: &mut D,
+    tool: Tool,
+    table: &HistoryTable,
+) -> Result<ForeignHistory> {
     let quoted = table.quoted();
     let missing = || Error::ForeignHistoryMissing {
         tool: tool.name(),
@@ -206,7 +232,9 @@ async fn read_foreign<D: Driver>(conn: &mut D, tool: Tool, table: &HistoryTable)
             return Err(Error::ForeignMismatch {
                 tool: tool.name(),
                 problems: vec![match other {
-                    Some(other) => format!("{quoted} has {other}'s layout, not {tool}'s: use `--from {other}`"),
+                    Some(other) => {
+                        format!("{quoted} has {other}'s layout, not {tool}'s: use `--from {other}`")
+                    }
                     None => format!("{quoted} is not laid out as {tool} writes it ({error})"),
                 }],
             });
