@@ -6,7 +6,6 @@
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
-#[allow(dead_code)]
 mod support;
 
 use std::path::Path;

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+pub mod adopt;
+
 /// A temporary project holding `files` (paths relative to it, e.g. `migrations/001_a.sql`).
 pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");

@@ -113,15 +113,16 @@ impl Migrations {
                 plan.not_applied.push(reference(migration));
                 continue;
             }
-            if let Some(Some(theirs)) = foreign.applied.get(&version) {
-                if tool.stores_names() && !same_name(migration.name(), theirs) {
-                    problems.push(format!(
-                        "version {version} is `{theirs}` in {tool}'s history but `{}` here ({})",
-                        migration.name(),
-                        migration.path()
-                    ));
-                    continue;
-                }
+            if let Some(Some(theirs)) = foreign.applied.get(&version)
+                && tool.stores_names()
+                && !same_name(migration.name(), theirs)
+            {
+                problems.push(format!(
+                    "version {version} is `{theirs}` in {tool}'s history but `{}` here ({})",
+                    migration.name(),
+                    migration.path()
+                ));
+                continue;
             }
             if ours.iter().any(|row| row.version == version) {
                 plan.already.push(reference(migration));
@@ -138,16 +139,14 @@ impl Migrations {
                 name: name.clone(),
             })
             .collect();
-        if let Some(top) = foreign
-            .up_to
-            .filter(|top| self.get(*top).is_none() && !foreign.applied.contains_key(top))
+        // golang-migrate's one version, when the directory lacks it.
+        if let Some(top) = foreign.up_to.filter(|top| self.get(*top).is_none())
+            && tool == Tool::GolangMigrate
         {
-            if tool == Tool::GolangMigrate {
-                plan.foreign_only.push(ForeignMigration {
-                    version: top,
-                    name: None,
-                });
-            }
+            plan.foreign_only.push(ForeignMigration {
+                version: top,
+                name: None,
+            });
         }
         if !problems.is_empty() {
             return Err(Error::ForeignMismatch {
