@@ -12,8 +12,6 @@
 mod common;
 mod support;
 
-use std::path::Path;
-
 use support::adopt::{Case, adopt_flow};
 use support::strata;
 
