@@ -237,9 +237,14 @@ fn lint_level(
 ) {
     if key.get_ref() == Group::Safety.name() {
         match Level::parse(value.get_ref()) {
-            Some(level) => config
-                .lints
-                .extend(Group::Safety.lints().map(|lint| (lint, level))),
+            // The group sets the lints that are on by default; an opt-in lint
+            // (`require-lock-timeout`) is switched on by its own name only.
+            Some(level) => config.lints.extend(
+                Group::Safety
+                    .lints()
+                    .filter(|lint| lint.default_level() != Level::Allow)
+                    .map(|lint| (lint, level)),
+            ),
             None => diagnostics.push(
                 error(
                     value.span(),

@@ -140,6 +140,21 @@ macro_rules! lint_registry {
                 default: Warn, configurable: true, group: Safety,
                 summary: "`ADD COLUMN ... DEFAULT` with a volatile default (`gen_random_uuid()`, `clock_timestamp()`, ...) on an existing table: rewrites it under an ACCESS EXCLUSIVE lock",
             }
+            AddingNotNullableField {
+                name: "adding-not-nullable-field", detected: Check(adding_not_nullable_field),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ALTER COLUMN ... SET NOT NULL` on an existing table: a full scan under an ACCESS EXCLUSIVE lock (exempt on PostgreSQL 12+ with a validated `CHECK (c IS NOT NULL)`)",
+            }
+            ChangingColumnType {
+                name: "changing-column-type", detected: Check(changing_column_type),
+                default: Warn, configurable: true, group: Safety,
+                summary: "`ALTER COLUMN ... TYPE` that rewrites an existing table under an ACCESS EXCLUSIVE lock (changes PostgreSQL makes without a rewrite are exempt)",
+            }
+            RequireLockTimeout {
+                name: "require-lock-timeout", detected: Check(require_lock_timeout),
+                default: Allow, configurable: true, group: Safety,
+                summary: "an ACCESS EXCLUSIVE lock on an existing table with no `SET lock_timeout` earlier in the migration (opt-in)",
+            }
             PreferRobustStmts {
                 name: "prefer-robust-stmts", detected: Check(prefer_robust_stmts),
                 default: Warn, configurable: true, group: Safety,

@@ -26,6 +26,7 @@ macro_rules! define_checks {
 crate::lint_registry::lint_registry!(define_checks);
 
 // What the safety lints share (not a lint of its own).
+mod column_facts;
 mod safety_scope;
 
 /// Runs every lint over a discovered directory, except those strata.toml sets to `allow`:

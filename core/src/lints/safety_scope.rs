@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use super::column_facts::ColumnFacts;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Candidate, Directory, SourceFile};
 use crate::lexer::TokenKind;
@@ -29,6 +30,11 @@ pub(crate) struct Statement<'t> {
 }
 
 impl Statement<'_> {
+    /// The statement's text as written.
+    pub(crate) fn text(&self) -> &str {
+        self.file.text.get(self.range.clone()).unwrap_or_default()
+    }
+
     pub(crate) fn word(&self, i: usize) -> Option<&str> {
         self.tokens.get(i).and_then(|t| t.word.as_deref())
     }
@@ -133,18 +139,30 @@ pub(crate) fn each_statement(
     directory: &Directory,
     mut check: impl FnMut(&Candidate, &Statement<'_>, &Created),
 ) {
+    each_statement_with_facts(directory, |candidate, statement, created, _| {
+        check(candidate, statement, created)
+    });
+}
+
+/// [`each_statement`], also with what every earlier statement of every migration (those below
+/// `safety-since` included) says about the tables' columns.
+pub(crate) fn each_statement_with_facts(
+    directory: &Directory,
+    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
+) {
     if directory.config.dialect != Dialect::Postgres {
         return;
     }
-    for candidate in &directory.candidates {
+    let mut facts = ColumnFacts::default();
+    // Version order: the facts are the state each migration finds.
+    let mut candidates: Vec<&Candidate> = directory.candidates.iter().collect();
+    candidates.sort_by_key(|candidate| candidate.name.version);
+    for candidate in candidates {
         let version = candidate.name.version;
-        if directory
+        let linted = directory
             .config
             .safety_since
-            .is_some_and(|since| version <= since)
-        {
-            continue;
-        }
+            .is_none_or(|since| version > since);
         let mut created = Created::default();
         for file in candidate.files().map(|i| directory.file(i)) {
             for range in &file.up_statements {
@@ -163,8 +181,11 @@ pub(crate) fn each_statement(
                     tokens,
                     version,
                 };
-                check(candidate, &statement, &created);
+                if linted {
+                    check(candidate, &statement, &created, &facts);
+                }
                 created.record(&statement);
+                facts.record(&statement);
             }
         }
     }

@@ -1,0 +1,56 @@
+//! `changing-column-type`: `ALTER TABLE ... ALTER COLUMN c TYPE t` on a table the migration
+//! did not create, when the change rewrites the table: PostgreSQL rebuilds it and its indexes
+//! under an ACCESS EXCLUSIVE lock. Changes PostgreSQL makes without a rewrite are exempt
+//! (`varchar(n)` to a longer `varchar` or `text`, a larger `numeric` precision with the same
+//! scale, `cidr` to `inet`), and so is every change whose old type the migrations do not show
+//! for certain, or whose types are not built in (a domain may be anything).
+
+use super::column_facts::{rewrites, type_text};
+use super::safety_scope::{actions, altered_existing_table, each_statement_with_facts};
+use crate::diagnostic::Diagnostic;
+use crate::discover::Directory;
+use crate::lint_registry::Lint;
+
+pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+    each_statement_with_facts(directory, |_, statement, created, facts| {
+        let Some((table, first)) = altered_existing_table(statement, created) else {
+            return;
+        };
+        for action in actions(statement, first) {
+            if statement.word(action.start) != Some("ALTER") {
+                continue;
+            }
+            let j = statement.skip(action.start + 1, &[&["COLUMN"]]);
+            let Some((column, k)) = statement.name_at(j) else {
+                continue;
+            };
+            let k = statement.skip(k, &[&["SET", "DATA"]]);
+            if statement.word(k) != Some("TYPE") {
+                continue;
+            }
+            let end = (k + 1..action.end)
+                .find(|&t| matches!(statement.word(t), Some("USING" | "COLLATE")))
+                .unwrap_or(action.end);
+            let (Some(old), Some(new)) = (facts.column_type(&table, &column), type_text(statement, k + 1..end))
+            else {
+                continue;
+            };
+            if rewrites(old, &new) != Some(true) {
+                continue;
+            }
+            out.push(statement.finding(
+                Lint::ChangingColumnType,
+                format!(
+                    "migration {} changes `{table}.{column}` from `{old}` to `{new}`: PostgreSQL \
+                     rewrites the table and its indexes under an ACCESS EXCLUSIVE lock, so every \
+                     read and write of `{table}` waits for the rewrite",
+                    statement.version
+                ),
+                "add a column of the new type, backfill it in batches, move the app to it, then \
+                 drop the old one; or, for `varchar`, only widen the limit (or change to `text`), \
+                 which PostgreSQL does without a rewrite",
+            ));
+            return;
+        }
+    });
+}
