@@ -80,6 +80,21 @@ fn a_validated_check_exempts_set_not_null_from_postgres_12() {
         findings(&files, "postgres-version = 11\n"),
         one("adding-not-nullable-field", 4)
     );
+    // Already NOT NULL (declared, a primary key, set before): nothing happens.
+    for already in [
+        "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);",
+        "CREATE TABLE users (id int, email text, PRIMARY KEY (id, email));",
+        "CREATE TABLE users (id int, email text);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+    ] {
+        let files = [
+            ("001_users.sql", already),
+            (
+                "002_x.sql",
+                "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+            ),
+        ];
+        assert_eq!(findings(&files, ""), vec![], "{already}");
+    }
     // Not validated: still a scan.
     let unvalidated = [files[0], files[1], files[3]];
     assert_eq!(

@@ -26,6 +26,10 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             if !statement.words_at(k, &["SET", "NOT", "NULL"]) {
                 continue;
             }
+            // Already NOT NULL: PostgreSQL does nothing.
+            if facts.is_not_null(&table, &column) != Some(false) {
+                continue;
+            }
             match facts.has_validated_not_null_check(&table, &column) {
                 // Not known for certain: say nothing.
                 None => continue,

@@ -10,7 +10,7 @@
 //! that mentions the table (a `DO` block, a function call such as `create_hypertable('t')`)
 //! makes the table unknown, and the lints say nothing about an unknown table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::safety_scope::{Statement, actions, altered_table, has_words};
@@ -23,6 +23,8 @@ pub(crate) enum Table {
         columns: BTreeMap<String, String>,
         /// `CHECK (c IS NOT NULL)` constraints: (name if known, column, validated).
         not_null_checks: Vec<(Option<String>, String, bool)>,
+        /// Columns known to be NOT NULL already (declared so, a primary key, an identity).
+        not_null: BTreeSet<String>,
     },
     Unknown,
 }
@@ -38,6 +40,15 @@ impl ColumnFacts {
     pub(crate) fn column_type(&self, table: &str, column: &str) -> Option<&str> {
         match self.tables.get(table)? {
             Table::Known { columns, .. } => columns.get(column).map(String::as_str),
+            Table::Unknown => None,
+        }
+    }
+
+    /// Whether `table.column` is NOT NULL already: `None` when the table is not known for
+    /// certain.
+    pub(crate) fn is_not_null(&self, table: &str, column: &str) -> Option<bool> {
+        match self.tables.get(table)? {
+            Table::Known { not_null, .. } => Some(not_null.contains(column)),
             Table::Unknown => None,
         }
     }
@@ -143,6 +154,7 @@ impl ColumnFacts {
         let Some(Table::Known {
             columns,
             not_null_checks,
+            not_null,
         }) = self.tables.get_mut(&table)
         else {
             return;
@@ -173,14 +185,20 @@ impl ColumnFacts {
                             let validated = !has_words(statement, &action, &["NOT", "VALID"]);
                             not_null_checks.push((name, column, validated));
                         }
+                        if statement.words_at(at, &["PRIMARY", "KEY"]) {
+                            not_null.extend(key_columns(statement, at + 2, action.end));
+                        }
                     } else {
                         let j = statement.skip(j, &[&["IF", "NOT", "EXISTS"]]);
                         match column_definition(statement, j..action.end) {
-                            Some((column, ty, checks)) => {
-                                for _ in 0..checks {
-                                    not_null_checks.push((None, column.clone(), true));
+                            Some(definition) => {
+                                for _ in 0..definition.checks {
+                                    not_null_checks.push((None, definition.name.clone(), true));
                                 }
-                                columns.insert(column, ty);
+                                if definition.not_null {
+                                    not_null.insert(definition.name.clone());
+                                }
+                                columns.insert(definition.name, definition.ty);
                             }
                             None => certain = false,
                         }
@@ -196,6 +214,7 @@ impl ColumnFacts {
                         let j = statement.skip(s + 1, &[&["COLUMN"], &["IF", "EXISTS"]]);
                         if let Some((column, _)) = statement.name_at(j) {
                             columns.remove(&column);
+                            not_null.remove(&column);
                             not_null_checks.retain(|(_, c, _)| *c != column);
                         }
                     }
@@ -203,6 +222,11 @@ impl ColumnFacts {
                 Some("ALTER") => {
                     let j = statement.skip(s + 1, &[&["COLUMN"]]);
                     if let Some((column, k)) = statement.name_at(j) {
+                        if statement.words_at(k, &["SET", "NOT", "NULL"]) {
+                            not_null.insert(column.clone());
+                        } else if statement.words_at(k, &["DROP", "NOT", "NULL"]) {
+                            not_null.remove(&column);
+                        }
                         let k = statement.skip(k, &[&["SET", "DATA"]]);
                         if statement.word(k) == Some("TYPE") {
                             let end = (k + 1..action.end)
@@ -244,6 +268,9 @@ impl ColumnFacts {
                                 match (statement.name_at(k + 1), columns.remove(&old)) {
                                     (Some((new, _)), Some(ty)) => {
                                         columns.insert(new.clone(), ty);
+                                        if not_null.remove(&old) {
+                                            not_null.insert(new.clone());
+                                        }
                                         for check in not_null_checks.iter_mut() {
                                             if check.1 == old {
                                                 check.1 = new.clone();
@@ -281,6 +308,7 @@ fn parse_definition(statement: &Statement<'_>, open: usize) -> Option<Table> {
     }
     let mut columns = BTreeMap::new();
     let mut not_null_checks = Vec::new();
+    let mut not_null = BTreeSet::new();
     for element in split_commas(statement, open + 1..close) {
         let first = statement.word(element.start);
         match first {
@@ -298,28 +326,41 @@ fn parse_definition(statement: &Statement<'_>, open: usize) -> Option<Table> {
                     let validated = !has_words(statement, &element, &["NOT", "VALID"]);
                     not_null_checks.push((name, column, validated));
                 }
+                if statement.words_at(at, &["PRIMARY", "KEY"]) {
+                    not_null.extend(key_columns(statement, at + 2, element.end));
+                }
             }
             _ => {
-                let (column, ty, checks) = column_definition(statement, element)?;
-                for _ in 0..checks {
-                    not_null_checks.push((None, column.clone(), true));
+                let definition = column_definition(statement, element)?;
+                for _ in 0..definition.checks {
+                    not_null_checks.push((None, definition.name.clone(), true));
                 }
-                columns.insert(column, ty);
+                if definition.not_null {
+                    not_null.insert(definition.name.clone());
+                }
+                columns.insert(definition.name, definition.ty);
             }
         }
     }
     Some(Table::Known {
         columns,
         not_null_checks,
+        not_null,
     })
 }
 
-/// A column definition `name type [constraints]`: the name, the normalized type, and how
-/// many column-level `CHECK (name IS NOT NULL)` it carries.
-fn column_definition(
-    statement: &Statement<'_>,
-    range: Range<usize>,
-) -> Option<(String, String, usize)> {
+/// A column definition as the facts keep it.
+struct ColumnDefinition {
+    name: String,
+    ty: String,
+    /// Declared NOT NULL, a primary key, or an identity column.
+    not_null: bool,
+    /// How many column-level `CHECK (name IS NOT NULL)` it carries.
+    checks: usize,
+}
+
+/// A column definition `name type [constraints]`.
+fn column_definition(statement: &Statement<'_>, range: Range<usize>) -> Option<ColumnDefinition> {
     let (name, start) = statement.name_at(range.start)?;
     let stops = [
         "NOT",
@@ -342,17 +383,39 @@ fn column_definition(
         })
         .unwrap_or(range.end);
     let ty = type_text(statement, start..end)?;
+    let constraints = end..range.end;
+    let not_null = has_words(statement, &constraints, &["NOT", "NULL"])
+        || has_words(statement, &constraints, &["PRIMARY", "KEY"])
+        || has_words(statement, &constraints, &["AS", "IDENTITY"]);
     let mut checks = 0;
-    let mut t = end;
-    while t < range.end {
+    for t in constraints {
         if statement.word(t) == Some("CHECK")
             && not_null_check(statement, t + 1, range.end).as_deref() == Some(name.as_str())
         {
             checks += 1;
         }
-        t += 1;
     }
-    Some((name, ty, checks))
+    Some(ColumnDefinition {
+        name,
+        ty,
+        not_null,
+        checks,
+    })
+}
+
+/// The columns of `( a, b )` at `open` (a key's column list).
+fn key_columns(statement: &Statement<'_>, open: usize, end: usize) -> Vec<String> {
+    let Some(close) = (statement.tokens.get(open).map(|t| t.text) == Some("("))
+        .then(|| matching(statement, open))
+        .flatten()
+        .filter(|close| *close <= end)
+    else {
+        return Vec::new();
+    };
+    split_commas(statement, open + 1..close)
+        .into_iter()
+        .filter_map(|part| statement.name_at(part.start).map(|(name, _)| name))
+        .collect()
 }
 
 /// `( column IS NOT NULL )` at `open`: the column.
