@@ -467,6 +467,10 @@ pub(crate) fn normal_type(text: &str) -> String {
         "int" | "int4" => "integer",
         "int8" => "bigint",
         "int2" => "smallint",
+        // serial types are integers with a default; the default is not the type.
+        "serial" | "serial4" => "integer",
+        "bigserial" | "serial8" => "bigint",
+        "smallserial" | "serial2" => "smallint",
         "float8" | "double precision" => "double precision",
         "float4" => "real",
         "bool" => "boolean",
@@ -639,6 +643,7 @@ mod tests {
         assert_eq!(normal_type("INT4"), "integer");
         assert_eq!(normal_type("timestamp with time zone"), "timestamptz");
         assert_eq!(normal_type("decimal(10,2)"), "numeric(10,2)");
+        assert_eq!(normal_type("serial"), "integer");
     }
 
     #[test]
