@@ -83,6 +83,7 @@ fn a_validated_check_exempts_set_not_null_from_postgres_12() {
     // Already NOT NULL (declared, a primary key, set before): nothing happens.
     for already in [
         "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);",
+        "CREATE TABLE users (id int, email serial);",
         "CREATE TABLE users (id int, email text, PRIMARY KEY (id, email));",
         "CREATE TABLE users (id int, email text);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
     ] {

@@ -353,7 +353,7 @@ fn parse_definition(statement: &Statement<'_>, open: usize) -> Option<Table> {
 struct ColumnDefinition {
     name: String,
     ty: String,
-    /// Declared NOT NULL, a primary key, or an identity column.
+    /// Declared NOT NULL, a primary key, an identity or a serial column.
     not_null: bool,
     /// How many column-level `CHECK (name IS NOT NULL)` it carries.
     checks: usize,
@@ -384,7 +384,14 @@ fn column_definition(statement: &Statement<'_>, range: Range<usize>) -> Option<C
         .unwrap_or(range.end);
     let ty = type_text(statement, start..end)?;
     let constraints = end..range.end;
-    let not_null = has_words(statement, &constraints, &["NOT", "NULL"])
+    let serial = (start..end).any(|t| {
+        matches!(
+            statement.word(t),
+            Some("SERIAL" | "SERIAL4" | "BIGSERIAL" | "SERIAL8" | "SMALLSERIAL" | "SERIAL2")
+        )
+    });
+    let not_null = serial
+        || has_words(statement, &constraints, &["NOT", "NULL"])
         || has_words(statement, &constraints, &["PRIMARY", "KEY"])
         || has_words(statement, &constraints, &["AS", "IDENTITY"]);
     let mut checks = 0;
