@@ -432,3 +432,42 @@ async fn names_that_differ_are_refused_and_gaps_are_planned() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_history_kept_under_another_name_is_read_with_table() {
+    // goose configured with `-table ops_migrations`.
+    let mut case = goose(false);
+    case.history = case.history.replace("goose_db_version", "ops_migrations");
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("app.db");
+    rusqlite::Connection::open(&file)
+        .expect("sqlite")
+        .execute_batch(&case.history)
+        .expect("history");
+    let project = support::project(&case.files);
+    let url = format!("sqlite:{}", file.display());
+    let (code, _, stderr) = strata(project.path(), &url, &["adopt", "--from", "goose"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no goose history here: table \"goose_db_version\" does not exist")
+            && stderr.contains("--table"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = strata(
+        project.path(),
+        &url,
+        &[
+            "adopt",
+            "--from",
+            "goose",
+            "--table",
+            "ops_migrations",
+            "--yes",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("recorded 2 migration(s) as applied"),
+        "{stdout}"
+    );
+}
