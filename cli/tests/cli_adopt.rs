@@ -365,7 +365,7 @@ async fn a_failed_sqlx_migration_is_refused() {
                installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL,
                checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);
              INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-               VALUES (1, 'users', TRUE, '\\x00', 1);"
+               VALUES (1, 'users', TRUE, sha384(convert_to('CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n', 'UTF8')), 1);"
         ),
         table: "_sqlx_migrations",
         new: ("", ""),

@@ -272,3 +272,25 @@ async fn dbmate_on_postgres() {
 fn dbmate_on_sqlite() {
     on_sqlite("dbmate");
 }
+
+#[test]
+fn a_file_edited_after_sqlx_applied_it_is_refused() {
+    // sqlx stores SHA-384 of each file: strata compares it with the file it would record.
+    let case = case("sqlx", true);
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("app.db");
+    let url = format!("sqlite:{}", file.display());
+    apply_with("sqlx", &url, &case.files);
+    let project = support::project(&case.files);
+    std::fs::write(
+        project.path().join("migrations/0002_users_email.sql"),
+        "ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';\n",
+    )
+    .expect("edit");
+    let (code, _, stderr) = support::strata(project.path(), &url, &["adopt", "--from", "sqlx"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("migrations/0002_users_email.sql changed since sqlx applied version 2"),
+        "{stderr}"
+    );
+}

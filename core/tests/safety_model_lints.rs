@@ -177,6 +177,28 @@ fn rewriting_type_changes_are_found_and_safe_ones_are_exempt() {
 }
 
 #[test]
+fn triggers_policies_views_and_indexes_leave_the_columns_known() {
+    let files = [
+        (
+            "001_users.sql",
+            "CREATE TABLE users (id integer, email text);",
+        ),
+        (
+            "002_objects.sql",
+            "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n\
+             CREATE POLICY users_own ON users USING (true);\n\
+             CREATE OR REPLACE VIEW active_users AS SELECT id FROM users;\n\
+             CREATE MATERIALIZED VIEW user_count AS SELECT count(*) FROM users;",
+        ),
+        (
+            "003_x.sql",
+            "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+        ),
+    ];
+    assert_eq!(findings(&files, ""), one("adding-not-nullable-field", 3));
+}
+
+#[test]
 fn a_table_the_migration_created_is_exempt() {
     let files = [(
         "001_users.sql",

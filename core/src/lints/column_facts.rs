@@ -90,12 +90,22 @@ impl ColumnFacts {
             "REFRESH", "SET", "RESET", "LOCK", "COPY", "CLUSTER", "REINDEX", "TRUNCATE", "NOTIFY",
             "DISCARD",
         ];
-        if statement.word(0).is_some_and(|w| harmless.contains(&w))
-            || statement.words_at(0, &["CREATE", "INDEX"])
-            || statement.words_at(0, &["CREATE", "UNIQUE", "INDEX"])
-            || statement.words_at(0, &["DROP", "INDEX"])
-            || statement.words_at(0, &["ALTER", "INDEX"])
-        {
+        // Objects built on a table (indexes, triggers, policies, views, rules) leave its
+        // columns as they are. A function body may do anything, so it is not among them.
+        let on_a_table = ["INDEX", "TRIGGER", "POLICY", "VIEW", "RULE", "STATISTICS"];
+        let i = statement.skip(
+            1,
+            &[
+                &["OR", "REPLACE"],
+                &["UNIQUE"],
+                &["CONSTRAINT"],
+                &["MATERIALIZED"],
+                &["RECURSIVE"],
+            ],
+        );
+        let builds_on_a_table = matches!(statement.word(0), Some("CREATE" | "DROP" | "ALTER"))
+            && statement.word(i).is_some_and(|w| on_a_table.contains(&w));
+        if statement.word(0).is_some_and(|w| harmless.contains(&w)) || builds_on_a_table {
             return;
         }
         // Anything else that mentions a table may change it in ways this does not follow.

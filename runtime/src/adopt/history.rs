@@ -23,6 +23,9 @@ pub struct ForeignMigration {
 pub(crate) struct ForeignHistory {
     /// Applied, by version.
     pub applied: BTreeMap<i64, Option<String>>,
+    /// The checksum the tool stored, by version, where it is one strata can recompute from
+    /// the file (sqlx: hex SHA-384 of the file).
+    pub checksums: BTreeMap<i64, String>,
     /// Everything up to and including this version is applied (golang-migrate keeps only the
     /// last version; a Flyway baseline covers the versions below it).
     pub up_to: Option<i64>,
@@ -88,6 +91,11 @@ pub(crate) fn interpret(tool: Tool, table: &str, rows: Vec<Row>) -> ForeignHisto
                              `sqlx migrate run` until it succeeds"
                         ),
                     ));
+                }
+                if let Some(checksum) = text(row, 3) {
+                    history
+                        .checksums
+                        .insert(version, checksum.to_ascii_lowercase());
                 }
                 history.applied.insert(version, Some(name));
             }

@@ -54,6 +54,15 @@ impl AdoptPlan {
     }
 }
 
+/// Hex SHA-384 of `text`: sqlx's checksum of a migration file.
+fn sha384_hex(text: &str) -> String {
+    use sha2::{Digest, Sha384};
+    Sha384::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn reference(migration: &crate::Migration) -> MigrationRef {
     MigrationRef {
         version: migration.version(),
@@ -120,6 +129,17 @@ impl Migrations {
                 problems.push(format!(
                     "version {version} is `{theirs}` in {tool}'s history but `{}` here ({})",
                     migration.name(),
+                    migration.path()
+                ));
+                continue;
+            }
+            if let Some(theirs) = foreign.checksums.get(&version)
+                && *theirs != sha384_hex(migration.up())
+            {
+                problems.push(format!(
+                    "{} changed since {tool} applied version {version} ({tool}'s checksum of the \
+                     file differs): restore the file as it was applied, or apply the change with \
+                     {tool} first",
                     migration.path()
                 ));
                 continue;
@@ -218,7 +238,10 @@ async fn read_foreign<D: Driver>(
         tool: tool.name(),
         table: quoted.clone(),
     };
-    let rows = match conn.run_batch(&[&tool.query(&quoted)]).await {
+    let rows = match conn
+        .run_batch(&[&tool.query(&quoted, conn.dialect())])
+        .await
+    {
         Ok(sets) => sets.into_iter().flatten().collect(),
         Err(error) if error.kind == DbErrorKind::UndefinedTable => return Err(missing()),
         Err(error) if error.kind == DbErrorKind::UndefinedColumn => {

@@ -27,6 +27,8 @@
 
 use std::fmt;
 
+use crate::driver::Dialect;
+
 /// Another migration tool whose history `adopt` takes over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -94,15 +96,20 @@ impl Tool {
         }
     }
 
-    /// The query reading its history (`table` quoted): text values, in the order the tool
-    /// wrote them.
-    pub(crate) fn query(self, table: &str) -> String {
+    /// The query reading its history (`table` quoted) on `dialect`: text values, in the
+    /// order the tool wrote them.
+    pub(crate) fn query(self, table: &str, dialect: Dialect) -> String {
         let flag = |column: &str| format!("CASE WHEN {column} THEN 1 ELSE 0 END");
         match self {
             Tool::Refinery => format!("SELECT version, name FROM {table} ORDER BY version"),
+            // sqlx's checksum is SHA-384 of the file: compared with the file here.
             Tool::Sqlx => format!(
-                "SELECT version, description, {} FROM {table} ORDER BY version",
-                flag("success")
+                "SELECT version, description, {}, {} FROM {table} ORDER BY version",
+                flag("success"),
+                match dialect {
+                    Dialect::Postgres => "encode(checksum, 'hex')",
+                    _ => "lower(hex(checksum))",
+                }
             ),
             Tool::Diesel | Tool::Dbmate => format!("SELECT version FROM {table} ORDER BY version"),
             Tool::Flyway => format!(
