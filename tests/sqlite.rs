@@ -79,9 +79,16 @@ async fn d1_style_migration_with_trigger_and_verification_select_runs() {
             .iter()
             .any(|s| s.starts_with("trigger providers_touch"))
     );
+    // Migration 2: what only SQLite's own parser accepts (CREATE TRIGGER IF NOT EXISTS, STRICT,
+    // WITHOUT ROWID, upserts) runs.
+    assert!(
+        schema(&conn)
+            .iter()
+            .any(|s| s.starts_with("trigger providers_audit"))
+    );
     let refused = D1.rollback(&mut conn, Target::Steps(1)).await;
     assert!(
-        matches!(&refused, Err(Error::NoDown(list)) if list[0].version == 1),
+        matches!(&refused, Err(Error::NoDown(list)) if list[0].version == 2),
         "{refused:?}"
     );
 }

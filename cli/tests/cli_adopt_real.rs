@@ -211,25 +211,7 @@ fn on_sqlite(tool: &'static str) {
     let file = dir.path().join("app.db");
     let url = format!("sqlite:{}", file.display());
     apply_with(tool, &url, &case.files);
-    let dump = || {
-        let conn = rusqlite::Connection::open(&file).expect("sqlite");
-        let mut statement = conn
-            .prepare(&format!("SELECT * FROM {}", case.table))
-            .expect("select");
-        let columns = statement.column_count();
-        let mut rows: Vec<String> = statement
-            .query_map([], |row| {
-                Ok((0..columns)
-                    .map(|i| format!("{:?}", row.get_ref(i).expect("value")))
-                    .collect::<Vec<_>>()
-                    .join(","))
-            })
-            .expect("rows")
-            .map(|r| r.expect("row"))
-            .collect();
-        rows.sort();
-        rows
-    };
+    let dump = || support::adopt::sqlite_rows(&file, case.table);
     adopt_flow(&case, &url, &dump);
 }
 

@@ -95,3 +95,24 @@ pub fn adopt_flow(case: &Case, url: &str, dump: &dyn Fn() -> Vec<String>) {
         "{rows:?}"
     );
 }
+
+/// Every row of `table` in the SQLite file, each as its values' debug text, sorted.
+pub fn sqlite_rows(file: &Path, table: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(file).expect("sqlite");
+    let mut statement = conn
+        .prepare(&format!("SELECT * FROM {table}"))
+        .expect("select");
+    let columns = statement.column_count();
+    let mut rows: Vec<String> = statement
+        .query_map([], |row| {
+            Ok((0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).expect("value")))
+                .collect::<Vec<_>>()
+                .join(","))
+        })
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    rows.sort();
+    rows
+}

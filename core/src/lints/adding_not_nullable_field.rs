@@ -4,7 +4,9 @@
 //! proves it instead, and the scan is skipped: such a column is exempt. A table the
 //! migrations do not show for certain (see column_facts.rs) is left alone.
 
-use super::safety_scope::{actions, altered_existing_table, each_statement_with_facts};
+use super::safety_scope::{
+    actions, altered_column, altered_existing_table, each_statement_with_facts,
+};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
@@ -16,11 +18,7 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             return;
         };
         for action in actions(statement, first) {
-            if statement.word(action.start) != Some("ALTER") {
-                continue;
-            }
-            let j = statement.skip(action.start + 1, &[&["COLUMN"]]);
-            let Some((column, k)) = statement.name_at(j) else {
+            let Some((column, k)) = altered_column(statement, action.start) else {
                 continue;
             };
             if !statement.words_at(k, &["SET", "NOT", "NULL"]) {

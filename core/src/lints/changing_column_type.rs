@@ -6,7 +6,9 @@
 //! for certain, or whose types are not built in (a domain may be anything).
 
 use super::column_facts::{rewrites, type_text};
-use super::safety_scope::{actions, altered_existing_table, each_statement_with_facts};
+use super::safety_scope::{
+    actions, altered_column, altered_existing_table, each_statement_with_facts,
+};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
@@ -17,11 +19,7 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             return;
         };
         for action in actions(statement, first) {
-            if statement.word(action.start) != Some("ALTER") {
-                continue;
-            }
-            let j = statement.skip(action.start + 1, &[&["COLUMN"]]);
-            let Some((column, k)) = statement.name_at(j) else {
+            let Some((column, k)) = altered_column(statement, action.start) else {
                 continue;
             };
             let k = statement.skip(k, &[&["SET", "DATA"]]);

@@ -229,6 +229,14 @@ pub(crate) fn has_words(statement: &Statement<'_>, range: &Range<usize>, words: 
     false
 }
 
+/// An `ALTER [COLUMN] c ...` action at `start`: the column and the index after its name.
+pub(crate) fn altered_column(statement: &Statement<'_>, start: usize) -> Option<(String, usize)> {
+    if statement.word(start) != Some("ALTER") {
+        return None;
+    }
+    statement.name_at(statement.skip(start + 1, &[&["COLUMN"]]))
+}
+
 /// `ALTER TABLE [IF EXISTS] [ONLY] name`: the table and the index of its first action.
 pub(crate) fn altered_table(statement: &Statement<'_>) -> Option<(String, usize)> {
     if !statement.words_at(0, &["ALTER", "TABLE"]) {

@@ -1,5 +1,6 @@
 //! SQL syntax checking per dialect. PostgreSQL uses squawk's parser, which accepts what the
-//! server accepts (DO blocks, REINDEX, CREATE STATISTICS, ...); the other dialects use sqlparser.
+//! server accepts (DO blocks, REINDEX, CREATE STATISTICS, ...); SQLite uses SQLite's own parser
+//! (feature `sqlite-parser`, else sqlparser); MySQL and generic SQL use sqlparser.
 
 use std::ops::Range;
 
@@ -8,6 +9,8 @@ use strata_model::dialect::Dialect;
 use strata_model::statements::StatementRange;
 
 mod postgres;
+#[cfg(feature = "sqlite-parser")]
+mod sqlite;
 mod sqlparser_dialects;
 
 /// A syntax error with its byte range in the whole file.
@@ -27,6 +30,8 @@ pub fn check(
 ) -> Vec<SyntaxError> {
     match dialect {
         Dialect::Postgres => postgres::check(text, tokens, section, statements),
+        #[cfg(feature = "sqlite-parser")]
+        Dialect::Sqlite => sqlite::check(text, statements),
         _ => sqlparser_dialects::check(dialect, text, statements),
     }
 }

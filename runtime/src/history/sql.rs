@@ -75,18 +75,31 @@ impl HistorySql {
     /// for a run) and `previous_checksum` (what `repair --accept-checksum` replaced). A
     /// guard returning a row when both exist, and the statements adding them.
     pub(crate) fn admin_columns(&self) -> (String, Vec<String>) {
+        self.add_columns(&[
+            ("origin", "text".into(), "TEXT".into()),
+            ("previous_checksum", "text".into(), "TEXT".into()),
+        ])
+    }
+
+    /// A guard returning a row when the last of `columns` (name, PostgreSQL type, SQLite
+    /// type) exists, and the statements adding those missing, in one transaction.
+    /// `ADD COLUMN IF NOT EXISTS` makes two PostgreSQL runners at once harmless; SQLite's
+    /// write lock serializes them and the second one's guard sees the column.
+    fn add_columns(&self, columns: &[(&str, String, String)]) -> (String, Vec<String>) {
         let q = &self.quoted;
+        let last = columns.last().map_or("", |c| c.0);
         if self.postgres {
             let regclass = self.quoted.replace('\'', "''");
+            let adds: Vec<String> = columns
+                .iter()
+                .map(|(name, ty, _)| format!("ADD COLUMN IF NOT EXISTS {name} {ty}"))
+                .collect();
             (
                 format!(
                     "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('{regclass}') \
-                     AND attname = 'previous_checksum' AND NOT attisdropped"
+                     AND attname = '{last}' AND NOT attisdropped"
                 ),
-                vec![format!(
-                    "ALTER TABLE {q} ADD COLUMN IF NOT EXISTS origin text, \
-                     ADD COLUMN IF NOT EXISTS previous_checksum text"
-                )],
+                vec![format!("ALTER TABLE {q} {}", adds.join(", "))],
             )
         } else {
             let schema = self
@@ -96,13 +109,13 @@ impl HistorySql {
                 .unwrap_or_default();
             (
                 format!(
-                    "SELECT 1 FROM pragma_table_info('{}'{schema}) WHERE name = 'previous_checksum'",
+                    "SELECT 1 FROM pragma_table_info('{}'{schema}) WHERE name = '{last}'",
                     self.table.table()
                 ),
-                vec![
-                    format!("ALTER TABLE {q} ADD COLUMN origin TEXT"),
-                    format!("ALTER TABLE {q} ADD COLUMN previous_checksum TEXT"),
-                ],
+                columns
+                    .iter()
+                    .map(|(name, _, ty)| format!("ALTER TABLE {q} ADD COLUMN {name} {ty}"))
+                    .collect(),
             )
         }
     }
@@ -213,42 +226,17 @@ impl HistorySql {
     }
 
     /// From layout 1 to 2: a guard that returns a row when the table is already upgraded,
-    /// and the statements, run in one transaction. `ADD COLUMN IF NOT EXISTS` makes two
-    /// PostgreSQL runners upgrading at once harmless; SQLite's write lock serializes them and
-    /// the second one's guard sees the column.
+    /// and the statements, run in one transaction.
     pub(crate) fn upgrade(&self) -> (String, Vec<String>) {
-        let q = &self.quoted;
-        if self.postgres {
-            let regclass = self.quoted.replace('\'', "''");
+        self.add_columns(&[
+            ("chain", "text".into(), "TEXT".into()),
+            ("history_count", "bigint".into(), "INTEGER".into()),
             (
-                format!(
-                    "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('{regclass}') \
-                     AND attname = 'layout' AND NOT attisdropped"
-                ),
-                vec![format!(
-                    "ALTER TABLE {q} ADD COLUMN IF NOT EXISTS chain text, \
-                     ADD COLUMN IF NOT EXISTS history_count bigint, \
-                     ADD COLUMN IF NOT EXISTS layout smallint NOT NULL DEFAULT {LAYOUT}"
-                )],
-            )
-        } else {
-            let schema = self
-                .table
-                .schema()
-                .map(|s| format!(", '{s}'"))
-                .unwrap_or_default();
-            (
-                format!(
-                    "SELECT 1 FROM pragma_table_info('{}'{schema}) WHERE name = 'layout'",
-                    self.table.table()
-                ),
-                vec![
-                    format!("ALTER TABLE {q} ADD COLUMN chain TEXT"),
-                    format!("ALTER TABLE {q} ADD COLUMN history_count INTEGER"),
-                    format!("ALTER TABLE {q} ADD COLUMN layout INTEGER NOT NULL DEFAULT {LAYOUT}"),
-                ],
-            )
-        }
+                "layout",
+                format!("smallint NOT NULL DEFAULT {LAYOUT}"),
+                format!("INTEGER NOT NULL DEFAULT {LAYOUT}"),
+            ),
+        ])
     }
 
     /// Returns a row when `version` is recorded (a transaction's guard: another runner applied
