@@ -68,11 +68,23 @@ fn baseline_flow(dir: &Path, url: &str) {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("applied 1 migration(s)"), "{stdout}");
 
-    // An unknown version, and a baseline that would record an edited migration, are refused.
+    // An unknown version is refused; so is a baseline over a migration recorded with another
+    // checksum (the file was edited since it was recorded), naming it.
     let (code, _, stderr) = strata(dir, url, &["baseline", "--to", "7"]);
     assert_eq!(code, 1);
     assert!(
         stderr.contains("target version 7 is not a known migration"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.join("migrations/001_users.sql"),
+        "-- UP\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n-- DOWN\nDROP TABLE users;\n",
+    )
+    .expect("edit 001");
+    let (code, _, stderr) = strata(dir, url, &["baseline", "--to", "3"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("changed since they ran (checksum differs): 1 (migrations/001_users.sql)"),
         "{stderr}"
     );
 }
