@@ -84,7 +84,8 @@ fn baseline_flow(dir: &Path, url: &str) {
     let (code, _, stderr) = strata(dir, url, &["baseline", "--to", "3"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("changed since they ran (checksum differs): 1 (migrations/001_users.sql)"),
+        stderr.contains("already recorded with another checksum than the file (edited since): 1 (migrations/001_users.sql)")
+            && stderr.contains("strata repair --accept-checksum VERSION"),
         "{stderr}"
     );
 }

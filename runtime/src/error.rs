@@ -328,6 +328,11 @@ pub enum Error {
         problems: Vec<String>,
     },
 
+    /// `baseline` / `adopt` / `repair --mark-applied` would record migrations as applied,
+    /// but some are recorded already with another checksum than their files (edited since).
+    #[error("cannot record migrations as applied: already recorded with another checksum than the file (edited since): {}; restore the files, or accept each edit with `strata repair --accept-checksum VERSION` (library: `accept_checksum`)", list(.0, |d| format!("{} ({})", d.version, d.path)))]
+    RecordedDifferently(Vec<Divergence>),
+
     /// `repair` refused: the migration is not in the state the repair is for.
     #[error("cannot repair migration {version}: {reason}")]
     Repair {

@@ -100,7 +100,7 @@ impl Migrations {
     /// Records every migration up to and including `to` as applied, without running any of
     /// it, marked `baseline` in the history: for a database whose schema already exists.
     /// Migrations already recorded with the same checksum are left as they are; one recorded
-    /// with another checksum is refused ([`Error::Divergent`]), as is a baseline below
+    /// with another checksum is refused ([`Error::RecordedDifferently`]), as is a baseline below
     /// migrations already applied ([`Error::OutOfOrder`]). Takes the migration lock.
     pub async fn baseline<D: Driver>(&self, conn: &mut D, to: i64) -> Result<Report> {
         self.record(conn, "baseline", to).await
@@ -118,11 +118,17 @@ impl Migrations {
         }
         let copy = record_only(self);
         ensure_admin_columns(conn, &copy.sql_for(conn)).await?;
-        copy.runner()
+        match copy
+            .runner()
             .target(to)
             .recording_as(origin)
             .run(conn)
             .await
+        {
+            // The runner's advice (`allow_divergent`) is for runs; recording has none.
+            Err(Error::Divergent(list)) => Err(Error::RecordedDifferently(list)),
+            other => other,
+        }
     }
 
     /// What `baseline`, `adopt` and `repair` marked, by version (empty when nothing was).
