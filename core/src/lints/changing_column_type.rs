@@ -7,7 +7,7 @@
 
 use super::column_facts::{rewrites, type_text};
 use super::safety_scope::{
-    actions, altered_column, altered_existing_table, each_statement_with_facts,
+    actions, altered_column, altered_existing_table, each_statement_with_facts, new_type_tokens,
 };
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
@@ -22,14 +22,10 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             let Some((column, k)) = altered_column(statement, action.start) else {
                 continue;
             };
-            let k = statement.skip(k, &[&["SET", "DATA"]]);
-            if statement.word(k) != Some("TYPE") {
+            let Some(tokens) = new_type_tokens(statement, k, action.end) else {
                 continue;
-            }
-            let end = (k + 1..action.end)
-                .find(|&t| matches!(statement.word(t), Some("USING" | "COLLATE")))
-                .unwrap_or(action.end);
-            let (Some(old), Some(new)) = (facts.column_type(&table, &column), type_text(statement, k + 1..end))
+            };
+            let (Some(old), Some(new)) = (facts.column_type(&table, &column), type_text(statement, tokens))
             else {
                 continue;
             };

@@ -13,7 +13,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use super::safety_scope::{Statement, actions, altered_table, has_words};
+use super::safety_scope::{
+    Statement, actions, altered_table, has_words, new_type_tokens, split_commas,
+};
 
 /// One table as far as the migrations show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,12 +239,8 @@ impl ColumnFacts {
                         } else if statement.words_at(k, &["DROP", "NOT", "NULL"]) {
                             not_null.remove(&column);
                         }
-                        let k = statement.skip(k, &[&["SET", "DATA"]]);
-                        if statement.word(k) == Some("TYPE") {
-                            let end = (k + 1..action.end)
-                                .find(|&t| matches!(statement.word(t), Some("USING" | "COLLATE")))
-                                .unwrap_or(action.end);
-                            match type_text(statement, k + 1..end) {
+                        if let Some(tokens) = new_type_tokens(statement, k, action.end) {
+                            match type_text(statement, tokens) {
                                 Some(ty) if columns.contains_key(&column) => {
                                     columns.insert(column, ty);
                                 }
@@ -617,27 +615,6 @@ fn depth_at(statement: &Statement<'_>, from: usize, at: usize) -> usize {
             ")" => depth.saturating_sub(1),
             _ => depth,
         })
-}
-
-/// `range` split at commas outside parentheses.
-fn split_commas(statement: &Statement<'_>, range: Range<usize>) -> Vec<Range<usize>> {
-    let mut parts = Vec::new();
-    let (mut depth, mut from) = (0usize, range.start);
-    for i in range.clone() {
-        match statement.tokens[i].text {
-            "(" => depth += 1,
-            ")" => depth = depth.saturating_sub(1),
-            "," if depth == 0 => {
-                parts.push(from..i);
-                from = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if from < range.end {
-        parts.push(from..range.end);
-    }
-    parts
 }
 
 /// Whether `text` (lower case) holds `name` as a whole word.

@@ -194,23 +194,46 @@ pub(crate) fn each_statement_with_facts(
 /// The actions of an `ALTER TABLE` from token `start`: token ranges split at commas outside
 /// parentheses.
 pub(crate) fn actions(statement: &Statement<'_>, start: usize) -> Vec<Range<usize>> {
-    let mut actions = Vec::new();
-    let (mut depth, mut from) = (0usize, start);
-    for (i, token) in statement.tokens.iter().enumerate().skip(start) {
-        match token.text {
+    split_commas(statement, start..statement.tokens.len())
+}
+
+/// `range` split at commas outside parentheses.
+pub(crate) fn split_commas(statement: &Statement<'_>, range: Range<usize>) -> Vec<Range<usize>> {
+    let mut parts = Vec::new();
+    let (mut depth, mut from) = (0usize, range.start);
+    for i in range.clone() {
+        match statement.tokens[i].text {
             "(" => depth += 1,
             ")" => depth = depth.saturating_sub(1),
             "," if depth == 0 => {
-                actions.push(from..i);
+                parts.push(from..i);
                 from = i + 1;
             }
             _ => {}
         }
     }
-    if from < statement.tokens.len() {
-        actions.push(from..statement.tokens.len());
+    if from < range.end {
+        parts.push(from..range.end);
     }
-    actions
+    parts
+}
+
+/// An `ALTER [COLUMN] c [SET DATA] TYPE t [USING ...] [COLLATE ...]` action's new type: its
+/// tokens, from the one after `k` (the index after the column's name) to the end of the type.
+/// `None` when the action does not change the type.
+pub(crate) fn new_type_tokens(
+    statement: &Statement<'_>,
+    k: usize,
+    end: usize,
+) -> Option<Range<usize>> {
+    let k = statement.skip(k, &[&["SET", "DATA"]]);
+    if statement.word(k) != Some("TYPE") {
+        return None;
+    }
+    let stop = (k + 1..end)
+        .find(|&t| matches!(statement.word(t), Some("USING" | "COLLATE")))
+        .unwrap_or(end);
+    Some(k + 1..stop)
 }
 
 /// Whether the words of `range` hold `words` in a row, outside parentheses.
