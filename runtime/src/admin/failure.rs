@@ -5,7 +5,6 @@
 
 use crate::driver::Driver;
 use crate::error::{Error, Result};
-use crate::history::HistoryTable;
 use crate::history::sql::HistorySql;
 
 /// A `no-transaction` migration that failed part-way and is not applied.
@@ -28,18 +27,8 @@ pub struct FailureRecord {
     pub failed_at: String,
 }
 
-/// `"<table>_failure"`, quoted, beside the history table.
-pub(crate) fn quoted(table: &HistoryTable) -> String {
-    // 63-byte names: shortened like the lease table's.
-    let name = format!("{}_failure", &table.table()[..table.table().len().min(55)]);
-    match table.schema() {
-        Some(schema) => format!("\"{schema}\".\"{name}\""),
-        None => format!("\"{name}\""),
-    }
-}
-
 fn create(sql: &HistorySql) -> String {
-    let q = quoted(sql.table());
+    let q = sql.table().failure_quoted();
     if sql.is_postgres() {
         format!(
             "CREATE TABLE IF NOT EXISTS {q} (version bigint PRIMARY KEY, name text NOT NULL, \
@@ -71,7 +60,7 @@ pub(crate) async fn record<D: Driver>(conn: &mut D, sql: &HistorySql, error: &Er
     else {
         return;
     };
-    let q = quoted(sql.table());
+    let q = sql.table().failure_quoted();
     let lines = completed_lines
         .iter()
         .map(u32::to_string)
@@ -102,7 +91,7 @@ pub(crate) async fn read<D: Driver>(conn: &mut D, sql: &HistorySql) -> Result<Ve
         } else {
             "failed_at"
         },
-        quoted(sql.table())
+        sql.table().failure_quoted()
     );
     let rows = match conn.run_batch(&[&select]).await {
         Ok(sets) => sets.into_iter().flatten(),
@@ -133,6 +122,6 @@ pub(crate) async fn read<D: Driver>(conn: &mut D, sql: &HistorySql) -> Result<Ve
 pub(crate) fn delete(sql: &HistorySql, version: i64) -> String {
     format!(
         "DELETE FROM {} WHERE version = {version}",
-        quoted(sql.table())
+        sql.table().failure_quoted()
     )
 }

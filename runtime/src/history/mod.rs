@@ -68,26 +68,38 @@ impl HistoryTable {
 
     /// `"schema"."table"` or `"table"`; safe because both were validated.
     pub fn quoted(&self) -> String {
+        self.quoted_beside(&self.table)
+    }
+
+    /// `name` quoted in the history table's schema (or none).
+    fn quoted_beside(&self, name: &str) -> String {
         match &self.schema {
-            Some(schema) => format!("\"{schema}\".\"{}\"", self.table),
-            None => format!("\"{}\"", self.table),
+            Some(schema) => format!("\"{schema}\".\"{name}\""),
+            None => format!("\"{name}\""),
         }
     }
 
     /// The lease table beside the history (`lock = "table"`): `<table>_lease`, same schema.
     pub(crate) fn lease_quoted(&self) -> String {
-        let lease = self.lease_table();
-        match &self.schema {
-            Some(schema) => format!("\"{schema}\".\"{lease}\""),
-            None => format!("\"{lease}\""),
-        }
+        self.quoted_beside(&self.lease_table())
     }
 
     /// The lease table's bare name: `<table>_lease`.
     pub(crate) fn lease_table(&self) -> String {
-        // PostgreSQL cuts names at 63 bytes: a long table name is shortened first, so the
-        // lease never becomes the history table itself (names are ASCII, validated).
-        format!("{}_lease", &self.table[..self.table.len().min(57)])
+        self.sibling("lease")
+    }
+
+    /// The table of part-way failures beside the history: `<table>_failure`, quoted.
+    pub(crate) fn failure_quoted(&self) -> String {
+        self.quoted_beside(&self.sibling("failure"))
+    }
+
+    /// `<table>_<suffix>`: PostgreSQL cuts names at 63 bytes, so a long table name is
+    /// shortened first and the sibling never becomes the history table itself (names are
+    /// ASCII, validated).
+    fn sibling(&self, suffix: &str) -> String {
+        let keep = 63usize.saturating_sub(suffix.len() + 1);
+        format!("{}_{suffix}", &self.table[..self.table.len().min(keep)])
     }
 
     /// A stable 64-bit key for a session lock: the first 8 bytes (big-endian) of SHA-256 over
@@ -193,6 +205,12 @@ mod tests {
         assert_eq!(
             HistoryTable::default().lease_quoted(),
             "\"strata_migrations_lease\""
+        );
+        let failure = table.failure_quoted();
+        assert_eq!(failure, format!("\"ops\".\"{}_failure\"", "t".repeat(55)));
+        assert_eq!(
+            HistoryTable::default().failure_quoted(),
+            "\"strata_migrations_failure\""
         );
     }
 
