@@ -100,33 +100,12 @@ pub enum PlanFormat {
     D1,
 }
 
-/// The tools `adopt --from` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ToolArg {
-    Refinery,
-    Sqlx,
-    Diesel,
-    Flyway,
-    Goose,
-    Dbmate,
-    GolangMigrate,
-    D1,
-}
-
-impl ToolArg {
-    pub fn tool(self) -> strata_runtime::Tool {
-        use strata_runtime::Tool;
-        match self {
-            ToolArg::Refinery => Tool::Refinery,
-            ToolArg::Sqlx => Tool::Sqlx,
-            ToolArg::Diesel => Tool::Diesel,
-            ToolArg::Flyway => Tool::Flyway,
-            ToolArg::Goose => Tool::Goose,
-            ToolArg::Dbmate => Tool::Dbmate,
-            ToolArg::GolangMigrate => Tool::GolangMigrate,
-            ToolArg::D1 => Tool::D1,
-        }
-    }
+/// `--from`: one of the tools `adopt` reads, by the names the runtime gives them.
+fn tool_parser() -> impl clap::builder::TypedValueParser<Value = strata_runtime::Tool> {
+    use clap::builder::TypedValueParser;
+    use strata_runtime::Tool;
+    clap::builder::PossibleValuesParser::new(Tool::ALL.map(Tool::name))
+        .try_map(|name| Tool::from_name(&name).ok_or_else(|| format!("unknown tool `{name}`")))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -229,8 +208,8 @@ pub enum Command {
     /// writes only with --yes; never runs their SQL or changes the tool's table).
     Adopt {
         /// The tool whose history to read.
-        #[arg(long, value_enum)]
-        from: ToolArg,
+        #[arg(long, value_parser = tool_parser())]
+        from: strata_runtime::Tool,
         /// Its history table, `table` or `schema.table`, when not the tool's default.
         #[arg(long, value_name = "[SCHEMA.]TABLE")]
         table: Option<String>,

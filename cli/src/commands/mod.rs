@@ -47,7 +47,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Adopt { from, table, yes } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
             let table = table.as_deref().map(parse_table).transpose()?;
-            adopt::run(&mut db, &migrations, from.tool(), table, *yes).await
+            adopt::run(&mut db, &migrations, *from, table, *yes).await
         }),
         Command::Baseline { to } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
