@@ -11,8 +11,7 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             return;
         }
         let i = statement.skip(2, &[&["IF", "EXISTS"]]);
-        let mut existing = statement.names_at(i);
-        existing.retain(|name| !created.tables.contains(name));
+        let existing = statement.existing_at(i, &created.tables);
         if existing.is_empty() {
             return;
         }

@@ -14,8 +14,7 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             return;
         }
         let i = statement.skip(2, &[&["IF", "EXISTS"]]);
-        let mut existing = statement.names_at(i);
-        existing.retain(|name| !created.indexes.contains(name));
+        let existing = statement.existing_at(i, &created.indexes);
         if existing.is_empty() {
             return;
         }

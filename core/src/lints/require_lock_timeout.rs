@@ -29,17 +29,11 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
                 .map(|(table, _)| table),
             Some("DROP") if statement.words_at(1, &["TABLE"]) => {
                 let i = statement.skip(2, &[&["IF", "EXISTS"]]);
-                statement
-                    .names_at(i)
-                    .into_iter()
-                    .find(|name| !created.tables.contains(name))
+                statement.existing_at(i, &created.tables).into_iter().next()
             }
             Some("TRUNCATE") => {
                 let i = statement.skip(1, &[&["TABLE"], &["ONLY"]]);
-                statement
-                    .names_at(i)
-                    .into_iter()
-                    .find(|name| !created.tables.contains(name))
+                statement.existing_at(i, &created.tables).into_iter().next()
             }
             Some("LOCK") => {
                 let i = statement.skip(1, &[&["TABLE"], &["ONLY"]]);
@@ -49,10 +43,8 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
                         .tokens
                         .windows(2)
                         .any(|w| w[0].word.as_deref() == Some("ACCESS") && w[1].word.as_deref() == Some("EXCLUSIVE"));
-                statement
-                    .names_at(i)
-                    .into_iter()
-                    .find(|name| exclusive && !created.tables.contains(name))
+                let existing = statement.existing_at(i, &created.tables);
+                existing.into_iter().next().filter(|_| exclusive)
             }
             _ => None,
         };

@@ -79,6 +79,14 @@ impl Statement<'_> {
             .help(help.to_string())
     }
 
+    /// [`names_at`](Self::names_at), less those in `created` (made earlier in this
+    /// migration): the existing objects a `DROP TABLE` / `DROP INDEX` / `TRUNCATE` names.
+    pub(crate) fn existing_at(&self, i: usize, created: &BTreeSet<String>) -> Vec<String> {
+        let mut names = self.names_at(i);
+        names.retain(|name| !created.contains(name));
+        names
+    }
+
     /// A comma-separated list of object names at `i` (`DROP TABLE a, s.b`), each as
     /// [`name_at`](Self::name_at) reads it.
     pub(crate) fn names_at(&self, mut i: usize) -> Vec<String> {
