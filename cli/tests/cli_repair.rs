@@ -339,3 +339,47 @@ async fn a_partial_failure_is_explained_and_marked_applied_or_forgotten() {
     assert!(repair_text.contains("nothing to repair"), "{repair_text}");
     drop(dir);
 }
+
+#[tokio::test]
+async fn a_partial_failure_retried_by_up_leaves_nothing_to_repair() {
+    let db = common::TestDb::new("partial_retry").await;
+    let dir = project(&[
+        ("migrations/001_users.sql", USERS),
+        ("migrations/002_indexes.sql", PARTIAL),
+        ("migrations/strata.toml", "[lints]\nsafety = \"allow\"\n"),
+    ]);
+    let url = db.url.clone();
+    let path = dir.path().to_path_buf();
+    let (first, status) = {
+        let (path, url) = (path.clone(), url.clone());
+        tokio::task::spawn_blocking(move || {
+            let first = strata(&path, &url, &["up"]).0;
+            (first, strata(&path, &url, &["status"]).1)
+        })
+        .await
+        .expect("up")
+    };
+    assert_eq!(first, 1);
+    assert!(status.contains("failed part-way"), "{status}");
+    // Its statements can run again (IF NOT EXISTS): once the column exists, `up` applies it,
+    // and the record of the failure no longer counts.
+    db.client()
+        .await
+        .batch_execute("ALTER TABLE users ADD COLUMN nickname text")
+        .await
+        .expect("fix");
+    let (code, status, repair) = tokio::task::spawn_blocking(move || {
+        let code = strata(&path, &url, &["up"]).0;
+        (
+            code,
+            strata(&path, &url, &["status"]).1,
+            strata(&path, &url, &["repair"]).1,
+        )
+    })
+    .await
+    .expect("retry");
+    assert_eq!(code, 0);
+    assert!(!status.contains("failed part-way"), "{status}");
+    assert!(repair.contains("nothing to repair"), "{repair}");
+    drop(dir);
+}

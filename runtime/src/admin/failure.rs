@@ -82,16 +82,20 @@ pub(crate) async fn record<D: Driver>(conn: &mut D, sql: &HistorySql, error: &Er
     }
 }
 
-/// The recorded failures, by version (none when the table does not exist).
+/// The recorded failures of migrations not applied, by version (none when the table does
+/// not exist).
 pub(crate) async fn read<D: Driver>(conn: &mut D, sql: &HistorySql) -> Result<Vec<FailureRecord>> {
+    // A record whose migration has been applied since is stale: left out by the query.
     let select = format!(
-        "SELECT version, name, failed_statement, total, completed_lines, error, {} FROM {} ORDER BY version",
+        "SELECT version, name, failed_statement, total, completed_lines, error, {} FROM {} f \
+         WHERE NOT EXISTS (SELECT 1 FROM {} h WHERE h.version = f.version) ORDER BY version",
         if sql.is_postgres() {
             "to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
         } else {
             "failed_at"
         },
-        sql.table().failure_quoted()
+        sql.table().failure_quoted(),
+        sql.quoted()
     );
     let rows = match conn.run_batch(&[&select]).await {
         Ok(sets) => sets.into_iter().flatten(),
