@@ -68,7 +68,7 @@ pub struct Runner<'m> {
 /// The SQL a step ran, for mapping error offsets: an embedded section (file positions) or
 /// a DOWN stored in the history table (positions inside the stored text).
 #[derive(Clone, Copy)]
-enum Source<'a> {
+pub(crate) enum Source<'a> {
     Section(&'a Section),
     Stored { sql: &'a str, origin: &'a str },
 }
@@ -88,7 +88,7 @@ impl Source<'_> {
         }
     }
 
-    fn location(&self, offset: Option<usize>) -> Location {
+    pub(crate) fn location(&self, offset: Option<usize>) -> Location {
         let (line, column) = match offset {
             Some(offset) => {
                 let (line, column) = self.position(offset);

@@ -14,6 +14,7 @@ use crate::driver::{Driver, char_to_byte};
 use crate::error::{Error, Location, Result};
 use crate::migrations::Migrations;
 use crate::plan::Target;
+use crate::runner::Source;
 
 pub use report::{Finding, RoundTrip, VerifyReport, VerifyStep};
 pub use snapshot::Difference;
@@ -174,12 +175,8 @@ impl<'m> Verifier<'m> {
                     .position
                     .and_then(|chars| char_to_byte(text, chars))
                     .unwrap_or(0);
-                let (line, column) = section.file_position(statement.range().start + offset);
-                let location = Location {
-                    path: section.path().to_string(),
-                    line: Some(line),
-                    column: Some(column),
-                };
+                let location =
+                    Source::Section(section).location(Some(statement.range().start + offset));
                 failed = Some(Finding::NotIdempotent { location, error });
                 break;
             }
