@@ -30,7 +30,7 @@ where
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail(format!("cannot start a tokio runtime: {e}")));
-    let name = runtime.block_on(test_database(migrations, &config));
+    let (name, mut admin) = runtime.block_on(test_database(migrations, &config));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async {
             let client = connect(database(&config, &name)).await;
@@ -45,7 +45,6 @@ where
         );
     } else {
         runtime.block_on(async {
-            let mut admin = connect(config.clone()).await;
             if let Err(error) = drop_scratch(&mut admin, &name).await {
                 eprintln!("strata::test: cannot drop test database {name}: {error}");
             }
@@ -118,8 +117,9 @@ async fn connect(config: Config) -> Client {
     }
 }
 
-/// Creates this test's database from the migrated template (made first if needed).
-async fn test_database(migrations: &Migrations, config: &Config) -> String {
+/// Creates this test's database from the migrated template (made first if needed); the
+/// admin session that created it, kept to drop it afterwards.
+async fn test_database(migrations: &Migrations, config: &Config) -> (String, Client) {
     let mut template = template(migrations, config).await;
     let mut admin = connect(config.clone()).await;
     let name = scratch_name("strata_testdb");
@@ -127,7 +127,7 @@ async fn test_database(migrations: &Migrations, config: &Config) -> String {
     let mut rebuilt = false;
     loop {
         match create_scratch(&mut admin, &name, Some(&template)).await {
-            Ok(()) => return name,
+            Ok(()) => return (name, admin),
             // 55006: a session of the process that built the template is still closing.
             Err(error) if error.code == "55006" && Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
