@@ -14,6 +14,7 @@ use crate::error::CliError;
 pub enum Database {
     Postgres(tokio_postgres::Client),
     Sqlite(rusqlite::Connection),
+    Mysql(mysql_async::Conn),
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
@@ -106,6 +107,21 @@ impl Database {
                 .map_err(|e| connect(e.to_string()))?;
             return Ok(Database::Postgres(client));
         }
+        if let Some(rest) = url
+            .strip_prefix("mysql://")
+            .or_else(|| url.strip_prefix("mariadb://"))
+        {
+            let opts = mysql_async::Opts::from_url(&format!("mysql://{rest}"))
+                .map_err(|e| connect(format!("invalid URL: {e}")))?;
+            let mut builder = mysql_async::OptsBuilder::from_opts(opts);
+            if let Some(dbname) = dbname {
+                builder = builder.db_name(Some(dbname));
+            }
+            let conn = mysql_async::Conn::new(builder)
+                .await
+                .map_err(|e| connect(e.to_string()))?;
+            return Ok(Database::Mysql(conn));
+        }
         Err(CliError::UnsupportedUrl(redact(url)))
     }
 
@@ -139,6 +155,25 @@ impl Database {
                 Ok(format!("PostgreSQL {}{tls}", version.unwrap_or_default()))
             }
             Database::Sqlite(_) => Ok(format!("SQLite {}", rusqlite::version())),
+            Database::Mysql(conn) => {
+                let sets = conn
+                    .run_batch(&["SELECT VERSION()"])
+                    .await
+                    .map_err(|e| CliError::Query(e.to_string()))?;
+                let version = sets
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .and_then(|row| row.into_iter().next().flatten())
+                    .unwrap_or_default();
+                // MariaDB says so in its version (`10.11.19-MariaDB-0+deb12u1`).
+                let flavour = if version.contains("MariaDB") {
+                    "MariaDB"
+                } else {
+                    "MySQL"
+                };
+                Ok(format!("{flavour} {version}"))
+            }
         }
     }
 }
@@ -148,6 +183,7 @@ impl Driver for Database {
         match self {
             Database::Postgres(c) => c.dialect(),
             Database::Sqlite(c) => c.dialect(),
+            Database::Mysql(c) => c.dialect(),
         }
     }
 
@@ -155,6 +191,7 @@ impl Driver for Database {
         match self {
             Database::Postgres(c) => c.run_batch(statements).await,
             Database::Sqlite(c) => c.run_batch(statements).await,
+            Database::Mysql(c) => c.run_batch(statements).await,
         }
     }
 
@@ -165,6 +202,7 @@ impl Driver for Database {
         match self {
             Database::Postgres(c) => c.run_transaction(transaction).await,
             Database::Sqlite(c) => c.run_transaction(transaction).await,
+            Database::Mysql(c) => c.run_transaction(transaction).await,
         }
     }
 
@@ -172,6 +210,7 @@ impl Driver for Database {
         match self {
             Database::Postgres(c) => c.session_lock(table),
             Database::Sqlite(c) => c.session_lock(table),
+            Database::Mysql(c) => c.session_lock(table),
         }
     }
 
@@ -179,6 +218,7 @@ impl Driver for Database {
         match self {
             Database::Postgres(c) => c.read_only().await,
             Database::Sqlite(c) => c.read_only().await,
+            Database::Mysql(c) => c.read_only().await,
         }
     }
 
@@ -186,6 +226,7 @@ impl Driver for Database {
         match self {
             Database::Postgres(c) => c.set_lock_wait(timeout),
             Database::Sqlite(c) => c.set_lock_wait(timeout),
+            Database::Mysql(c) => c.set_lock_wait(timeout),
         }
     }
 }

@@ -19,7 +19,7 @@ pub enum CliError {
     },
     /// A URL scheme no backend handles.
     #[error(
-        "unsupported database URL {0}: use postgres://..., postgresql://..., sqlite:path or sqlite://path"
+        "unsupported database URL {0}: use postgres://..., postgresql://..., mysql://..., mariadb://..., sqlite:path or sqlite://path"
     )]
     UnsupportedUrl(String),
     /// A query of the CLI's own (the server's version, say) failed.

@@ -271,7 +271,7 @@ async fn a_partial_failure_is_explained_and_marked_applied_or_forgotten() {
         "{status_text}"
     );
     assert!(
-        repair_text.contains("no-transaction migration 2 indexes failed part-way")
+        repair_text.contains("migration 2 indexes failed part-way outside a transaction")
             && repair_text.contains("the statements at lines 3 ran and stay in effect")
             && repair_text.contains("strata repair --mark-applied 2")
             && repair_text.contains("strata repair --forget 2"),

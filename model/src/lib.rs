@@ -9,6 +9,7 @@
 // Vocabulary.
 pub mod dialect;
 pub mod history_table;
+pub mod implicit_commit;
 pub mod position;
 pub mod tokens;
 

@@ -34,9 +34,12 @@ pub enum DbErrorKind {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DbError {
-    /// SQLSTATE (PostgreSQL) or the SQLite extended result code name; empty when unknown
-    /// (a broken connection without a server error, say).
+    /// SQLSTATE (PostgreSQL), the error number (MySQL: its SQLSTATE is in
+    /// [`sqlstate`](Self::sqlstate)) or the SQLite extended result code name; empty when
+    /// unknown (a broken connection without a server error, say).
     pub code: String,
+    /// The SQLSTATE, where it is not the code itself (MySQL).
+    pub sqlstate: Option<String>,
     /// The server's message (or the client library's, for connection errors).
     pub message: String,
     /// 0-based character offset into the SQL text that was executed, when the server says.
@@ -57,11 +60,18 @@ impl DbError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         DbError {
             code: code.into(),
+            sqlstate: None,
             message: message.into(),
             position: None,
             kind: DbErrorKind::Other,
             source: None,
         }
+    }
+
+    /// Sets the SQLSTATE beside an error number.
+    pub fn with_sqlstate(mut self, sqlstate: &str) -> Self {
+        self.sqlstate = Some(sqlstate.to_string()).filter(|s| !s.is_empty());
+        self
     }
 
     /// Sets the backend's classification.
@@ -101,10 +111,10 @@ impl PartialEq for DbError {
 
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.code.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "[{}] {}", self.code, self.message)
+        match (self.code.as_str(), &self.sqlstate) {
+            ("", _) => write!(f, "{}", self.message),
+            (code, Some(state)) => write!(f, "[{code}, SQLSTATE {state}] {}", self.message),
+            (code, None) => write!(f, "[{code}] {}", self.message),
         }
     }
 }
@@ -241,11 +251,12 @@ pub enum Error {
         committed: Vec<i64>,
     },
 
-    /// A `no-transaction` migration failed part-way, applying (UP) or rolling back (DOWN):
+    /// A migration run outside a transaction (`no-transaction`, or on MySQL one whose
+    /// statements commit by themselves) failed part-way, applying (UP) or rolling back (DOWN):
     /// the statements before `failed_statement` ran and stay in effect, and the history is
     /// unchanged (an UP is not recorded as applied; a DOWN leaves it recorded).
     #[error(
-        "no-transaction migration {version} {name}: {dir} statement {failed_statement} of {total} ({location}) failed: {error}; \
+        "migration {version} {name}, run outside a transaction: {dir} statement {failed_statement} of {total} ({location}) failed: {error}; \
          {ran}; the history table is unchanged{}",
         before(.committed),
         dir = section_name(.direction),
@@ -274,10 +285,10 @@ pub enum Error {
         error: DbError,
     },
 
-    /// Every statement of a `no-transaction` migration ran, but recording it (UP: inserting
+    /// Every statement of a migration run outside a transaction ran, but recording it (UP: inserting
     /// the history row; DOWN: deleting it) failed. The schema changed; the history did not.
     #[error(
-        "no-transaction migration {version} {name} ({path}): every {dir} statement ran but updating the history table failed: {error}",
+        "migration {version} {name} ({path}), run outside a transaction: every {dir} statement ran but updating the history table failed: {error}",
         dir = section_name(.direction)
     )]
     Unrecorded {
@@ -520,7 +531,7 @@ mod tests {
         };
         assert_eq!(
             error.to_string(),
-            "no-transaction migration 2 indexes: UP statement 2 of 3 (m/002_indexes.sql:4:39) failed: \
+            "migration 2 indexes, run outside a transaction: UP statement 2 of 3 (m/002_indexes.sql:4:39) failed: \
              [42703] column \"nope\" does not exist; the statement at line 3 ran and stays in effect; \
              the history table is unchanged"
         );

@@ -31,13 +31,15 @@ pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LeaseSql {
     pub(crate) create: String,
-    /// One row (`true`) when the lease is now ours: inserted when there was none, taken over
-    /// when it had expired, or renewed when it was ours already.
-    pub(crate) take: String,
+    /// The last one returns one row (`true`) when the lease is now ours: inserted when there
+    /// was none, taken over when it had expired, or renewed when it was ours already. Each
+    /// statement stands alone.
+    pub(crate) take: Vec<String>,
     /// One row (a description of the holder) when someone holds it.
     pub(crate) holder: String,
-    /// One row when the lease is still ours and now runs `ttl` from now.
-    pub(crate) renew: String,
+    /// The last one returns one row when the lease is still ours and now runs `ttl` from
+    /// now.
+    pub(crate) renew: Vec<String>,
     pub(crate) release: String,
     /// Runs first in every history write of the run: divides by zero unless the lease is
     /// still ours, and locks the row `FOR KEY SHARE` until the write commits. A takeover
@@ -46,6 +48,8 @@ pub(crate) struct LeaseSql {
     /// flight at the server either commits before another runner reads the history, or
     /// fails here after the takeover and rolls back.
     pub(crate) fence: String,
+    /// The error code the fence fails with when the lease is no longer ours.
+    pub(crate) fence_code: &'static str,
 }
 
 impl LeaseSql {
@@ -57,10 +61,12 @@ impl LeaseSql {
         owner: &str,
         ttl: Duration,
     ) -> Option<Self> {
-        if dialect != Dialect::Postgres {
-            return None;
+        match dialect {
+            Dialect::Postgres => {}
+            Dialect::Mysql => return Some(Self::mysql(sql, owner, ttl)),
+            _ => return None,
         }
-        let lease = table.lease_quoted();
+        let lease = table.lease_quoted(dialect);
         let owner = sql.literal(owner);
         let until = format!(
             "clock_timestamp() + interval '{} milliseconds'",
@@ -74,7 +80,7 @@ impl LeaseSql {
             ),
             // An UPDATE locks only rows its WHERE keeps, so a held lease costs a waiter no
             // lock wait; INSERT ... DO NOTHING never locks.
-            take: format!(
+            take: vec![format!(
                 "WITH inserted AS (INSERT INTO {lease} (id, owner, acquired_at, expires_at) \
                  VALUES (1, {owner}, clock_timestamp(), {until}) \
                  ON CONFLICT (id) DO NOTHING RETURNING true), \
@@ -82,23 +88,78 @@ impl LeaseSql {
                  expires_at = {until} WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM inserted) \
                  AND (expires_at < clock_timestamp() OR owner = {owner}) RETURNING true) \
                  SELECT true FROM inserted UNION ALL SELECT true FROM taken"
-            ),
+            )],
             holder: format!(
                 "SELECT owner || ' (lease taken ' || to_char(acquired_at AT TIME ZONE 'UTC', \
                  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ', expires in ' || \
                  greatest(0, ceil(extract(epoch FROM expires_at - clock_timestamp())))::bigint \
                  || ' s)' FROM {lease} WHERE owner <> {owner}"
             ),
-            renew: format!(
+            renew: vec![format!(
                 "UPDATE {lease} SET expires_at = {until} WHERE id = 1 AND owner = {owner} \
                  RETURNING true"
-            ),
+            )],
             release: format!("DELETE FROM {lease} WHERE id = 1 AND owner = {owner}"),
             fence: format!(
                 "SELECT 1 / (SELECT count(*)::int FROM (SELECT 1 FROM {lease} \
                  WHERE id = 1 AND owner = {owner} FOR KEY SHARE) AS ours)"
             ),
+            fence_code: "22012",
         })
+    }
+
+    /// MySQL's lease: no `RETURNING` and no writable CTE, so taking it is an UPDATE of an
+    /// expired or own row, an INSERT that does nothing when a row exists, then a read of
+    /// whose it is; each statement alone is atomic, and the read decides. Its fence reads
+    /// the row `LOCK IN SHARE MODE` (a takeover's UPDATE waits for the commit) and fails
+    /// with "subquery returns more than 1 row" (1242) when it is not ours: MySQL's division
+    /// by zero is NULL, not an error.
+    fn mysql(sql: &HistorySql, owner: &str, ttl: Duration) -> Self {
+        let lease = sql.lease_quoted();
+        let owner = sql.literal(owner);
+        let now = "UTC_TIMESTAMP(3)";
+        let until = format!(
+            "DATE_ADD(UTC_TIMESTAMP(3), INTERVAL {} MICROSECOND)",
+            ttl.as_micros()
+        );
+        let ours = format!("SELECT TRUE FROM {lease} WHERE id = 1 AND owner = {owner}");
+        LeaseSql {
+            create: format!(
+                "CREATE TABLE IF NOT EXISTS {lease} (id SMALLINT NOT NULL PRIMARY KEY \
+                 CHECK (id = 1), owner VARCHAR(255) NOT NULL UNIQUE, \
+                 acquired_at DATETIME(3) NOT NULL, expires_at DATETIME(3) NOT NULL) \
+                 ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+            ),
+            take: vec![
+                format!(
+                    "UPDATE {lease} SET owner = {owner}, acquired_at = {now}, expires_at = {until} \
+                     WHERE id = 1 AND (expires_at < {now} OR owner = {owner})"
+                ),
+                format!(
+                    "INSERT INTO {lease} (id, owner, acquired_at, expires_at) \
+                     VALUES (1, {owner}, {now}, {until}) ON DUPLICATE KEY UPDATE id = id"
+                ),
+                ours.clone(),
+            ],
+            holder: format!(
+                "SELECT CONCAT(owner, ' (lease taken ', DATE_FORMAT(acquired_at, \
+                 '%Y-%m-%dT%H:%i:%sZ'), ', expires in ', \
+                 GREATEST(0, CEIL(TIMESTAMPDIFF(MICROSECOND, {now}, expires_at) / 1000000)), \
+                 ' s)') FROM {lease} WHERE owner <> {owner}"
+            ),
+            renew: vec![
+                format!(
+                    "UPDATE {lease} SET expires_at = {until} WHERE id = 1 AND owner = {owner}"
+                ),
+                ours,
+            ],
+            release: format!("DELETE FROM {lease} WHERE id = 1 AND owner = {owner}"),
+            fence: format!(
+                "SELECT IF(EXISTS (SELECT 1 FROM {lease} WHERE id = 1 AND owner = {owner} \
+                 LOCK IN SHARE MODE), 1, (SELECT 1 UNION ALL SELECT 2))"
+            ),
+            fence_code: "1242",
+        }
     }
 }
 
@@ -160,8 +221,9 @@ impl Lease {
     /// Renews now. A database error is logged and retried at the next beat: the lease only
     /// counts as lost when the server says another owner has it.
     pub(crate) async fn renew<D: Driver>(&self, conn: &mut D) {
-        match conn.run_batch(&[&self.sql.renew]).await {
-            Ok(sets) if sets.first().is_some_and(|rows| !rows.is_empty()) => {
+        let renew: Vec<&str> = self.sql.renew.iter().map(String::as_str).collect();
+        match conn.run_batch(&renew).await {
+            Ok(sets) if sets.last().is_some_and(|rows| !rows.is_empty()) => {
                 if let Ok(mut renewed) = self.renewed.lock() {
                     *renewed = Instant::now();
                 }
@@ -203,14 +265,31 @@ mod tests {
         let history = HistorySql::new(&table, Dialect::Postgres);
         let sql = LeaseSql::new(&table, &history, Dialect::Postgres, "h:1:it's", DEFAULT_TTL)
             .expect("PostgreSQL has a lease");
-        for statement in [&sql.take, &sql.holder, &sql.renew, &sql.release, &sql.fence] {
+        let statements = sql.take.iter().chain(&sql.renew).chain([
+            &sql.holder,
+            &sql.release,
+            &sql.fence,
+        ]);
+        for statement in statements {
             assert!(
                 statement.contains("\"ops\".\"history_lease\""),
                 "{statement}"
             );
             assert!(statement.contains("E'h:1:it''s'"), "{statement}");
         }
-        assert!(sql.take.contains("30000 milliseconds"), "{}", sql.take);
+        assert!(sql.take[0].contains("30000 milliseconds"), "{:?}", sql.take);
+        let mysql = HistorySql::new(&table, Dialect::Mysql);
+        let sql = LeaseSql::new(&table, &mysql, Dialect::Mysql, "h:1:it's", DEFAULT_TTL)
+            .expect("MySQL has a lease");
+        let statements = sql.take.iter().chain(&sql.renew).chain([
+            &sql.holder,
+            &sql.release,
+            &sql.fence,
+        ]);
+        for statement in statements {
+            assert!(statement.contains("`ops`.`history_lease`"), "{statement}");
+            assert!(statement.contains("'h:1:it''s'"), "{statement}");
+        }
         let sqlite = HistorySql::new(&table, Dialect::Sqlite);
         assert!(LeaseSql::new(&table, &sqlite, Dialect::Sqlite, "o", DEFAULT_TTL).is_none());
     }

@@ -41,7 +41,8 @@ pub(crate) struct LockOptions {
 /// may have left it taken (a session lock survives its transaction's rollback; a lease row
 /// does not).
 struct Attempt<'a> {
-    take: &'a str,
+    /// The last statement's first row says whether the lock is taken.
+    take: &'a [String],
     holder: &'a str,
     release_on_error: Option<&'a str>,
 }
@@ -73,8 +74,9 @@ pub(crate) async fn acquire<D: Driver>(
         let history = protocol::read(conn, sql, protocol::Read::Create).await?;
         return Ok((Lock::PerTransaction, history));
     };
+    let try_lock = [lock.try_lock.clone()];
     let attempt = Attempt {
-        take: &lock.try_lock,
+        take: &try_lock,
         holder: &lock.holder,
         release_on_error: Some(&lock.unlock),
     };
@@ -131,7 +133,12 @@ async fn wait_for<D: Driver>(
     timeout: Option<Duration>,
 ) -> Result<Vec<AppliedMigration>> {
     let select = sql.select_rows(true);
-    let batch = [attempt.take, attempt.holder, select.as_str()];
+    let batch: Vec<&str> = attempt
+        .take
+        .iter()
+        .map(String::as_str)
+        .chain([attempt.holder, select.as_str()])
+        .collect();
     let started = Instant::now();
     let mut delay = Duration::from_millis(20);
     let mut last_log: Option<Instant> = None;
@@ -147,7 +154,7 @@ async fn wait_for<D: Driver>(
                 return Err(Error::Database(error));
             }
         };
-        let mut sets = sets.into_iter();
+        let mut sets = sets.into_iter().skip(attempt.take.len() - 1);
         let (taken, holder, rows) = (sets.next(), sets.next(), sets.next());
         if says_true(taken.as_ref()) {
             if last_log.is_some() {

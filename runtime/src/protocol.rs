@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use strata_model::Dialect;
+use strata_model::implicit_commit::commits_implicitly;
 use strata_model::migration::Migration;
 use tracing::{debug, info};
 
@@ -88,14 +90,15 @@ pub(crate) async fn probe<D: Driver>(
 async fn create<D: Driver>(conn: &mut D, sql: &HistorySql, then: &str) -> Result<Vec<Vec<Row>>> {
     info!(table = %sql.quoted(), "creating the history table");
     let create = sql.create();
+    let batch: Vec<&str> = create.iter().map(String::as_str).chain([then]).collect();
     let mut attempts = 0;
     loop {
-        match query(conn, &[&create, then]).await {
-            Ok(mut sets) => return Ok(sets.split_off(1)),
+        match query(conn, &batch).await {
+            Ok(mut sets) => return Ok(sets.split_off(create.len())),
             Err(error) if error.kind == DbErrorKind::InsufficientPrivilege => {
                 return Err(Error::CannotCreateHistory {
                     table: sql.quoted().to_string(),
-                    ddl: create,
+                    ddl: create.join(";\n"),
                     error,
                 });
             }
@@ -215,6 +218,27 @@ fn statements_of(section: &strata_model::migration::Section) -> Vec<(usize, &str
         .collect()
 }
 
+/// Whether a section runs in one transaction with its history row: its migration is
+/// transactional and none of its statements commits by itself on this backend (MySQL's
+/// DDL; see [`commits_implicitly`]). Otherwise it runs statement by statement, the row
+/// written after the last, as a `no-transaction` migration does.
+pub(crate) fn atomic<'a>(
+    transactional: bool,
+    mut statements: impl Iterator<Item = &'a str>,
+    dialect: Dialect,
+) -> bool {
+    transactional && !statements.any(|text| commits_implicitly(dialect, text))
+}
+
+/// [`atomic`] for a migration's UP.
+pub(crate) fn up_is_atomic(migration: &Migration, dialect: Dialect) -> bool {
+    atomic(
+        migration.transactional(),
+        migration.up_section().statement_texts().map(|(_, text)| text),
+        dialect,
+    )
+}
+
 /// Runs statements one by one outside a transaction; says which failed and how many ran.
 async fn one_by_one<D: Driver>(
     conn: &mut D,
@@ -278,7 +302,7 @@ pub(crate) async fn apply<D: Driver>(
 ) -> Result<Applied, StepError> {
     let statements = statements_of(migration.up_section());
     let started = Instant::now();
-    if !migration.transactional() {
+    if !up_is_atomic(migration, sql.dialect()) {
         one_by_one(conn, &statements).await?;
         let elapsed = started.elapsed();
         record(
@@ -342,8 +366,8 @@ fn controls_transaction(statement: &str) -> bool {
 
 /// Whether `migration` may go into one message with others: transactional, no guard needed
 /// (a session lock serializes runners), and no transaction control of its own.
-pub(crate) fn pipelinable(migration: &Migration, guarded: bool) -> bool {
-    migration.transactional()
+pub(crate) fn pipelinable(migration: &Migration, guarded: bool, dialect: Dialect) -> bool {
+    up_is_atomic(migration, dialect)
         && !guarded
         && !migration
             .up_section()
@@ -439,7 +463,8 @@ pub(crate) async fn revert<D: Driver>(
 ) -> Result<bool, StepError> {
     let statements = revert_statements(step, conn.dialect());
     let delete = sql.delete(step.version);
-    if !step.transactional {
+    let texts = statements.iter().map(|(_, text)| *text);
+    if !atomic(step.transactional, texts, conn.dialect()) {
         one_by_one(conn, &statements).await?;
         record(conn, &delete, statements.len()).await?;
         return Ok(true);

@@ -225,7 +225,7 @@ async fn lease_lost<D: Driver>(
     let Lock::Lease(lease) = lock else {
         return None;
     };
-    if error.error.code != "22012" {
+    if error.error.code != lease.sql.fence_code {
         return None;
     }
     lease.renew(conn).await;
@@ -509,7 +509,7 @@ impl<'m> Runner<'m> {
             // Consecutive transactional migrations go to the backend together (one message
             // on PostgreSQL); a no-transaction one runs on its own, statement by statement.
             let end = (index..planned.len())
-                .find(|&j| !protocol::pipelinable(planned[j].migration, guarded))
+                .find(|&j| !protocol::pipelinable(planned[j].migration, guarded, sql.dialect()))
                 .unwrap_or(planned.len());
             if end - index >= 2 {
                 let group = &planned[index..end];
@@ -659,6 +659,11 @@ impl<'m> Runner<'m> {
                     let statements = protocol::revert_statements(step, conn.dialect());
                     let statement_starts: Vec<usize> =
                         statements.iter().map(|(start, _)| *start).collect();
+                    let atomic = protocol::atomic(
+                        step.transactional,
+                        statements.iter().map(|(_, text)| *text),
+                        conn.dialect(),
+                    );
                     let source = match step.section {
                         Some(section) => Source::Section(section),
                         None => Source::Stored {
@@ -670,7 +675,7 @@ impl<'m> Runner<'m> {
                         step.version,
                         &step.name,
                         Direction::Down,
-                        step.transactional,
+                        atomic,
                         source,
                         &statement_starts,
                         error,
@@ -718,7 +723,7 @@ impl<'m> Runner<'m> {
                 version: m.version(),
                 name: m.name().to_string(),
                 direction: Direction::Up,
-                transactional: m.transactional(),
+                transactional: protocol::up_is_atomic(m, sql.dialect()),
                 sql: m.up().to_string(),
             })
             .collect();
@@ -736,7 +741,13 @@ impl<'m> Runner<'m> {
                 version: s.version,
                 name: s.name.clone(),
                 direction: Direction::Down,
-                transactional: s.transactional,
+                transactional: protocol::atomic(
+                    s.transactional,
+                    protocol::revert_statements(s, sql.dialect())
+                        .iter()
+                        .map(|(_, text)| *text),
+                    sql.dialect(),
+                ),
                 sql: s.sql.to_string(),
             })
             .collect();
@@ -771,7 +782,7 @@ async fn up_failure<D: Driver>(
         migration.version(),
         migration.name(),
         Direction::Up,
-        migration.transactional(),
+        protocol::up_is_atomic(migration, sql.dialect()),
         Source::Section(up),
         &starts(up),
         error,

@@ -53,34 +53,37 @@ impl Runner<'_> {
             "-- strata: {} pending migration(s), history table {}\n{};\n",
             pending.len(),
             sql.quoted(),
-            sql.create()
+            sql.create().join(";\n")
         );
         for (migration, count) in pending.iter().zip(counts) {
-            let execution = if dialect == Dialect::Postgres && migration.transactional() {
+            let atomic = protocol::up_is_atomic(migration, dialect);
+            let execution = if dialect == Dialect::Postgres && atomic {
                 Execution::Server
             } else {
                 Execution::Measured(std::time::Duration::ZERO)
             };
             let record = sql.insert(migration, count, execution).join(";\n");
-            write_migration(&mut out, migration, &record, format);
+            write_migration(&mut out, migration, &record, format, atomic);
         }
         Ok(out)
     }
 }
 
-fn write_migration(out: &mut String, migration: &Migration, record: &str, format: ScriptFormat) {
-    let transaction = format == ScriptFormat::Sql && migration.transactional();
+fn write_migration(
+    out: &mut String,
+    migration: &Migration,
+    record: &str,
+    format: ScriptFormat,
+    atomic: bool,
+) {
+    let transaction = format == ScriptFormat::Sql && atomic;
     let _ = writeln!(
         out,
         "\n-- {} {} ({}){}",
         migration.version(),
         migration.name(),
         migration.up_section().path(),
-        if migration.transactional() {
-            ""
-        } else {
-            ", no transaction"
-        }
+        if atomic { "" } else { ", no transaction" }
     );
     if transaction {
         out.push_str("BEGIN;\n");

@@ -154,7 +154,9 @@ async fn open_for_migrating(
         .lock
         .map_or(migrations.lock_strategy(), migrate::lock_strategy);
     let heartbeat = match (&db, strategy) {
-        (Database::Postgres(_), LockStrategy::Table) => Some(connect(cli).await?),
+        (Database::Postgres(_) | Database::Mysql(_), LockStrategy::Table) => {
+            Some(connect(cli).await?)
+        }
         _ => None,
     };
     Ok((migrate::Connections { db, heartbeat }, migrations))

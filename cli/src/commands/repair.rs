@@ -73,7 +73,7 @@ async fn explain(db: &mut Database, migrations: &Migrations) -> Result<ExitCode>
             ),
         };
         println!(
-            "no-transaction migration {} {} failed part-way at {}: statement {} of {} failed ({}); {ran}.\n  \
+            "migration {} {} failed part-way outside a transaction at {}: statement {} of {} failed ({}); {ran}.\n  \
              if you finished the rest by hand: strata repair --mark-applied {}\n  \
              if you undid what ran: strata repair --forget {} (then `strata up` runs it again)\n  \
              if its statements can run again (IF NOT EXISTS): just run `strata up`",

@@ -3,7 +3,7 @@
 //! ran, and `repair --mark-applied` / `--forget` can settle it. Written only on that failure
 //! path; a run that succeeds never touches the table.
 
-use crate::driver::Driver;
+use crate::driver::{Dialect, Driver};
 use crate::error::{Error, Result};
 use crate::history::sql::HistorySql;
 
@@ -28,19 +28,23 @@ pub struct FailureRecord {
 }
 
 fn create(sql: &HistorySql) -> String {
-    let q = sql.table().failure_quoted();
-    if sql.is_postgres() {
-        format!(
+    let q = sql.failure_quoted();
+    match sql.dialect() {
+        Dialect::Postgres => format!(
             "CREATE TABLE IF NOT EXISTS {q} (version bigint PRIMARY KEY, name text NOT NULL, \
              failed_statement integer NOT NULL, total integer NOT NULL, completed_lines text NOT NULL, \
              error text NOT NULL, failed_at timestamptz NOT NULL DEFAULT now())"
-        )
-    } else {
-        format!(
+        ),
+        Dialect::Mysql => format!(
+            "CREATE TABLE IF NOT EXISTS {q} (version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, \
+             failed_statement INT NOT NULL, total INT NOT NULL, completed_lines TEXT NOT NULL, \
+             error TEXT NOT NULL, failed_at DATETIME(3) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+        ),
+        _ => format!(
             "CREATE TABLE IF NOT EXISTS {q} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
              failed_statement INTEGER NOT NULL, total INTEGER NOT NULL, completed_lines TEXT NOT NULL, \
              error TEXT NOT NULL, failed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-        )
+        ),
     }
 }
 
@@ -60,22 +64,38 @@ pub(crate) async fn record<D: Driver>(conn: &mut D, sql: &HistorySql, error: &Er
     else {
         return;
     };
-    let q = sql.table().failure_quoted();
+    let q = sql.failure_quoted();
     let lines = completed_lines
         .iter()
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(" ");
+    let columns = ["name", "failed_statement", "total", "completed_lines", "error", "failed_at"];
+    let (now, conflict, value): (_, _, fn(&str) -> String) = match sql.dialect() {
+        Dialect::Postgres => ("now()", "ON CONFLICT (version) DO UPDATE SET", |c| {
+            format!("excluded.{c}")
+        }),
+        Dialect::Mysql => ("UTC_TIMESTAMP(3)", "ON DUPLICATE KEY UPDATE", |c| {
+            format!("VALUES({c})")
+        }),
+        _ => (
+            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            "ON CONFLICT (version) DO UPDATE SET",
+            |c| format!("excluded.{c}"),
+        ),
+    };
+    let updates: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = {}", value(c)))
+        .collect();
     let upsert = format!(
-        "INSERT INTO {q} (version, name, failed_statement, total, completed_lines, error) \
-         VALUES ({version}, {}, {failed_statement}, {total}, {}, {}) \
-         ON CONFLICT (version) DO UPDATE SET name = excluded.name, \
-         failed_statement = excluded.failed_statement, total = excluded.total, \
-         completed_lines = excluded.completed_lines, error = excluded.error, \
-         failed_at = excluded.failed_at",
+        "INSERT INTO {q} (version, {}) \
+         VALUES ({version}, {}, {failed_statement}, {total}, {}, {}, {now}) {conflict} {}",
+        columns.join(", "),
         sql.literal(name),
         sql.literal(&lines),
         sql.literal(&cause.to_string()),
+        updates.join(", "),
     );
     if let Err(error) = conn.run_batch(&[&create(sql), &upsert]).await {
         tracing::warn!(%error, version, "could not record the partial failure for `strata repair`");
@@ -89,12 +109,14 @@ pub(crate) async fn read<D: Driver>(conn: &mut D, sql: &HistorySql) -> Result<Ve
     let select = format!(
         "SELECT version, name, failed_statement, total, completed_lines, error, {} FROM {} f \
          WHERE NOT EXISTS (SELECT 1 FROM {} h WHERE h.version = f.version) ORDER BY version",
-        if sql.is_postgres() {
-            "to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        } else {
-            "failed_at"
+        match sql.dialect() {
+            Dialect::Postgres => {
+                "to_char(failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            }
+            Dialect::Mysql => "DATE_FORMAT(failed_at, '%Y-%m-%dT%H:%i:%sZ')",
+            _ => "failed_at",
         },
-        sql.table().failure_quoted(),
+        sql.failure_quoted(),
         sql.quoted()
     );
     let rows = match conn.run_batch(&[&select]).await {
@@ -126,6 +148,6 @@ pub(crate) async fn read<D: Driver>(conn: &mut D, sql: &HistorySql) -> Result<Ve
 pub(crate) fn delete(sql: &HistorySql, version: i64) -> String {
     format!(
         "DELETE FROM {} WHERE version = {version}",
-        sql.table().failure_quoted()
+        sql.failure_quoted()
     )
 }

@@ -184,8 +184,9 @@ impl Migrations {
         let q = sql.quoted();
         let mut statements = vec![format!(
             "UPDATE {q} SET previous_checksum = CASE WHEN previous_checksum IS NULL THEN checksum \
-             ELSE previous_checksum || ' ' || checksum END, checksum = {}, name = {}, down_sql = {} \
+             ELSE {} END, checksum = {}, name = {}, down_sql = {} \
              WHERE version = {version} AND checksum = {}",
+            sql.concat(&["previous_checksum", "' '", "checksum"]),
             sql.literal(migration.checksum()),
             sql.literal(migration.name()),
             migration

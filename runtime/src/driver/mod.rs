@@ -3,10 +3,10 @@
 //! the lock's use) and builds it for the backend's [`Dialect`]; a backend only sends SQL and
 //! reports what came back.
 //!
-//! Implemented for `tokio_postgres::Client` (feature `postgres`) and `rusqlite::Connection`
-//! (feature `sqlite`), so `MIGRATIONS.run(&mut client)` takes either directly. Code that picks
-//! a database at run time (the CLI) wraps them in an enum implementing [`Driver`] by
-//! delegation.
+//! Implemented for `tokio_postgres::Client` (feature `postgres`), `rusqlite::Connection`
+//! (feature `sqlite`) and `mysql_async::Conn` (feature `mysql`), so
+//! `MIGRATIONS.run(&mut client)` takes any of them directly. Code that picks a database at
+//! run time (the CLI) wraps them in an enum implementing [`Driver`] by delegation.
 
 use std::time::Duration;
 
@@ -15,6 +15,8 @@ pub use strata_model::Dialect;
 pub use crate::error::{DbError, DbErrorKind};
 pub use crate::history::HistoryTable;
 
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "postgres-sync")]
@@ -179,9 +181,9 @@ pub trait Driver {
     /// tokio's timer (feature `postgres`), else blocks the thread; a synchronous client
     /// blocks the thread.
     async fn pause(&mut self, delay: Duration) {
-        #[cfg(feature = "postgres")]
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
         tokio::time::sleep(delay).await;
-        #[cfg(not(feature = "postgres"))]
+        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
         std::thread::sleep(delay);
     }
 
@@ -208,6 +210,8 @@ pub enum ReadOnly {
     ReadOnlyFile,
     /// SQLite's `PRAGMA query_only` is on.
     QueryOnly,
+    /// A MySQL or MariaDB server running with `read_only` on (a replica, usually).
+    ServerReadOnly,
     /// The database refused the write as read-only and said no more.
     Unknown,
 }
@@ -232,6 +236,9 @@ impl ReadOnly {
                  file and its directory)"
             }
             ReadOnly::QueryOnly => "turn `PRAGMA query_only` off for this connection",
+            ReadOnly::ServerReadOnly => {
+                "point `up` / `down` at the primary, or turn `read_only` off on this server"
+            }
             ReadOnly::Unknown => "point `up` / `down` at a database that accepts writes",
         }
     }
@@ -245,6 +252,7 @@ impl std::fmt::Display for ReadOnly {
             ReadOnly::ReadOnlySession => "this session's transactions are read-only",
             ReadOnly::ReadOnlyFile => "the SQLite database is open read-only",
             ReadOnly::QueryOnly => "PRAGMA query_only is on",
+            ReadOnly::ServerReadOnly => "the server runs with read_only on",
             ReadOnly::Unknown => "it refused the write as read-only",
         })
     }

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
+use strata_model::Dialect;
 use strata_model::history_table::{DEFAULT_HISTORY_TABLE, History, is_valid_identifier};
 
 use crate::error::{Error, Result};
@@ -68,20 +69,27 @@ impl HistoryTable {
 
     /// `"schema"."table"` or `"table"`; safe because both were validated.
     pub fn quoted(&self) -> String {
-        self.quoted_beside(&self.table)
+        self.quoted_in(Dialect::Postgres)
+    }
+
+    /// The name quoted as `dialect` quotes identifiers: MySQL's backticks (its double
+    /// quotes are strings unless `ANSI_QUOTES` is set), standard double quotes elsewhere.
+    pub fn quoted_in(&self, dialect: Dialect) -> String {
+        self.quoted_beside(&self.table, dialect)
     }
 
     /// `name` quoted in the history table's schema (or none).
-    fn quoted_beside(&self, name: &str) -> String {
+    fn quoted_beside(&self, name: &str, dialect: Dialect) -> String {
+        let quote = if dialect == Dialect::Mysql { '`' } else { '"' };
         match &self.schema {
-            Some(schema) => format!("\"{schema}\".\"{name}\""),
-            None => format!("\"{name}\""),
+            Some(schema) => format!("{quote}{schema}{quote}.{quote}{name}{quote}"),
+            None => format!("{quote}{name}{quote}"),
         }
     }
 
     /// The lease table beside the history (`lock = "table"`): `<table>_lease`, same schema.
-    pub(crate) fn lease_quoted(&self) -> String {
-        self.quoted_beside(&self.lease_table())
+    pub(crate) fn lease_quoted(&self, dialect: Dialect) -> String {
+        self.quoted_beside(&self.lease_table(), dialect)
     }
 
     /// The lease table's bare name: `<table>_lease`.
@@ -90,8 +98,8 @@ impl HistoryTable {
     }
 
     /// The table of part-way failures beside the history: `<table>_failure`, quoted.
-    pub(crate) fn failure_quoted(&self) -> String {
-        self.quoted_beside(&self.sibling("failure"))
+    pub(crate) fn failure_quoted(&self, dialect: Dialect) -> String {
+        self.quoted_beside(&self.sibling("failure"), dialect)
     }
 
     /// `<table>_<suffix>`: PostgreSQL cuts names at 63 bytes, so a long table name is
@@ -199,18 +207,18 @@ mod tests {
     fn the_lease_table_is_never_the_history_table() {
         let long = "t".repeat(63);
         let table = HistoryTable::new(Some("ops"), &long).expect("valid");
-        let lease = table.lease_quoted();
+        let lease = table.lease_quoted(Dialect::Postgres);
         assert_eq!(lease, format!("\"ops\".\"{}_lease\"", "t".repeat(57)));
         assert_ne!(lease, table.quoted());
         assert_eq!(
-            HistoryTable::default().lease_quoted(),
+            HistoryTable::default().lease_quoted(Dialect::Postgres),
             "\"strata_migrations_lease\""
         );
-        let failure = table.failure_quoted();
+        let failure = table.failure_quoted(Dialect::Postgres);
         assert_eq!(failure, format!("\"ops\".\"{}_failure\"", "t".repeat(55)));
         assert_eq!(
-            HistoryTable::default().failure_quoted(),
-            "\"strata_migrations_failure\""
+            HistoryTable::default().failure_quoted(Dialect::Mysql),
+            "`strata_migrations_failure`"
         );
     }
 

@@ -44,7 +44,7 @@ pub(crate) enum Execution {
 pub(crate) struct HistorySql {
     table: HistoryTable,
     quoted: String,
-    postgres: bool,
+    dialect: Dialect,
     /// Runs before every history write when the run holds a table lease (`lease.rs`).
     fence: Option<String>,
     /// How rows this run inserts came to be (`baseline`, `adopted from flyway`, ...), for
@@ -56,9 +56,9 @@ pub(crate) struct HistorySql {
 impl HistorySql {
     pub(crate) fn new(table: &HistoryTable, dialect: Dialect) -> Self {
         HistorySql {
-            quoted: table.quoted(),
+            quoted: table.quoted_in(dialect),
             table: table.clone(),
-            postgres: dialect == Dialect::Postgres,
+            dialect,
             fence: None,
             origin: None,
         }
@@ -81,14 +81,33 @@ impl HistorySql {
         ])
     }
 
-    /// A guard returning a row when the last of `columns` (name, PostgreSQL type, SQLite
-    /// type) exists, and the statements adding those missing, in one transaction.
-    /// `ADD COLUMN IF NOT EXISTS` makes two PostgreSQL runners at once harmless; SQLite's
-    /// write lock serializes them and the second one's guard sees the column.
+    /// A guard returning a row when the last of `columns` (name, PostgreSQL and MySQL
+    /// type, SQLite type) exists, and the statements adding those missing, in one
+    /// transaction. `ADD COLUMN IF NOT EXISTS` makes two PostgreSQL runners at once
+    /// harmless; SQLite's write lock serializes them and the second one's guard sees the
+    /// column; on MySQL the session lock does.
     fn add_columns(&self, columns: &[(&str, String, String)]) -> (String, Vec<String>) {
         let q = &self.quoted;
         let last = columns.last().map_or("", |c| c.0);
-        if self.postgres {
+        if self.dialect == Dialect::Mysql {
+            let schema = self
+                .table
+                .schema()
+                .map_or_else(|| "DATABASE()".to_string(), |s| format!("'{s}'"));
+            let adds: Vec<String> = columns
+                .iter()
+                .map(|(name, ty, _)| format!("ADD COLUMN {name} {ty}"))
+                .collect();
+            return (
+                format!(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = {schema} \
+                     AND table_name = '{}' AND column_name = '{last}'",
+                    self.table.table()
+                ),
+                vec![format!("ALTER TABLE {q} {}", adds.join(", "))],
+            );
+        }
+        if self.dialect == Dialect::Postgres {
             let regclass = self.quoted.replace('\'', "''");
             let adds: Vec<String> = columns
                 .iter()
@@ -130,14 +149,28 @@ impl HistorySql {
         )
     }
 
-    /// Whether this is PostgreSQL's SQL (else SQLite's).
-    pub(crate) fn is_postgres(&self) -> bool {
-        self.postgres
+    /// The dialect this SQL is built for.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
-    /// The quoted table name's literal form, for catalog functions (`to_regclass`).
-    pub(crate) fn table(&self) -> &HistoryTable {
-        &self.table
+    /// `<table>_lease`, quoted for this dialect.
+    pub(crate) fn lease_quoted(&self) -> String {
+        self.table.lease_quoted(self.dialect)
+    }
+
+    /// `<table>_failure`, quoted for this dialect.
+    pub(crate) fn failure_quoted(&self) -> String {
+        self.table.failure_quoted(self.dialect)
+    }
+
+    /// `parts` concatenated (MySQL's `||` is a logical OR).
+    pub(crate) fn concat(&self, parts: &[&str]) -> String {
+        if self.dialect == Dialect::Mysql {
+            format!("CONCAT({})", parts.join(", "))
+        } else {
+            parts.join(" || ")
+        }
     }
 
     /// The same SQL with `fence` before every history write: the statement that fails
@@ -156,12 +189,19 @@ impl HistorySql {
     }
 
     /// A string literal. PostgreSQL's `E'...'` escapes backslashes too, whatever
-    /// `standard_conforming_strings` says; elsewhere quotes are doubled.
+    /// `standard_conforming_strings` says; elsewhere quotes are doubled. On MySQL a backslash
+    /// means one thing or another depending on `NO_BACKSLASH_ESCAPES`, so text with one is
+    /// sent as hex, which means the same bytes in every mode.
     pub(crate) fn literal(&self, text: &str) -> String {
-        if self.postgres {
-            format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
-        } else {
-            format!("'{}'", text.replace('\'', "''"))
+        match self.dialect {
+            Dialect::Postgres => {
+                format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+            }
+            Dialect::Mysql if text.contains('\\') => {
+                let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+                format!("CONVERT(X'{hex}' USING utf8mb4)")
+            }
+            _ => format!("'{}'", text.replace('\'', "''")),
         }
     }
 
@@ -184,10 +224,11 @@ impl HistorySql {
     /// Without it only layout-1 columns are named, so a read-only look works on a table this
     /// runtime has not upgraded.
     pub(crate) fn select_rows(&self, layout: bool) -> String {
-        let applied_at = if self.postgres {
-            "(extract(epoch from applied_at) * 1000)::bigint"
-        } else {
-            "CAST(round((julianday(applied_at) - 2440587.5) * 86400000.0) AS INTEGER)"
+        let applied_at = match self.dialect {
+            Dialect::Postgres => "(extract(epoch from applied_at) * 1000)::bigint",
+            // DATETIME holds UTC (written with UTC_TIMESTAMP): no session time zone involved.
+            Dialect::Mysql => "TIMESTAMPDIFF(MICROSECOND, '1970-01-01', applied_at) DIV 1000",
+            _ => "CAST(round((julianday(applied_at) - 2440587.5) * 86400000.0) AS INTEGER)",
         };
         format!(
             "SELECT version, name, checksum, down_sql, transactional, {applied_at}, execution_ms{} \
@@ -197,9 +238,24 @@ impl HistorySql {
         )
     }
 
-    /// Creates the table (and on PostgreSQL its schema) when missing.
-    pub(crate) fn create(&self) -> String {
-        if self.postgres {
+    /// Creates the table (and on PostgreSQL and MySQL its schema) when missing.
+    pub(crate) fn create(&self) -> Vec<String> {
+        if self.dialect == Dialect::Mysql {
+            let schema = self
+                .table
+                .schema()
+                .map(|s| format!("CREATE DATABASE IF NOT EXISTS `{s}`"));
+            let table = format!(
+                "CREATE TABLE IF NOT EXISTS {} (version BIGINT NOT NULL PRIMARY KEY, \
+                 name TEXT NOT NULL, checksum TEXT NOT NULL, down_sql LONGTEXT, \
+                 transactional BOOLEAN NOT NULL, applied_at DATETIME(3) NOT NULL, \
+                 execution_ms BIGINT NOT NULL, chain TEXT, history_count BIGINT, \
+                 layout SMALLINT NOT NULL DEFAULT {LAYOUT}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+                self.quoted
+            );
+            return schema.into_iter().chain([table]).collect();
+        }
+        vec![if self.dialect == Dialect::Postgres {
             let schema = self
                 .table
                 .schema()
@@ -222,7 +278,7 @@ impl HistorySql {
                  history_count INTEGER, layout INTEGER NOT NULL DEFAULT {LAYOUT})",
                 self.quoted
             )
-        }
+        }]
     }
 
     /// From layout 1 to 2: a guard that returns a row when the table is already upgraded,
@@ -248,7 +304,8 @@ impl HistorySql {
     /// Returns a row when `version` is not recorded (another runner rolled it back meanwhile).
     pub(crate) fn not_recorded(&self, version: i64) -> String {
         format!(
-            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM {} WHERE version = {version})",
+            "SELECT 1 FROM (SELECT 1 AS one) AS one WHERE NOT EXISTS \
+             (SELECT 1 FROM {} WHERE version = {version})",
             self.quoted
         )
     }
@@ -268,8 +325,7 @@ impl HistorySql {
     /// covers every earlier one; a crash before it loses a tail of whole migrations, each with
     /// its history row. Other backends: nothing.
     pub(crate) fn asynchronous_commit(&self) -> Option<&'static str> {
-        self.postgres
-            .then_some("SET LOCAL synchronous_commit TO off")
+        (self.dialect == Dialect::Postgres).then_some("SET LOCAL synchronous_commit TO off")
     }
 
     /// Records `migration`: the statements to run, the last an INSERT returning
@@ -297,17 +353,28 @@ impl HistorySql {
                 )
             }
         };
-        let execution = match (execution, self.postgres) {
-            (Execution::Server, true) => {
+        let execution = match (execution, self.dialect) {
+            (Execution::Server, Dialect::Postgres) => {
                 "(extract(epoch from (clock_timestamp() - now())) * 1000)::bigint".to_string()
             }
+            // The MySQL backend sets @strata_started when its transaction starts.
+            (Execution::Server, Dialect::Mysql) => {
+                "COALESCE(TIMESTAMPDIFF(MICROSECOND, @strata_started, SYSDATE(6)) DIV 1000, 0)"
+                    .to_string()
+            }
             (Execution::Measured(elapsed), _) => millis(elapsed).to_string(),
-            (Execution::Server, false) => "0".to_string(),
+            (Execution::Server, _) => "0".to_string(),
         };
-        let now = if self.postgres {
-            "now()"
+        let now = match self.dialect {
+            Dialect::Postgres => "now()",
+            Dialect::Mysql => "UTC_TIMESTAMP(3)",
+            _ => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        };
+        // MySQL has no INSERT ... RETURNING (MariaDB does, MySQL 8 does not).
+        let returning = if self.dialect == Dialect::Mysql {
+            ""
         } else {
-            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+            " RETURNING execution_ms"
         };
         let (origin_column, origin) = match &self.origin {
             Some(origin) => (", origin", format!(", {}", self.literal(origin))),
@@ -316,8 +383,8 @@ impl HistorySql {
         statements.push(format!(
             "INSERT INTO {} (version, name, checksum, down_sql, transactional, applied_at, \
              execution_ms, chain, history_count, layout{origin_column}) \
-             VALUES ({version}, {}, {}, {}, {}, {now}, {execution}, {}, {count}, {LAYOUT}{origin}) \
-             RETURNING execution_ms",
+             VALUES ({version}, {}, {}, {}, {}, {now}, {execution}, {}, {count}, {LAYOUT}{origin})\
+             {returning}",
             self.quoted,
             self.literal(migration.name()),
             self.literal(migration.checksum()),
