@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod mysql;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -84,18 +84,9 @@ fn values(row: mysql_async::Row) -> Row {
         .collect()
 }
 
-/// `statements` as one multi-statement query, and where each starts in it.
-fn join(statements: &[&str]) -> (String, Vec<usize>) {
-    let mut text = String::new();
-    let mut starts = Vec::with_capacity(statements.len());
-    for statement in statements {
-        if !text.is_empty() {
-            text.push_str(";\n");
-        }
-        starts.push(text.len());
-        text.push_str(statement);
-    }
-    (text, starts)
+/// `statements` as one multi-statement query.
+fn join(statements: &[&str]) -> String {
+    statements.join(";\n")
 }
 
 /// Runs `statements` as one query: a result set per statement, or the error with how many
@@ -104,58 +95,53 @@ async fn batch(
     conn: &mut Conn,
     statements: &[&str],
 ) -> Result<Vec<Vec<Row>>, (mysql_async::Error, usize)> {
-    let (text, _) = join(statements);
+    let text = join(statements);
     let mut result = conn.query_iter(text).await.map_err(|e| (e, 0))?;
     let mut sets = Vec::with_capacity(statements.len());
     loop {
-        // Reading a set to its end also reads the next statement's reply, so an error here
-        // belongs to the statement after this set.
-        let rows: Vec<mysql_async::Row> = result
-            .collect()
-            .await
-            .map_err(|e| (e, sets.len() + 1))?;
+        // A later statement's error is kept by the client until the result is read on:
+        // it surfaces at the start of the next read, the statement after the last set.
+        let rows: Vec<mysql_async::Row> = result.collect().await.map_err(|e| (e, sets.len()))?;
         sets.push(rows.into_iter().map(values).collect());
         if result.is_empty() {
+            // Also true when an error is what comes next: read it.
+            result.next().await.map_err(|e| (e, sets.len()))?;
             break;
         }
     }
     Ok(sets)
 }
 
-/// Where a syntax error is: MySQL says `near '<text>' at line N` (N counted in the query
-/// sent; `''` at the end of it). Returns a character offset into `statement`, which starts
-/// at byte `start` of `query`.
-fn near(message: &str, query: &str, start: usize, statement: &str) -> Option<usize> {
+/// Where a syntax error is: MySQL says `near '<text>' at line N`, N counted from the start
+/// of the failing statement (`''`: at its end). Returns a character offset into
+/// `statement`.
+fn near(message: &str, statement: &str) -> Option<usize> {
     let (before, line) = message.rsplit_once(" at line ")?;
     let line: usize = line.trim().parse().ok()?;
     let quoted = before.rsplit_once("near '")?.1;
     let snippet = quoted.strip_suffix('\'')?;
-    // Byte offset of the line's start in the query, then in the statement.
-    let line_start = if line <= 1 {
-        0
-    } else {
-        query.match_indices('\n').nth(line - 2)?.0 + 1
-    };
-    let from = line_start.saturating_sub(start).min(statement.len());
     let at = if snippet.is_empty() {
         statement.trim_end().len()
     } else {
-        // The server cuts long snippets; what it kept is a prefix of the text.
-        let probe: String = snippet.chars().take(40).collect();
-        from + statement.get(from..)?.find(&probe)?
+        let line_start = match line {
+            0 | 1 => 0,
+            n => statement.match_indices('\n').nth(n - 2).map_or(0, |(i, _)| i + 1),
+        };
+        // The server cuts long snippets, and they run on into what was sent after this
+        // statement (`;` and a newline, as `join` puts them): the first line, less that
+        // `;`, is a prefix of the statement's text from there.
+        let first_line = snippet.split('\n').next().unwrap_or(snippet);
+        let first_line = first_line.strip_suffix(';').unwrap_or(first_line);
+        let probe: String = first_line.chars().take(40).collect();
+        line_start + statement.get(line_start..)?.find(&probe)?
     };
     Some(statement[..at].chars().count())
 }
 
 /// The failing statement's error with its position, when the server gave one.
-fn statement_error(
-    error: mysql_async::Error,
-    query: &str,
-    start: usize,
-    statement: &str,
-) -> DbError {
+fn statement_error(error: mysql_async::Error, statement: &str) -> DbError {
     let error = db_error(error);
-    let position = near(&error.message, query, start, statement);
+    let position = near(&error.message, statement);
     error.with_position(position)
 }
 
@@ -174,11 +160,8 @@ impl Driver for Conn {
         if statements.is_empty() {
             return Ok(Vec::new());
         }
-        let (query, starts) = join(statements);
         batch(self, statements).await.map_err(|(error, failed)| {
-            let start = starts.get(failed).copied().unwrap_or(0);
-            let statement = statements.get(failed).copied().unwrap_or("");
-            statement_error(error, &query, start, statement)
+            statement_error(error, statements.get(failed).copied().unwrap_or(""))
         })
     }
 
@@ -220,11 +203,9 @@ impl Driver for Conn {
             Err((error, completed)) => {
                 rollback(self).await;
                 let index = completed.checked_sub(prefix.len());
-                let (query, starts) = join(&statements);
                 let (error, offset) = match index.and_then(|i| transaction.statements.get(i)) {
                     Some((start, text)) => {
-                        let mut error =
-                            statement_error(error, &query, starts[completed], text);
+                        let mut error = statement_error(error, text);
                         let offset = error
                             .position
                             .take()
@@ -293,17 +274,16 @@ mod tests {
 
     #[test]
     fn syntax_errors_point_into_the_statement() {
-        let statements = ["START TRANSACTION", "SELECT 1", "CREATE TABLE t (\n  id INTT\n)"];
-        let (query, starts) = join(&statements);
+        let statement = "CREATE TABLE t (\n  id INTT,\n  id2 INTT\n)";
         let message = "You have an error in your SQL syntax; check the manual that corresponds \
-                       to your MariaDB server version for the right syntax to use near 'INTT\n)' \
-                       at line 4";
-        let at = near(message, &query, starts[2], statements[2]).expect("a position");
-        assert_eq!(&statements[2][at..], "INTT\n)");
-        let end = "... to use near '' at line 5";
-        let at = near(end, &query, starts[2], statements[2]).expect("a position");
-        assert_eq!(at, statements[2].chars().count());
-        assert_eq!(near("Table 't' doesn't exist", &query, 0, "x"), None);
+                       to your MariaDB server version for the right syntax to use near 'INTT\n);\n\
+                       INSERT INTO `strata_migrations` (ver...' at line 3";
+        let at = near(message, statement).expect("a position");
+        assert_eq!(&statement[at..], "INTT\n)");
+        let end = "... to use near '' at line 4";
+        assert_eq!(near(end, statement), Some(statement.chars().count()));
+        assert_eq!(near("Table 't' doesn't exist", statement), None);
+        // A snippet not found from its line: no position rather than a wrong one.
+        assert_eq!(near("... near 'nowhere' at line 1", statement), None);
     }
-
 }
