@@ -14,4 +14,11 @@ fn main() {
         strata::build::track(&format!("generated/{set}/strata"));
         println!("cargo:rerun-if-changed=generated/{set}");
     }
+    // The `mysql` subcommand's sets: strata's directories say `dialect = "mysql"`.
+    for (set, migrations) in strata_bench_gen::mysql_sets() {
+        strata_bench_gen::write_mysql_set(&root.join(set), &migrations)
+            .expect("write generated migrations");
+        strata::build::track(&format!("generated/{set}/strata"));
+        println!("cargo:rerun-if-changed=generated/{set}");
+    }
 }

@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "Lint, apply, roll back and inspect SQL migrations"
 )]
 pub struct Cli {
-    /// Database URL: postgres://..., postgresql://..., sqlite:path or sqlite://path.
+    /// Database URL: postgres://..., postgresql://..., mysql://..., mariadb://..., sqlite:path
+    /// or sqlite://path.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 

@@ -516,7 +516,7 @@ impl<'m> Runner<'m> {
                 let mut steps = Vec::new();
                 let outcome = protocol::apply_group(conn, sql, group, &mut |i, execution| {
                     let migration = group[i].migration;
-                    migration_span(migration)
+                    migration_span(migration, sql.dialect())
                         .in_scope(|| info!(execution_ms = execution.as_millis() as u64, "applied"));
                     steps.push(Step::new(migration.version(), migration.name(), execution));
                 })
@@ -534,7 +534,7 @@ impl<'m> Runner<'m> {
             }
             let pending = &planned[index];
             let migration = pending.migration;
-            let span = migration_span(migration);
+            let span = migration_span(migration, sql.dialect());
             let applied = protocol::apply(
                 conn,
                 sql,
@@ -755,13 +755,15 @@ impl<'m> Runner<'m> {
     }
 }
 
-fn migration_span(migration: &Migration) -> tracing::Span {
+/// `transactional`: whether it runs in one transaction with its history row on this
+/// backend (not on MySQL when it holds DDL).
+fn migration_span(migration: &Migration, dialect: strata_model::Dialect) -> tracing::Span {
     info_span!(
         "migration",
         version = migration.version(),
         name = migration.name(),
         path = migration.path(),
-        transactional = migration.transactional()
+        transactional = protocol::up_is_atomic(migration, dialect)
     )
 }
 
@@ -792,7 +794,7 @@ async fn up_failure<D: Driver>(
     {
         *committed = report.applied.iter().map(|s| s.version).collect();
     }
-    migration_span(migration).in_scope(|| warn!(%error, "migration failed"));
+    migration_span(migration, sql.dialect()).in_scope(|| warn!(%error, "migration failed"));
     // A partial UP is settled later with `strata repair`, which reads what ran from here.
     crate::admin::failure::record(conn, sql, &error).await;
     error

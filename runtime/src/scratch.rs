@@ -1,15 +1,17 @@
-//! Scratch databases on a PostgreSQL server: created for one `verify` run or one test,
-//! dropped when done, and recognised afterwards if the process that made one was killed.
+//! Scratch databases on a PostgreSQL or MySQL server: created for one `verify` run or one
+//! test, dropped when done, and recognised afterwards if the process that made one was
+//! killed.
 //!
 //! A scratch database is named `<prefix>_<unix seconds>_<pid>_<random>`, and the session that
-//! created it (which stays open while the database is in use) carries
-//! `application_name = strata:<database>`. A database with a scratch name whose creating
-//! session is gone belongs to a run that was killed: [`drop_abandoned`] drops those, and
-//! nothing else.
+//! created it stays open while the database is in use, marked as its owner: on PostgreSQL by
+//! `application_name = strata:<database>`, on MySQL by holding the named lock
+//! `strata:scratch:<database>` (released by the server when the session ends). A database
+//! with a scratch name whose creating session is gone belongs to a run that was killed:
+//! [`drop_abandoned`] drops those, and nothing else.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::driver::Driver;
+use crate::driver::{Dialect, Driver};
 use crate::error::DbError;
 
 /// A fresh scratch database name under `prefix` (`strata_verify`, `strata_test`).
@@ -38,13 +40,31 @@ pub fn is_scratch_name(prefix: &str, name: &str) -> bool {
             && random.len() == 4 && random.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Marks `conn`'s session as the owner of `name`, then creates it empty (from
-/// `template0`, so nothing added to `template1` shows up), or from `template`.
+/// The named lock a MySQL session holds while it owns scratch database `name` (names stay
+/// under MySQL's 64 characters: prefixes are short and the rest is at most 37).
+fn owner_lock(name: &str) -> String {
+    format!("'strata:scratch:{name}'")
+}
+
+/// Marks `conn`'s session as the owner of `name`, then creates it empty (PostgreSQL: from
+/// `template0`, so nothing added to `template1` shows up), or from `template` (PostgreSQL
+/// only: MySQL has no template databases).
 pub async fn create_scratch<D: Driver>(
     conn: &mut D,
     name: &str,
     template: Option<&str>,
 ) -> Result<(), DbError> {
+    if conn.dialect() == Dialect::Mysql {
+        if template.is_some() {
+            return Err(DbError::new("", "MySQL has no template databases"));
+        }
+        conn.run_batch(&[
+            &format!("SELECT GET_LOCK({}, 0)", owner_lock(name)),
+            &format!("CREATE DATABASE `{name}`"),
+        ])
+        .await?;
+        return Ok(());
+    }
     let template = template.unwrap_or("template0");
     conn.run_batch(&[&format!("SET application_name = 'strata:{name}'")])
         .await?;
@@ -58,6 +78,14 @@ pub async fn create_scratch<D: Driver>(
 /// Drops `name`, disconnecting whoever is still connected to it (PostgreSQL 13+; older
 /// servers without `WITH (FORCE)` get a plain `DROP DATABASE`).
 pub async fn drop_scratch<D: Driver>(conn: &mut D, name: &str) -> Result<(), DbError> {
+    if conn.dialect() == Dialect::Mysql {
+        conn.run_batch(&[
+            &format!("DROP DATABASE IF EXISTS `{name}`"),
+            &format!("SELECT RELEASE_LOCK({})", owner_lock(name)),
+        ])
+        .await?;
+        return Ok(());
+    }
     let forced = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
     match conn.run_batch(&[&forced]).await {
         // 42601: a server before 13 does not know WITH (FORCE).
@@ -74,8 +102,17 @@ pub async fn drop_scratch<D: Driver>(conn: &mut D, name: &str) -> Result<(), DbE
 /// is gone (a run killed before it could drop it) and that this role may drop. Returns the
 /// names dropped; one that cannot be dropped is left, and the rest still are.
 pub async fn drop_abandoned<D: Driver>(conn: &mut D, prefix: &str) -> Result<Vec<String>, DbError> {
-    let candidates = conn
-        .run_batch(&[&format!(
+    let candidates = if conn.dialect() == Dialect::Mysql {
+        // Databases this user cannot see are not listed; one it cannot drop stays.
+        conn.run_batch(&[&format!(
+            "SELECT schema_name FROM information_schema.schemata \
+             WHERE schema_name LIKE '{prefix}\\_%' \
+               AND IS_USED_LOCK(CONCAT('strata:scratch:', schema_name)) IS NULL \
+             ORDER BY 1"
+        )])
+        .await?
+    } else {
+        conn.run_batch(&[&format!(
             "SELECT d.datname FROM pg_database d \
              WHERE d.datname LIKE '{prefix}\\_%' \
                AND (pg_has_role(d.datdba, 'USAGE') \
@@ -84,7 +121,8 @@ pub async fn drop_abandoned<D: Driver>(conn: &mut D, prefix: &str) -> Result<Vec
                                WHERE a.application_name = 'strata:' || d.datname) \
              ORDER BY 1"
         )])
-        .await?;
+        .await?
+    };
     let mut dropped = Vec::new();
     for row in candidates.into_iter().flatten() {
         let Some(Some(name)) = row.into_iter().next() else {

@@ -75,6 +75,37 @@ pub fn round_trip_set(count: usize) -> Vec<Migration> {
         .collect()
 }
 
+/// The MySQL table set (`mysql` subcommand): the table set in MySQL's spelling.
+pub fn mysql_table_set(count: usize) -> Vec<Migration> {
+    (1..=count)
+        .map(|n| Migration {
+            version: n,
+            name: format!("create_t{n}"),
+            sql: format!(
+                "CREATE TABLE t{n} (id BIGINT PRIMARY KEY, v TEXT);\nINSERT INTO t{n} VALUES (1, 'x');\n"
+            ),
+        })
+        .collect()
+}
+
+/// The MySQL round-trip-bound set: `CREATE TABLE rt (n INT);`, then one tiny INSERT each.
+pub fn mysql_round_trip_set(count: usize) -> Vec<Migration> {
+    (1..=count)
+        .map(|n| {
+            let sql = if n == 1 {
+                "CREATE TABLE rt (n INT);\n".to_string()
+            } else {
+                format!("INSERT INTO rt VALUES ({n});\n")
+            };
+            Migration {
+                version: n,
+                name: format!("rt{n}"),
+                sql,
+            }
+        })
+        .collect()
+}
+
 /// A small deterministic PRNG (xorshift64*), so generated sets never change between runs.
 struct Rng(u64);
 
@@ -226,6 +257,22 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> io::Result<bool> {
 /// Writes `set` into `dir/<tool>/` for every tool, removing any other file there.
 /// Returns the directories, in [`Scheme::ALL`] order.
 pub fn write_set(dir: &Path, set: &[Migration]) -> io::Result<Vec<PathBuf>> {
+    write_set_with(dir, set, STRATA_TOML)
+}
+
+/// strata's `strata.toml` in the PostgreSQL sets (the default dialect).
+const STRATA_TOML: &[u8] = b"# The peers have no DOWN sections; the same files here.\ndown = \"optional\"\n";
+
+/// strata's `strata.toml` in the MySQL sets.
+const STRATA_TOML_MYSQL: &[u8] =
+    b"# The peers have no DOWN sections; the same files here.\ndialect = \"mysql\"\ndown = \"optional\"\n";
+
+/// [`write_set`] for the MySQL sets: strata's directory says `dialect = "mysql"`.
+pub fn write_mysql_set(dir: &Path, set: &[Migration]) -> io::Result<Vec<PathBuf>> {
+    write_set_with(dir, set, STRATA_TOML_MYSQL)
+}
+
+fn write_set_with(dir: &Path, set: &[Migration], strata_toml: &[u8]) -> io::Result<Vec<PathBuf>> {
     let width = set.len().to_string().len().max(4);
     let mut dirs = Vec::new();
     for scheme in Scheme::ALL {
@@ -238,10 +285,7 @@ pub fn write_set(dir: &Path, set: &[Migration]) -> io::Result<Vec<PathBuf>> {
             wanted.insert(file);
         }
         if scheme == Scheme::Strata {
-            write_if_changed(
-                &out.join("strata.toml"),
-                b"# The peers have no DOWN sections; the same files here.\ndown = \"optional\"\n",
-            )?;
+            write_if_changed(&out.join("strata.toml"), strata_toml)?;
             wanted.insert("strata.toml".to_string());
         }
         for entry in fs::read_dir(&out)? {
@@ -264,6 +308,17 @@ pub fn runtime_sets() -> Vec<(&'static str, Vec<Migration>)> {
         // Per-test databases (`testdb`): realistic migrations, as a test suite would have.
         ("real50", realistic_set(50)),
         ("real700", realistic_set(700)),
+    ]
+}
+
+/// The sets the `mysql` subcommand embeds, by directory name under `generated/`. 200, not
+/// 1,000: every CREATE TABLE on MariaDB creates and syncs files, so DDL is slow there.
+pub fn mysql_sets() -> Vec<(&'static str, Vec<Migration>)> {
+    vec![
+        ("mysql_table", mysql_table_set(200)),
+        ("mysql_table10", mysql_table_set(10)),
+        ("mysql_rt", mysql_round_trip_set(200)),
+        ("mysql_rt10", mysql_round_trip_set(10)),
     ]
 }
 

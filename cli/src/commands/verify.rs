@@ -1,6 +1,6 @@
 //! `strata verify`: every migration applied, rolled back and applied again on a scratch
-//! database (PostgreSQL: created from `template0` and dropped on every path; SQLite: in
-//! memory), the schema compared from the catalog at each step.
+//! database (PostgreSQL: created from `template0`, MySQL: created empty, both dropped on
+//! every path; SQLite: in memory), the schema compared from the catalog at each step.
 //!
 //! Exit codes: 0 all holds, 1 a finding (or lint errors), 2 the verification could not run
 //! (no URL, connection, permissions), 130 interrupted.
@@ -29,10 +29,8 @@ pub struct Verify<'a> {
 }
 
 pub async fn run(migrations: &Migrations, options: Verify<'_>) -> Result<ExitCode> {
-    let postgres = match options.url.filter(|url| !url.is_empty()) {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Some(url)
-        }
+    let server = match options.url.filter(|url| !url.is_empty()) {
+        Some(url) if has_server(url) => Some(url),
         Some(url) if url.starts_with("sqlite:") => None,
         Some(url) => {
             return Err(setup(CliError::UnsupportedUrl(crate::database::redact(
@@ -42,8 +40,8 @@ pub async fn run(migrations: &Migrations, options: Verify<'_>) -> Result<ExitCod
         None if options.sqlite => None,
         None => return Err(setup(CliError::NoDatabase)),
     };
-    let outcome = match postgres {
-        Some(url) => on_postgres(migrations, url, &options).await?,
+    let outcome = match server {
+        Some(url) => on_server(migrations, url, &options).await?,
         None => {
             // Never the file the URL names: verify applies and rolls back everything.
             let conn = rusqlite::Connection::open_in_memory().map_err(|e| {
@@ -74,9 +72,17 @@ pub async fn run(migrations: &Migrations, options: Verify<'_>) -> Result<ExitCod
     })
 }
 
+/// Whether `url` names a database server (PostgreSQL or MySQL), where verify makes a
+/// scratch database beside the URL's.
+fn has_server(url: &str) -> bool {
+    ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+}
+
 /// Creates the scratch database, verifies on it, and drops it whatever happened (an error,
 /// Ctrl-C or SIGTERM). `None`: interrupted.
-async fn on_postgres(
+async fn on_server(
     migrations: &Migrations,
     url: &str,
     options: &Verify<'_>,

@@ -38,8 +38,8 @@ impl<'m> Verifier<'m> {
 
     /// Also run each UP a second time right after it is applied, and require that it
     /// succeeds and changes nothing. A transactional UP runs inside a transaction that is
-    /// rolled back; a `no-transaction` UP runs for real (it cannot run in a transaction), so
-    /// a failure there ends the verification.
+    /// rolled back; a `no-transaction` UP (and on MySQL one with DDL, which commits by
+    /// itself) runs for real, so a failure there ends the verification.
     pub fn idempotent(mut self, idempotent: bool) -> Self {
         self.idempotent = idempotent;
         self
@@ -164,7 +164,9 @@ impl<'m> Verifier<'m> {
     ) -> Result<bool> {
         let history = self.migrations.history();
         let section = migration.up_section();
-        let transactional = migration.transactional();
+        // On MySQL a migration with DDL commits as it goes: it runs for real, like a
+        // `no-transaction` one.
+        let transactional = crate::protocol::up_is_atomic(migration, conn.dialect());
         if transactional {
             conn.run_batch(&["BEGIN"]).await.map_err(Error::Database)?;
         }

@@ -12,6 +12,7 @@ use crate::history::HistoryTable;
 
 const POSTGRES: &str = include_str!("catalog_postgres.sql");
 const SQLITE: &str = include_str!("catalog_sqlite.sql");
+const MYSQL: &str = include_str!("catalog_mysql.sql");
 
 /// Objects by `(kind, name)`, each with its description.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +77,8 @@ fn catalog_query(dialect: Dialect, history: &HistoryTable) -> String {
     let (template, history_name, lease_name) = match dialect {
         // to_regclass resolves the quoted, possibly schema-qualified names as the runtime does.
         Dialect::Postgres => (POSTGRES, history.quoted(), history.lease_quoted(Dialect::Postgres)),
-        // SQLite's catalog holds bare names.
+        // SQLite's and MySQL's catalogs hold bare names (MySQL's: in the current database).
+        Dialect::Mysql => (MYSQL, history.table().to_string(), history.lease_table()),
         _ => (SQLITE, history.table().to_string(), history.lease_table()),
     };
     template
