@@ -256,3 +256,35 @@ async fn realistic_mysql_migrations_apply() {
     assert_eq!(report.applied.len(), VALID.len());
     assert_eq!(db.history_versions().await.len(), VALID.len());
 }
+
+static FORGETS_COLUMN: strata::Migrations =
+    strata::embed_migrations!("tests/fixtures/mysql/forgets-column");
+
+#[tokio::test]
+async fn verify_round_trips_every_migration_and_names_what_a_down_forgets() {
+    let db = MysqlDb::new("verify").await;
+    let mut conn = db.conn().await;
+    let report = APP
+        .verifier()
+        .idempotent(false)
+        .verify(&mut conn)
+        .await
+        .expect("verify");
+    assert!(report.passed(), "{report:?}");
+
+    let db = MysqlDb::new("verify_bad").await;
+    let mut conn = db.conn().await;
+    let report = FORGETS_COLUMN.verify(&mut conn).await.expect("verify");
+    assert!(!report.passed());
+    let findings: Vec<String> = report
+        .findings()
+        .map(|(step, finding)| format!("{} {finding}", step.version))
+        .collect();
+    assert!(
+        findings[0].contains("column users.last_seen (datetime default NULL #3) is still there"),
+        "{findings:#?}"
+    );
+    // A database with migrations applied is not a scratch database.
+    let error = APP.verify(&mut conn).await.expect_err("not scratch");
+    assert!(matches!(error, Error::NotScratch { .. }), "{error:?}");
+}

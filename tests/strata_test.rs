@@ -200,3 +200,36 @@ async fn several_test_processes_share_one_template() {
     }
     assert!(exists(&template).await);
 }
+
+static MYSQL_APP: Migrations = strata::embed_migrations!("tests/fixtures/mysql/app");
+
+/// Rows of `sql` on a MySQL connection, one line each.
+async fn mysql_rows(conn: &mut mysql_async::Conn, sql: &str) -> Vec<String> {
+    use mysql_async::prelude::Queryable;
+    conn.query::<String, _>(sql).await.expect("query")
+}
+
+#[strata::test(migrations = MYSQL_APP)]
+async fn a_mysql_test_gets_a_migrated_database_of_its_own(mut conn: mysql_async::Conn) {
+    let name = mysql_rows(&mut conn, "SELECT DATABASE()").await;
+    assert!(name[0].starts_with("strata_testdb_"), "{name:?}");
+    assert_eq!(
+        mysql_rows(
+            &mut conn,
+            "SELECT CAST(GROUP_CONCAT(version ORDER BY version) AS CHAR) FROM strata_migrations"
+        )
+        .await,
+        ["1,2,3,4"]
+    );
+    mysql_rows(&mut conn, "DELETE FROM posts").await;
+}
+
+#[strata::test(migrations = MYSQL_APP)]
+async fn another_mysql_test_sees_none_of_the_first_tests_changes(
+    mut conn: mysql_async::Conn,
+) -> Result<(), mysql_async::Error> {
+    use mysql_async::prelude::Queryable;
+    let posts: Vec<String> = conn.query("SELECT title FROM posts").await?;
+    assert_eq!(posts, ["hello"]);
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! `#[strata::test(migrations = MIGRATIONS)]`: wraps a test function taking a
-//! `tokio_postgres::Client` (an `async fn`) or a `rusqlite::Connection` into a `#[test]` that
-//! hands it a fresh, migrated database (strata_runtime::testing does the work).
+//! `tokio_postgres::Client` or a `mysql_async::Conn` (an `async fn`) or a
+//! `rusqlite::Connection` into a `#[test]` that hands it a fresh, migrated database
+//! (strata_runtime::testing does the work).
 //!
 //! The function is read token by token (attributes, `async`, `fn`, name, one argument,
 //! return type, body) so the macro needs no full Rust parser.
@@ -11,6 +12,7 @@ use quote::quote;
 /// The database a test asks for, from its argument's type.
 enum Database {
     Postgres,
+    Mysql,
     Sqlite,
 }
 
@@ -49,7 +51,7 @@ fn expand_checked(args: TokenStream, item: TokenStream) -> Result<TokenStream, F
             Some(other) => {
                 return Err((
                     other.span(),
-                    "#[strata::test] goes on a test function: `async fn name(client: tokio_postgres::Client)` or `fn name(conn: rusqlite::Connection)`".into(),
+                    "#[strata::test] goes on a test function: `async fn name(client: tokio_postgres::Client)`, `async fn name(conn: mysql_async::Conn)` or `fn name(conn: rusqlite::Connection)`".into(),
                 ));
             }
             None => {
@@ -113,6 +115,17 @@ fn expand_checked(args: TokenStream, item: TokenStream) -> Result<TokenStream, F
                 "a #[strata::test] with a tokio_postgres::Client must be an `async fn`".into(),
             ));
         }
+        (Database::Mysql, true) => quote!(::strata::__private::testing::mysql(
+            &#migrations,
+            ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+            #name,
+        )),
+        (Database::Mysql, false) => {
+            return Err((
+                name.span(),
+                "a #[strata::test] with a mysql_async::Conn must be an `async fn`".into(),
+            ));
+        }
         (Database::Sqlite, true) => {
             quote!(::strata::__private::testing::sqlite_async(&#migrations, #name))
         }
@@ -155,7 +168,8 @@ fn migrations_argument(args: TokenStream) -> Result<TokenStream, Failure> {
     Ok(expression)
 }
 
-/// PostgreSQL for a `...Client` parameter, SQLite for a `...Connection`; exactly one.
+/// PostgreSQL for a `...Client` parameter, MySQL for a `...Conn`, SQLite for a
+/// `...Connection`; exactly one.
 fn database_of(parameters: &TokenStream, span: Span) -> Result<Database, Failure> {
     let tokens: Vec<TokenTree> = parameters.clone().into_iter().collect();
     let commas = tokens
@@ -163,7 +177,7 @@ fn database_of(parameters: &TokenStream, span: Span) -> Result<Database, Failure
         .filter(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
         .count();
     let trailing = matches!(tokens.last(), Some(TokenTree::Punct(p)) if p.as_char() == ',');
-    let usage = "a #[strata::test] function takes one parameter: `client: tokio_postgres::Client` (async fn) or `conn: rusqlite::Connection`";
+    let usage = "a #[strata::test] function takes one parameter: `client: tokio_postgres::Client` (async fn), `conn: mysql_async::Conn` (async fn) or `conn: rusqlite::Connection`";
     if tokens.is_empty() || commas > usize::from(trailing) {
         return Err((span, usage.into()));
     }
@@ -185,6 +199,7 @@ fn database_of(parameters: &TokenStream, span: Span) -> Result<Database, Failure
     });
     match type_name.as_deref() {
         Some("Client") => Ok(Database::Postgres),
+        Some("Conn") => Ok(Database::Mysql),
         Some("Connection") => Ok(Database::Sqlite),
         _ => Err((span, usage.into())),
     }

@@ -8,12 +8,18 @@
 //!   when the test passes and kept when it fails if `STRATA_TEST_KEEP=1`.
 //! - SQLite: the migrations are applied once per process to an in-memory database, copied
 //!   into each test's own in-memory database with SQLite's backup API.
+//! - MySQL: a database per test, migrated (no template databases there), dropped like
+//!   PostgreSQL's.
 
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "mysql")]
+pub use mysql::mysql;
 #[cfg(feature = "postgres")]
 pub use postgres::postgres;
 #[cfg(feature = "sqlite")]
@@ -72,7 +78,7 @@ pub fn template_name(migrations: &Migrations) -> String {
 
 /// Fails the test with one readable message and no panic location or backtrace: the message
 /// goes to stderr (captured and shown with the test's output), then the test unwinds.
-#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
 pub(crate) fn fail(message: String) -> ! {
     eprintln!("strata::test: {message}");
     std::panic::resume_unwind(Box::new(message))
