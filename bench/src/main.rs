@@ -1,10 +1,12 @@
 //! strata vs refinery 0.10 vs sqlx 0.8 vs a floor client, in one run, on one PostgreSQL, on
 //! byte-identical SQL. `cargo run --release -- [all|runtime|compile|app|lint|testdb] [--samples N]`;
-//! see ../BENCHMARKS.md for the method.
+//! see ../BENCHMARKS.md for the method. `-- mysql` does the same on MySQL / MariaDB
+//! (`MYSQL_URL`; not part of `all`).
 
 mod compile;
 mod db;
 mod lint;
+mod mysql;
 mod proxy;
 mod stats;
 mod testdb;
@@ -346,9 +348,9 @@ async fn main() {
             .and_then(|v| v.parse::<f64>().ok())
             .map_or(0, |ms| (ms * 1000.0) as u64),
     );
-    if !["all", "runtime", "compile", "app", "lint", "testdb"].contains(&what.as_str()) {
+    if !["all", "runtime", "compile", "app", "lint", "testdb", "mysql"].contains(&what.as_str()) {
         eprintln!(
-            "usage: strata-bench [all|runtime|compile|app|lint|testdb] [--samples N] [--delay-ms MS]"
+            "usage: strata-bench [all|runtime|compile|app|lint|testdb|mysql] [--samples N] [--delay-ms MS]"
         );
         std::process::exit(2);
     }
@@ -390,7 +392,16 @@ async fn main() {
         testdb::run(&server, samples, &mut csv).await;
         server.drop_leftovers(true).await;
     }
-    let text = report.render(&csv);
+    // MySQL / MariaDB (`MYSQL_URL`): only when asked for, so `all` needs no MySQL server.
+    let mysql_text = if what == "mysql" {
+        Some(mysql::run(samples, &mut csv).await)
+    } else {
+        None
+    };
+    let mut text = report.render(&csv);
+    if let Some(mysql_text) = mysql_text {
+        text.push_str(&mysql_text);
+    }
     println!("{text}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
     std::fs::create_dir_all(&dir).expect("results dir");
