@@ -60,8 +60,9 @@ pub mod __private {
     pub use strata_runtime::testing;
 }
 pub use strata_runtime::{
-    AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Difference, Direction, Divergence,
-    Error, Finding, HistoryTable, Location, LockStrategy, MigrationRef, Migrations, Plan,
-    PlannedStep, Report, Result, RevertStep, RoundTrip, Runner, ScriptFormat, State, StatusRow,
-    Step, Target, Verifier, VerifyReport, VerifyStep, driver, plan_down, plan_up,
+    AdoptPlan, AppliedMigration, Blocking, Checks, DbError, DbErrorKind, Difference, Direction,
+    Divergence, Error, FailureRecord, Finding, ForeignMigration, HistoryMark, HistoryTable,
+    Location, LockStrategy, MigrationRef, Migrations, Plan, PlannedStep, Report, Result,
+    RevertStep, RoundTrip, Runner, ScriptFormat, State, StatusRow, Step, Target, Tool, Verifier,
+    VerifyReport, VerifyStep, driver, plan_down, plan_up,
 };

@@ -288,3 +288,37 @@ async fn verify_round_trips_every_migration_and_names_what_a_down_forgets() {
     let error = APP.verify(&mut conn).await.expect_err("not scratch");
     assert!(matches!(error, Error::NotScratch { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_database_refinery_migrated_is_adopted_without_running_anything_again() {
+    use mysql_async::prelude::Queryable;
+    let db = MysqlDb::new("adopt").await;
+    let mut conn = db.conn().await;
+    // Migrations 1 and 2 applied by another tool: their schema and data are there.
+    APP.runner()
+        .target(2)
+        .history_table(None, "elsewhere")
+        .run(&mut conn)
+        .await
+        .expect("apply 1-2");
+    conn.query_drop(
+        "DROP TABLE elsewhere; \
+         CREATE TABLE refinery_schema_history (version INT PRIMARY KEY, name VARCHAR(255), \
+         applied_on VARCHAR(255), checksum VARCHAR(255)); \
+         INSERT INTO refinery_schema_history VALUES \
+         (1, 'users', '2024-01-01T00:00:00Z', '1'), (2, 'seed_admin', '2024-01-02T00:00:00Z', '2')",
+    )
+    .await
+    .expect("refinery's table");
+    let plan = APP
+        .adopt_plan(&mut conn, strata::Tool::Refinery, None)
+        .await
+        .expect("plan");
+    assert_eq!(plan.table, "`refinery_schema_history`");
+    APP.adopt(&mut conn, &plan).await.expect("adopt");
+    assert_eq!(db.history_versions().await, [1, 2]);
+    let report = APP.run(&mut conn).await.expect("the rest");
+    let applied: Vec<i64> = report.applied.iter().map(|s| s.version).collect();
+    assert_eq!(applied, [3, 4]);
+    assert_eq!(db.rows("SELECT count(*) FROM users").await, ["1"]);
+}

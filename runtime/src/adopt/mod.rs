@@ -109,7 +109,7 @@ impl Migrations {
         let ours = protocol::read(conn, &sql, Read::Look).await?;
         let mut plan = AdoptPlan {
             tool,
-            table: table.quoted(),
+            table: table.quoted_in(conn.dialect()),
             record: Vec::new(),
             already: Vec::new(),
             foreign_only: Vec::new(),
@@ -233,7 +233,7 @@ async fn read_foreign<D: Driver>(
     tool: Tool,
     table: &HistoryTable,
 ) -> Result<ForeignHistory> {
-    let quoted = table.quoted();
+    let quoted = table.quoted_in(conn.dialect());
     let missing = || Error::ForeignHistoryMissing {
         tool: tool.name(),
         table: quoted.clone(),
