@@ -140,3 +140,31 @@ async fn verify_drops_a_scratch_database_whose_owner_is_gone() {
         .await
         .expect("drop");
 }
+
+#[tokio::test]
+async fn require_ssl_is_honoured() {
+    let db = MysqlDb::new("tls").await;
+    let mut admin = common::mysql::connect(&server_url()).await;
+    let have_ssl: Option<(String, String)> = admin
+        .query_first("SHOW VARIABLES LIKE 'have_ssl'")
+        .await
+        .expect("have_ssl");
+    let server_has_tls = have_ssl.is_some_and(|(_, value)| value == "YES");
+    let url = format!("{}?require_ssl=true", db.url.replacen("root@", "root:hunter2@", 1));
+    let (code, _, stderr) = strata(
+        &repo(),
+        &url,
+        &["status", "--dir", "tests/fixtures/mysql/app"],
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    if server_has_tls {
+        // A password the server does not expect: refused after the TLS handshake, not before.
+        assert!(!stderr.contains("does not have this capability"), "{stderr}");
+    } else {
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            stderr.contains("Client asked for SSL but server does not have this capability"),
+            "{stderr}"
+        );
+    }
+}
