@@ -15,8 +15,7 @@ use strata::{Error, LockStrategy, State, Target};
 static APP: strata::Migrations = strata::embed_migrations!("tests/fixtures/mysql/app");
 static FAILING: strata::Migrations = strata::embed_migrations!("tests/fixtures/mysql/failing");
 static PARTIAL: strata::Migrations = strata::embed_migrations!("tests/fixtures/mysql/partial");
-static POSITIONS: strata::Migrations =
-    strata::embed_migrations!("tests/fixtures/mysql/positions");
+static POSITIONS: strata::Migrations = strata::embed_migrations!("tests/fixtures/mysql/positions");
 static VALID: strata::Migrations = strata::embed_migrations!("tests/ui/fixtures/mysql-valid");
 
 /// Whether a session holds strata's named lock for this database's default history table
@@ -44,11 +43,15 @@ async fn apply_status_rollback_apply_again() {
     assert_eq!(report.applied.len(), 4);
     let first = db.schema().await;
     assert!(
-        first.iter().any(|l| l.starts_with("column users.post_count int(10) unsigned")),
+        first
+            .iter()
+            .any(|l| l.starts_with("column users.post_count int(10) unsigned")),
         "{first:#?}"
     );
     assert!(
-        first.iter().any(|l| l.starts_with("trigger posts_after_insert")),
+        first
+            .iter()
+            .any(|l| l.starts_with("trigger posts_after_insert")),
         "{first:#?}"
     );
     // The quote and the backslash arrive as written; the trigger counted the post.
@@ -134,7 +137,12 @@ async fn a_failing_ddl_migration_reports_what_ran() {
         panic!("{error:?}")
     };
     assert_eq!(
-        (*version, *failed_statement, *total, completed_lines.as_slice()),
+        (
+            *version,
+            *failed_statement,
+            *total,
+            completed_lines.as_slice()
+        ),
         (2, 3, 3, &[3, 4][..])
     );
     assert_eq!(location.line, Some(6));
@@ -150,10 +158,7 @@ async fn a_failing_ddl_migration_reports_what_ran() {
     assert_eq!(db.history_versions().await, [1]);
     let failures = PARTIAL.partial_failures(&mut conn).await.expect("read");
     assert_eq!(failures.len(), 1, "{failures:?}");
-    assert_eq!(
-        (failures[0].version, failures[0].failed_statement),
-        (2, 3)
-    );
+    assert_eq!((failures[0].version, failures[0].failed_statement), (2, 3));
 }
 
 #[tokio::test]

@@ -176,10 +176,7 @@ fn effects(state: &State, v: i64) -> (bool, bool) {
         }
         v if v % 3 == 1 => {
             let table = state.tables.contains(&format!("r{v}"));
-            (
-                table && state.columns.contains(&format!("r{v}.w")),
-                table,
-            )
+            (table && state.columns.contains(&format!("r{v}.w")), table)
         }
         v => {
             let table = state.tables.contains(&format!("s{v}"));
@@ -206,7 +203,10 @@ fn check(state: &State, context: &str) {
         if recorded {
             assert!(all, "{context}: {v} recorded without all its effects");
         } else if v % 3 == 0 {
-            assert!(!any, "{context}: DML-only {v} has effects but is not recorded");
+            assert!(
+                !any,
+                "{context}: DML-only {v} has effects but is not recorded"
+            );
         } else if v > state.recorded.len() as i64 + 1 {
             assert!(!any, "{context}: {v} began before {} was recorded", v - 1);
         }
@@ -244,7 +244,11 @@ async fn eight_runner_processes_on_one_empty_mysql_database() {
             .collect();
         let elapsed = started.elapsed();
         let total: usize = outputs.iter().map(applied_count).sum();
-        assert_eq!(total, SET.len(), "trial {trial}: each migration applied once");
+        assert_eq!(
+            total,
+            SET.len(),
+            "trial {trial}: each migration applied once"
+        );
         let state = state(&db).await;
         check(&state, &format!("trial {trial}"));
         assert_eq!(state.recorded.len(), SET.len(), "trial {trial}");

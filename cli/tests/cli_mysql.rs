@@ -150,7 +150,10 @@ async fn require_ssl_is_honoured() {
         .await
         .expect("have_ssl");
     let server_has_tls = have_ssl.is_some_and(|(_, value)| value == "YES");
-    let url = format!("{}?require_ssl=true", db.url.replacen("root@", "root:hunter2@", 1));
+    let url = format!(
+        "{}?require_ssl=true",
+        db.url.replacen("root@", "root:hunter2@", 1)
+    );
     let (code, _, stderr) = strata(
         &repo(),
         &url,
@@ -159,7 +162,10 @@ async fn require_ssl_is_honoured() {
     assert!(!stderr.contains("hunter2"), "{stderr}");
     if server_has_tls {
         // A password the server does not expect: refused after the TLS handshake, not before.
-        assert!(!stderr.contains("does not have this capability"), "{stderr}");
+        assert!(
+            !stderr.contains("does not have this capability"),
+            "{stderr}"
+        );
     } else {
         assert_eq!(code, 1, "{stderr}");
         assert!(

@@ -113,7 +113,10 @@ mod tests {
 
     #[test]
     fn other_dialects_keep_ddl_in_the_transaction() {
-        assert!(!commits_implicitly(Dialect::Postgres, "CREATE TABLE t (id int)"));
+        assert!(!commits_implicitly(
+            Dialect::Postgres,
+            "CREATE TABLE t (id int)"
+        ));
         assert!(!commits_implicitly(Dialect::Sqlite, "DROP TABLE t"));
     }
 }

@@ -148,9 +148,7 @@ impl LeaseSql {
                  ' s)') FROM {lease} WHERE owner <> {owner}"
             ),
             renew: vec![
-                format!(
-                    "UPDATE {lease} SET expires_at = {until} WHERE id = 1 AND owner = {owner}"
-                ),
+                format!("UPDATE {lease} SET expires_at = {until} WHERE id = 1 AND owner = {owner}"),
                 ours,
             ],
             release: format!("DELETE FROM {lease} WHERE id = 1 AND owner = {owner}"),
@@ -265,11 +263,11 @@ mod tests {
         let history = HistorySql::new(&table, Dialect::Postgres);
         let sql = LeaseSql::new(&table, &history, Dialect::Postgres, "h:1:it's", DEFAULT_TTL)
             .expect("PostgreSQL has a lease");
-        let statements = sql.take.iter().chain(&sql.renew).chain([
-            &sql.holder,
-            &sql.release,
-            &sql.fence,
-        ]);
+        let statements =
+            sql.take
+                .iter()
+                .chain(&sql.renew)
+                .chain([&sql.holder, &sql.release, &sql.fence]);
         for statement in statements {
             assert!(
                 statement.contains("\"ops\".\"history_lease\""),
@@ -281,11 +279,11 @@ mod tests {
         let mysql = HistorySql::new(&table, Dialect::Mysql);
         let sql = LeaseSql::new(&table, &mysql, Dialect::Mysql, "h:1:it's", DEFAULT_TTL)
             .expect("MySQL has a lease");
-        let statements = sql.take.iter().chain(&sql.renew).chain([
-            &sql.holder,
-            &sql.release,
-            &sql.fence,
-        ]);
+        let statements =
+            sql.take
+                .iter()
+                .chain(&sql.renew)
+                .chain([&sql.holder, &sql.release, &sql.fence]);
         for statement in statements {
             assert!(statement.contains("`ops`.`history_lease`"), "{statement}");
             assert!(statement.contains("'h:1:it''s'"), "{statement}");

@@ -234,7 +234,10 @@ pub(crate) fn atomic<'a>(
 pub(crate) fn up_is_atomic(migration: &Migration, dialect: Dialect) -> bool {
     atomic(
         migration.transactional(),
-        migration.up_section().statement_texts().map(|(_, text)| text),
+        migration
+            .up_section()
+            .statement_texts()
+            .map(|(_, text)| text),
         dialect,
     )
 }

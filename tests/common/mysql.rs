@@ -14,7 +14,10 @@ pub fn server_url() -> String {
 pub fn with_database(url: &str, database: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (authority, query) = match rest.split_once('?') {
-        Some((before, query)) => (before.split('/').next().unwrap_or(before), format!("?{query}")),
+        Some((before, query)) => (
+            before.split('/').next().unwrap_or(before),
+            format!("?{query}"),
+        ),
         None => (rest.split('/').next().unwrap_or(rest), String::new()),
     };
     format!("{scheme}://{authority}/{database}{query}")

@@ -70,7 +70,14 @@ pub(crate) async fn record<D: Driver>(conn: &mut D, sql: &HistorySql, error: &Er
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(" ");
-    let columns = ["name", "failed_statement", "total", "completed_lines", "error", "failed_at"];
+    let columns = [
+        "name",
+        "failed_statement",
+        "total",
+        "completed_lines",
+        "error",
+        "failed_at",
+    ];
     let (now, conflict, value): (_, _, fn(&str) -> String) = match sql.dialect() {
         Dialect::Postgres => ("now()", "ON CONFLICT (version) DO UPDATE SET", |c| {
             format!("excluded.{c}")

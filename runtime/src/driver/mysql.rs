@@ -125,7 +125,10 @@ fn near(message: &str, statement: &str) -> Option<usize> {
     } else {
         let line_start = match line {
             0 | 1 => 0,
-            n => statement.match_indices('\n').nth(n - 2).map_or(0, |(i, _)| i + 1),
+            n => statement
+                .match_indices('\n')
+                .nth(n - 2)
+                .map_or(0, |(i, _)| i + 1),
         };
         // The server cuts long snippets, and they run on into what was sent after this
         // statement (`;` and a newline, as `join` puts them): the first line, less that
@@ -232,9 +235,7 @@ impl Driver for Conn {
     }
 
     async fn read_only(&mut self) -> Result<Option<ReadOnly>, DbError> {
-        let sets = self
-            .run_batch(&["SELECT @@global.read_only"])
-            .await?;
+        let sets = self.run_batch(&["SELECT @@global.read_only"]).await?;
         let on = sets
             .into_iter()
             .flatten()

@@ -76,7 +76,11 @@ fn catalog_query(dialect: Dialect, history: &HistoryTable) -> String {
     let literal = |name: String| format!("'{}'", name.replace('\'', "''"));
     let (template, history_name, lease_name) = match dialect {
         // to_regclass resolves the quoted, possibly schema-qualified names as the runtime does.
-        Dialect::Postgres => (POSTGRES, history.quoted(), history.lease_quoted(Dialect::Postgres)),
+        Dialect::Postgres => (
+            POSTGRES,
+            history.quoted(),
+            history.lease_quoted(Dialect::Postgres),
+        ),
         // SQLite's and MySQL's catalogs hold bare names (MySQL's: in the current database).
         Dialect::Mysql => (MYSQL, history.table().to_string(), history.lease_table()),
         _ => (SQLITE, history.table().to_string(), history.lease_table()),
