@@ -18,6 +18,14 @@ const TRACKED: &[&str] = &[
     "tests/fixtures/reliability",
     "tests/fixtures/verify/reversible",
     "tests/fixtures/verify/forgets-index",
+    "tests/fixtures/mysql/app",
+    "tests/fixtures/mysql/failing",
+    "tests/fixtures/mysql/partial",
+    "tests/fixtures/mysql/positions",
+    "tests/fixtures/mysql/forgets-column",
+    "tests/fixtures/mysql/reliability",
+    "tests/fixtures/mysql/corpus",
+    "tests/ui/fixtures/mysql-valid",
 ];
 
 fn main() {

@@ -2,9 +2,6 @@
 //! apply, status, rollback and re-apply; what is atomic and what is not; error positions;
 //! runners at once; the table lease.
 
-// Fixture directories are not tracked by a build script; the warning would only repeat.
-#![allow(deprecated)]
-
 mod common;
 
 use std::sync::Arc;
@@ -111,7 +108,7 @@ async fn a_failing_dml_migration_leaves_nothing_behind() {
         ("tests/fixtures/mysql/failing/002_seed.sql", Some(4))
     );
     assert_eq!(
-        (error.code.as_str(), error.sqlstate.as_deref()),
+        (error.code.as_str(), error.sqlstate()),
         ("1062", Some("23000"))
     );
     // The first INSERT rolled back with the second.

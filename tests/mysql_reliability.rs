@@ -7,9 +7,6 @@
 //! and `counter` counts it iff it is recorded), one DDL statement, and two DDL statements
 //! (run one by one; the second may be cut off, so they are written to run again).
 
-// Fixture directories are not tracked by a build script; the warning would only repeat.
-#![allow(deprecated)]
-
 mod common;
 
 use std::collections::HashSet;

@@ -38,8 +38,9 @@ pub struct DbError {
     /// [`sqlstate`](Self::sqlstate)) or the SQLite extended result code name; empty when
     /// unknown (a broken connection without a server error, say).
     pub code: String,
-    /// The SQLSTATE, where it is not the code itself (MySQL).
-    pub sqlstate: Option<String>,
+    /// The SQLSTATE, where it is not the code itself (MySQL): five ASCII characters, kept
+    /// inline so that errors stay small. Read it with [`DbError::sqlstate`].
+    sqlstate: Option<[u8; 5]>,
     /// The server's message (or the client library's, for connection errors).
     pub message: String,
     /// 0-based character offset into the SQL text that was executed, when the server says.
@@ -68,10 +69,22 @@ impl DbError {
         }
     }
 
-    /// Sets the SQLSTATE beside an error number.
+    /// Sets the SQLSTATE beside an error number (ignored unless it is five ASCII
+    /// characters, as every SQLSTATE is).
     pub fn with_sqlstate(mut self, sqlstate: &str) -> Self {
-        self.sqlstate = Some(sqlstate.to_string()).filter(|s| !s.is_empty());
+        self.sqlstate = sqlstate
+            .as_bytes()
+            .try_into()
+            .ok()
+            .filter(|bytes: &[u8; 5]| bytes.is_ascii());
         self
+    }
+
+    /// The SQLSTATE, where the code is an error number (MySQL).
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.sqlstate
+            .as_ref()
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
     }
 
     /// Sets the backend's classification.
@@ -111,7 +124,7 @@ impl PartialEq for DbError {
 
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.code.as_str(), &self.sqlstate) {
+        match (self.code.as_str(), self.sqlstate()) {
             ("", _) => write!(f, "{}", self.message),
             (code, Some(state)) => write!(f, "[{code}, SQLSTATE {state}] {}", self.message),
             (code, None) => write!(f, "[{code}] {}", self.message),
