@@ -25,6 +25,7 @@ const TRACKED: &[&str] = &[
     "tests/fixtures/mysql/forgets-column",
     "tests/fixtures/mysql/reliability",
     "tests/fixtures/mysql/corpus",
+    "tests/fixtures/mysql/delimiter",
     "tests/ui/fixtures/mysql-valid",
 ];
 

@@ -324,3 +324,31 @@ async fn a_database_refinery_migrated_is_adopted_without_running_anything_again(
     assert_eq!(applied, [3, 4]);
     assert_eq!(db.rows("SELECT count(*) FROM users").await, ["1"]);
 }
+
+static DELIMITER: strata::Migrations = strata::embed_migrations!("tests/fixtures/mysql/delimiter");
+
+#[tokio::test]
+async fn flyway_style_delimiters_around_bodies_apply_and_roll_back() {
+    use mysql_async::prelude::Queryable;
+    let db = MysqlDb::new("delimiter").await;
+    let mut conn = db.conn().await;
+    DELIMITER.run(&mut conn).await.expect("apply");
+    conn.query_drop("CALL credit(1, -20)").await.expect("call");
+    assert_eq!(
+        db.rows("SELECT account_id, note FROM audit").await,
+        ["1 overdrawn; check it"]
+    );
+    DELIMITER
+        .rollback(&mut conn, Target::Version(1))
+        .await
+        .expect("rollback");
+    assert!(
+        !db.schema()
+            .await
+            .iter()
+            .any(|l| l.starts_with("trigger") || l.starts_with("routine")),
+        "{:#?}",
+        db.schema().await
+    );
+    DELIMITER.run(&mut conn).await.expect("apply again");
+}

@@ -226,14 +226,16 @@ fn check_statements(
             range.start >= previous_end && range.end <= section.end,
             "statement {range:?} outside {section:?} or overlapping"
         );
+        // A statement begins and ends on a token, or inside a word the mysql client's
+        // delimiter cuts (`END$$`).
         let starts = tokens
             .iter()
-            .find(|t| t.start == range.start)
-            .expect("statement starts on a token");
+            .find(|t| t.start <= range.start && range.start < t.end)
+            .expect("statement starts in a token");
         let ends = tokens
             .iter()
-            .find(|t| t.end == range.end)
-            .expect("statement ends on a token");
+            .find(|t| t.start < range.end && range.end <= t.end)
+            .expect("statement ends in a token");
         assert!(
             !starts.kind.is_trivia() && !ends.kind.is_trivia(),
             "statement {range:?} starts or ends on trivia"
@@ -337,7 +339,7 @@ pub fn sections(data: &[u8]) {
             for range in split.up.iter().chain(&split.down) {
                 check_range(text, range, "section");
                 check_section_start(text, range);
-                let found = statements::split(text, &tokens, range);
+                let found = statements::split(text, &tokens, range, dialect);
                 check_statements(text, &tokens, range, &found);
             }
             if let (Some(up), Some(down)) = (&split.up, &split.down)
@@ -443,7 +445,7 @@ pub fn statements(data: &[u8]) {
                 text.len()
             );
         }
-        let found = statements::split(text, &tokens, &whole);
+        let found = statements::split(text, &tokens, &whole, dialect);
         check_statements(text, &tokens, &whole, &found);
         for error in syntax::check(dialect, text, &tokens, &whole, &found) {
             assert!(
@@ -456,7 +458,7 @@ pub fn statements(data: &[u8]) {
         // A second section starting mid-text (at the second line) must work the same way.
         if let Some(newline) = text.find('\n') {
             let rest = newline + 1..text.len();
-            let found = statements::split(text, &tokens, &rest);
+            let found = statements::split(text, &tokens, &rest, dialect);
             check_statements(text, &tokens, &rest, &found);
             let _ = syntax::check(dialect, text, &tokens, &rest, &found);
         }

@@ -271,9 +271,9 @@ fn load_file(
     let (tokens, lex_error) = lexer::lex(dir.config.dialect, &text);
     let sections = sections::split(rel, &text, &tokens, role);
     let split = |range: &Option<std::ops::Range<usize>>| {
-        range
-            .as_ref()
-            .map_or_else(Vec::new, |range| statements::split(&text, &tokens, range))
+        range.as_ref().map_or_else(Vec::new, |range| {
+            statements::split(&text, &tokens, range, dir.config.dialect)
+        })
     };
     let (up_statements, down_statements) = (split(&sections.up), split(&sections.down));
     dir.files.push(SourceFile {

@@ -27,7 +27,7 @@ fn disagreement(dialect: Dialect, text: &str) -> Option<String> {
     let light = light_lexer::lex(dialect, text);
     let whole = 0..text.len();
     let ranges = |tokens| {
-        split(text, tokens, &whole)
+        split(text, tokens, &whole, dialect)
             .into_iter()
             .map(|s| s.range)
             .collect::<Vec<_>>()

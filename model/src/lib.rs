@@ -28,7 +28,7 @@ pub use migration::{Migration, Section, Statement};
 /// Statement texts of SQL that was not embedded, with their byte offsets (without the `;`).
 pub fn split_stored(dialect: Dialect, sql: &str) -> Vec<(usize, &str)> {
     let tokens = light_lexer::lex(dialect, sql);
-    statements::split(sql, &tokens, &(0..sql.len()))
+    statements::split(sql, &tokens, &(0..sql.len()), dialect)
         .into_iter()
         .filter_map(|s| Some((s.range.start, sql.get(s.range)?)))
         .collect()

@@ -1,9 +1,14 @@
 //! Statement boundaries inside a section, from the token stream: `;` at parenthesis depth 0,
 //! except inside `BEGIN ... END` bodies of triggers, routines and `BEGIN ATOMIC` functions,
 //! whose inner `;` belong to the one statement.
+//!
+//! MySQL files may also use the `mysql` client's `DELIMITER` command, as Flyway-style
+//! scripts do around routine bodies: a line `DELIMITER $$` makes `$$` end statements until
+//! `DELIMITER ;`. The command lines belong to no statement (the server never sees them).
 
 use std::ops::Range;
 
+use crate::dialect::Dialect;
 use crate::tokens::{Token, TokenKind};
 
 /// A statement's byte range in the file (without its `;`).
@@ -49,18 +54,99 @@ fn may_have_body(words: &[Keyword]) -> bool {
     words.first() == Some(&Keyword::Create) && words.contains(&Keyword::Routine)
 }
 
-pub fn split(text: &str, tokens: &[Token], section: &Range<usize>) -> Vec<StatementRange> {
+/// A `DELIMITER <d>` command at `token`, the first word of a line and of a statement: the
+/// new delimiter (`None` for `;`) and where the command's line ends.
+fn delimiter_command(
+    text: &str,
+    token: &Token,
+    section_end: usize,
+) -> Option<(Option<String>, usize)> {
+    if token.kind != TokenKind::Word
+        || !text[token.start..token.end].eq_ignore_ascii_case("DELIMITER")
+    {
+        return None;
+    }
+    let line_start = text[..token.start].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..token.start].trim().is_empty() {
+        return None;
+    }
+    let line_end = text[token.end..section_end]
+        .find('\n')
+        .map_or(section_end, |i| token.end + i);
+    let delimiter = text[token.end..line_end].split_whitespace().next()?;
+    Some(((delimiter != ";").then(|| delimiter.to_string()), line_end))
+}
+
+/// Where `delimiter` begins in `token`, when it does: at its start, or inside a word
+/// (`END$$`); never inside a literal or a quoted name.
+fn delimiter_in(text: &str, token: &Token, delimiter: &str) -> Option<usize> {
+    let rest = &text[token.start..];
+    if rest.starts_with(delimiter) {
+        return Some(token.start);
+    }
+    let own = &text[token.start..token.end];
+    if token.kind == TokenKind::Word {
+        return own.find(delimiter).map(|i| token.start + i);
+    }
+    None
+}
+
+pub fn split(
+    text: &str,
+    tokens: &[Token],
+    section: &Range<usize>,
+    dialect: Dialect,
+) -> Vec<StatementRange> {
     let mut statements = Vec::new();
     let mut current: Option<Range<usize>> = None;
     let mut parens = 0usize;
     let mut blocks = 0usize;
     let mut words: Vec<Keyword> = Vec::new();
     let mut previous_word: Option<Keyword> = None;
+    // The mysql client's delimiter when it is not `;`, and text skipped up to an offset (a
+    // DELIMITER line, a delimiter just consumed).
+    let mut delimiter: Option<String> = None;
+    let mut skip_to = 0usize;
     let in_section = tokens
         .iter()
         .filter(|t| t.start >= section.start && t.end <= section.end);
     for token in in_section {
-        if token.kind.is_trivia() {
+        if token.kind.is_trivia() || token.end <= skip_to {
+            continue;
+        }
+        if dialect == Dialect::Mysql && current.is_none() {
+            if let Some((new, line_end)) = delimiter_command(text, token, section.end) {
+                delimiter = new;
+                skip_to = line_end;
+                continue;
+            }
+        }
+        if let Some(d) = &delimiter {
+            // Only the client's delimiter ends a statement; `;` and bodies are the server's.
+            let at = delimiter_in(text, token, d).filter(|at| *at >= skip_to);
+            if let Some(at) = at {
+                let before = current.take().map(|mut range| {
+                    range.end = range.end.min(at);
+                    range
+                });
+                let inside = (token.start < at).then(|| token.start..at);
+                let range = match (before, inside) {
+                    (Some(range), Some(inside)) => Some(range.start..inside.end),
+                    (Some(range), None) => Some(range),
+                    (None, inside) => inside,
+                };
+                if let Some(range) = range.filter(|r| !text[r.clone()].trim().is_empty()) {
+                    statements.push(StatementRange { range });
+                }
+                skip_to = at + d.len();
+                // What follows the delimiter in the same token begins the next statement.
+                if token.end > skip_to {
+                    current = Some(skip_to..token.end);
+                }
+                continue;
+            }
+            let range = current.get_or_insert(token.start..token.end);
+            range.end = token.end;
             continue;
         }
         match token.kind {
@@ -110,7 +196,7 @@ mod tests {
 
     fn texts(dialect: Dialect, text: &str) -> Vec<String> {
         let tokens = lex(dialect, text);
-        split(text, &tokens, &(0..text.len()))
+        split(text, &tokens, &(0..text.len()), dialect)
             .into_iter()
             .map(|s| text[s.range].to_string())
             .collect()
@@ -145,6 +231,33 @@ mod tests {
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\nBEGIN;\nCOMMIT;";
         let got = texts(Dialect::Postgres, sql);
         assert_eq!(got.len(), 3, "{got:?}");
+    }
+
+    #[test]
+    fn follows_the_mysql_clients_delimiter() {
+        let sql = "DELIMITER $$\n\
+                   CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW\n\
+                   BEGIN\n  SET NEW.x = 1;\n  SET NEW.y = 2;\nEND$$\n\
+                   CREATE PROCEDURE p() BEGIN SELECT 1; END $$\n\
+                   delimiter //\n\
+                   CREATE FUNCTION f() RETURNS INT RETURN 1//\n\
+                   DELIMITER ;\n\
+                   SELECT 'a;b';\nSELECT 2;";
+        let got = texts(Dialect::Mysql, sql);
+        assert_eq!(
+            got,
+            vec![
+                "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW\nBEGIN\n  SET NEW.x = 1;\n  SET NEW.y = 2;\nEND",
+                "CREATE PROCEDURE p() BEGIN SELECT 1; END",
+                "CREATE FUNCTION f() RETURNS INT RETURN 1",
+                "SELECT 'a;b'",
+                "SELECT 2",
+            ]
+        );
+        // A delimiter inside a literal is text; only MySQL files have the command.
+        let quoted = "DELIMITER $$\nSELECT '$$' $$\nDELIMITER ;\n";
+        assert_eq!(texts(Dialect::Mysql, quoted), vec!["SELECT '$$'"]);
+        assert_eq!(texts(Dialect::Postgres, "DELIMITER x;\nSELECT 1;").len(), 2);
     }
 
     #[test]

@@ -110,7 +110,7 @@ mod tests {
         let (tokens, _) = lex(Dialect::Postgres, sql);
         let index = LineIndex::new(sql);
         let whole = 0..sql.len();
-        let statements = strata_model::statements::split(sql, &tokens, &whole);
+        let statements = strata_model::statements::split(sql, &tokens, &whole, Dialect::Postgres);
         check(sql, &tokens, &whole, &statements)
             .into_iter()
             .map(|e| (index.line(e.range.start), e.message))

@@ -79,7 +79,8 @@ mod tests {
 
     fn errors(sql: &str) -> Vec<(usize, String)> {
         let (tokens, _) = lex(Dialect::Sqlite, sql);
-        let statements = strata_model::statements::split(sql, &tokens, &(0..sql.len()));
+        let statements =
+            strata_model::statements::split(sql, &tokens, &(0..sql.len()), Dialect::Sqlite);
         check(sql, &statements)
             .into_iter()
             .map(|e| (e.range.start, e.message))

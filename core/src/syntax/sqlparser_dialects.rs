@@ -20,8 +20,8 @@ fn position_in_message(message: &str) -> Option<(u32, u32, &str)> {
     ))
 }
 
-/// `DELIMITER $$`: the mysql client's command, which Flyway-style scripts use around
-/// routine bodies.
+/// `DELIMITER $$` inside a statement: the mysql client's command, which the splitter follows
+/// only as the first word of a line (as the client does), so here it is not one.
 fn is_client_delimiter(sql: &str) -> bool {
     sql.as_bytes().get(..10).is_some_and(|head| {
         head[..9].eq_ignore_ascii_case(b"DELIMITER") && head[9].is_ascii_whitespace()
@@ -125,10 +125,10 @@ pub(super) fn check(
         if dialect == Dialect::Mysql && is_client_delimiter(sql) {
             errors.push(SyntaxError {
                 range: statement.range.start..statement.range.start + "DELIMITER".len(),
-                message: "`DELIMITER` is a command of the mysql client, not SQL: the server \
-                          rejects it. strata sends each statement itself and keeps a \
-                          `BEGIN ... END` body whole: remove the DELIMITER lines and end the \
-                          body with `END;`"
+                message: "`DELIMITER` is a command of the mysql client, not SQL: strata \
+                          follows it only at the start of a line, after the previous \
+                          statement's delimiter (or drop it: strata keeps a `BEGIN ... END` \
+                          body whole, so `END;` ends a routine)"
                     .to_string(),
             });
             // What follows is split on the client's delimiter: nothing more to say.
@@ -162,7 +162,7 @@ mod tests {
 
     fn errors(dialect: Dialect, sql: &str) -> Vec<(usize, String)> {
         let (tokens, _) = lex(dialect, sql);
-        let statements = strata_model::statements::split(sql, &tokens, &(0..sql.len()));
+        let statements = strata_model::statements::split(sql, &tokens, &(0..sql.len()), dialect);
         check(dialect, sql, &statements)
             .into_iter()
             .map(|e| (e.range.start, e.message))
@@ -192,11 +192,13 @@ mod tests {
         for typo in ["CRAETE TABLE a (id INT);\n", "insret into a values (1);\n"] {
             assert_eq!(errors(Dialect::Mysql, typo).len(), 1, "{typo}");
         }
-        // The client's DELIMITER: one error that says what to do, at the command.
+        // The client's DELIMITER on lines of its own is followed, as the client does.
         let delimiter = "DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$\nDELIMITER ;\n";
-        let found = errors(Dialect::Mysql, delimiter);
+        assert_eq!(errors(Dialect::Mysql, delimiter), Vec::new());
+        // Anywhere else it is not a command: one error that says so, at the word.
+        let inline = "SELECT 1; DELIMITER $$ CREATE PROCEDURE p() BEGIN SELECT 1; END$$\n";
+        let found = errors(Dialect::Mysql, inline);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].0, 0);
         assert!(found[0].1.contains("mysql client"), "{}", found[0].1);
     }
 
