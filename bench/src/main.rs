@@ -348,7 +348,10 @@ async fn main() {
             .and_then(|v| v.parse::<f64>().ok())
             .map_or(0, |ms| (ms * 1000.0) as u64),
     );
-    if !["all", "runtime", "compile", "app", "lint", "testdb", "mysql"].contains(&what.as_str()) {
+    if !matches!(
+        what.as_str(),
+        "all" | "runtime" | "compile" | "app" | "lint" | "testdb" | "mysql"
+    ) {
         eprintln!(
             "usage: strata-bench [all|runtime|compile|app|lint|testdb|mysql] [--samples N] [--delay-ms MS]"
         );

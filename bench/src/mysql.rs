@@ -27,8 +27,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::stats::{Samples, median};
 use crate::{TOOLS, Tool};
 
-static STRATA_TABLE: strata::Migrations =
-    strata::embed_migrations!("generated/mysql_table/strata");
+static STRATA_TABLE: strata::Migrations = strata::embed_migrations!("generated/mysql_table/strata");
 static STRATA_TABLE10: strata::Migrations =
     strata::embed_migrations!("generated/mysql_table10/strata");
 static STRATA_RT: strata::Migrations = strata::embed_migrations!("generated/mysql_rt/strata");
@@ -150,10 +149,7 @@ const CLIENT_SSL: u32 = 0x800;
 
 /// Commands that get no answer from the server (the client does not wait on them).
 fn answered(command: u8) -> bool {
-    !matches!(
-        command,
-        COM_QUIT | COM_STMT_SEND_LONG_DATA | COM_STMT_CLOSE
-    )
+    !matches!(command, COM_QUIT | COM_STMT_SEND_LONG_DATA | COM_STMT_CLOSE)
 }
 
 struct Counters {
@@ -248,10 +244,12 @@ impl Counters {
 }
 
 /// What the client parser reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Event {
     /// A packet with sequence id 0: a command, by its first payload byte.
     Command(u8),
+    /// With tracing on, the first bytes of that command's payload (command byte included).
+    Head(Vec<u8>),
     /// The connection's first client packet (handshake response or SSL request): its
     /// capability flags.
     Capabilities(u32),
@@ -260,13 +258,14 @@ enum Event {
 /// Splits the client's byte stream into packets, whatever the read boundaries.
 #[derive(Debug, Default)]
 struct ClientParser {
+    /// Payload bytes of each command to report as [`Event::Head`] (0: none).
+    trace: usize,
     header: [u8; 4],
     have: usize,
-    /// Payload bytes to capture from the current packet (1 for a command, 4 for the first
-    /// packet's capability flags), and those captured.
+    /// Payload bytes to capture from the current packet (the command byte, or `trace` bytes;
+    /// 4 for the first packet's capability flags), and those captured.
     want: usize,
-    captured: [u8; 4],
-    got: usize,
+    captured: Vec<u8>,
     seq: u8,
     /// Payload bytes of the current packet not yet consumed.
     left: usize,
@@ -288,11 +287,11 @@ impl ClientParser {
                 self.left = u32::from_le_bytes([self.header[0], self.header[1], self.header[2], 0])
                     as usize;
                 self.seq = self.header[3];
-                self.got = 0;
+                self.captured.clear();
                 self.want = if !self.seen_first {
                     4
                 } else if self.seq == 0 {
-                    1
+                    self.trace.max(1)
                 } else {
                     0
                 };
@@ -304,21 +303,29 @@ impl ClientParser {
                 continue;
             }
             let n = self.left.min(data.len());
-            let take = (self.want - self.got).min(n);
-            self.captured[self.got..self.got + take].copy_from_slice(&data[..take]);
-            self.got += take;
+            let take = (self.want - self.captured.len()).min(n);
             self.left -= n;
-            data = &data[n..];
-            if take > 0 && self.got == self.want {
+            if take > 0 {
+                let before = self.captured.len();
+                self.captured.extend_from_slice(&data[..take]);
+                let done = self.captured.len() == self.want;
                 if !self.seen_first {
-                    let mut flags = [0u8; 4];
-                    flags[..self.got].copy_from_slice(&self.captured[..self.got]);
-                    on(Event::Capabilities(u32::from_le_bytes(flags)));
+                    if done {
+                        let mut flags = [0u8; 4];
+                        flags[..self.want].copy_from_slice(&self.captured);
+                        on(Event::Capabilities(u32::from_le_bytes(flags)));
+                        self.seen_first = true;
+                    }
                 } else {
-                    on(Event::Command(self.captured[0]));
+                    if before == 0 {
+                        on(Event::Command(self.captured[0]));
+                    }
+                    if done && self.trace > 0 {
+                        on(Event::Head(self.captured.clone()));
+                    }
                 }
-                self.seen_first = true;
             }
+            data = &data[n..];
         }
     }
 }
@@ -365,6 +372,12 @@ impl Drop for Proxy {
     }
 }
 
+/// `STRATA_BENCH_MYSQL_TRACE=1`: print the start of every command the proxy forwards (to
+/// see what each counted round trip is).
+fn trace() -> bool {
+    std::env::var_os("STRATA_BENCH_MYSQL_TRACE").is_some_and(|v| v == "1")
+}
+
 async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
@@ -373,7 +386,10 @@ async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
     let upstream = {
         let (counters, server_spoke) = (Arc::clone(&counters), Arc::clone(&server_spoke));
         async move {
-            let mut parser = ClientParser::default();
+            let mut parser = ClientParser {
+                trace: if trace() { 160 } else { 0 },
+                ..ClientParser::default()
+            };
             let mut buffer = vec![0u8; 64 * 1024];
             loop {
                 let n = match client_read.read(&mut buffer).await {
@@ -388,6 +404,13 @@ async fn relay(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
                 parser.feed(&buffer[..n], &mut |event| match event {
                     Event::Command(c) => {
                         counters.commands[c as usize].fetch_add(1, Ordering::SeqCst);
+                    }
+                    Event::Head(head) => {
+                        eprintln!(
+                            "  > 0x{:02x} {}",
+                            head[0],
+                            String::from_utf8_lossy(&head[1..])
+                        );
                     }
                     Event::Capabilities(flags) => {
                         if flags & (CLIENT_SSL | CLIENT_COMPRESS) != 0 {
@@ -675,12 +698,18 @@ async fn counted(
     conn: &mut Connected,
     floor_list: &[(i64, String)],
 ) -> Snapshot {
+    if trace() {
+        eprintln!("{} {}: counted window opens", tool.name(), set.name());
+    }
     let before = proxy.snapshot();
     migrate(tool, set, conn, floor_list).await;
     if let Connected::Pool(pool) = conn {
         settle(pool).await;
     }
     let counts = proxy.snapshot().since(&before);
+    if trace() {
+        eprintln!("{} {}: counted window closes", tool.name(), set.name());
+    }
     assert_eq!(
         counts.unreadable, 0,
         "a client asked for TLS or compression: the proxy cannot read its packets"
@@ -813,7 +842,10 @@ pub async fn run(samples: usize, csv: &mut Samples) -> String {
 
     for set in [Set::Table, Set::Rt] {
         let list = set.floor();
-        eprintln!("mysql: apply {} ({samples} samples per tool, alternating) ...", set.name());
+        eprintln!(
+            "mysql: apply {} ({samples} samples per tool, alternating) ...",
+            set.name()
+        );
         for sample in 0..samples {
             for tool in crate::order(sample) {
                 let database = server.create().await;
@@ -1013,6 +1045,41 @@ mod tests {
                 "chunk {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn traced_commands_report_their_start() {
+        let mut stream = packet(1, &[0, 0, 0, 0]);
+        stream.extend(packet(0, b"\x03SELECT 1"));
+        stream.extend(packet(0, b"\x03SELECT 12345"));
+        for chunk in [1, 3, 1000] {
+            let mut parser = ClientParser {
+                trace: 8,
+                ..ClientParser::default()
+            };
+            let mut events = Vec::new();
+            for piece in stream.chunks(chunk) {
+                parser.feed(piece, &mut |e| events.push(e));
+            }
+            assert_eq!(
+                events,
+                [
+                    Event::Capabilities(0),
+                    Event::Command(0x03),
+                    Event::Head(b"\x03SELECT ".to_vec()),
+                    Event::Command(0x03),
+                    Event::Head(b"\x03SELECT ".to_vec()),
+                ],
+                "chunk {chunk}"
+            );
+        }
+        let mut parser = ClientParser {
+            trace: 100,
+            ..ClientParser::default()
+        };
+        let mut events = Vec::new();
+        parser.feed(&stream, &mut |e| events.push(e));
+        assert_eq!(events[2], Event::Head(b"\x03SELECT 1".to_vec()));
     }
 
     #[test]

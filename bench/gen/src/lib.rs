@@ -261,7 +261,8 @@ pub fn write_set(dir: &Path, set: &[Migration]) -> io::Result<Vec<PathBuf>> {
 }
 
 /// strata's `strata.toml` in the PostgreSQL sets (the default dialect).
-const STRATA_TOML: &[u8] = b"# The peers have no DOWN sections; the same files here.\ndown = \"optional\"\n";
+const STRATA_TOML: &[u8] =
+    b"# The peers have no DOWN sections; the same files here.\ndown = \"optional\"\n";
 
 /// strata's `strata.toml` in the MySQL sets.
 const STRATA_TOML_MYSQL: &[u8] =
