@@ -206,6 +206,26 @@ impl Driver for Database {
         }
     }
 
+    async fn run_transactions(
+        &mut self,
+        transactions: &[Transaction<'_>],
+        committed: &mut (dyn FnMut(usize, Committed) + Send),
+    ) -> Result<(), (usize, StepError)> {
+        match self {
+            Database::Postgres(c) => c.run_transactions(transactions, committed).await,
+            Database::Sqlite(c) => c.run_transactions(transactions, committed).await,
+            Database::Mysql(c) => c.run_transactions(transactions, committed).await,
+        }
+    }
+
+    async fn run_in_order(&mut self, work: &Transaction<'_>) -> Result<Vec<Row>, StepError> {
+        match self {
+            Database::Postgres(c) => c.run_in_order(work).await,
+            Database::Sqlite(c) => c.run_in_order(work).await,
+            Database::Mysql(c) => c.run_in_order(work).await,
+        }
+    }
+
     fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {
         match self {
             Database::Postgres(c) => c.session_lock(table),

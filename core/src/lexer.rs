@@ -51,16 +51,20 @@ fn lex_postgres(text: &str) -> Vec<Token> {
     tokens
 }
 
-/// MySQL's executable comments (`/*!40101 SET ... */`, as mysqldump writes them): SQL the
+/// MySQL's executable comments (`/*!40101 SET ... */`, as mysqldump writes them; MariaDB's
+/// `/*M!100100 ... */`): SQL the
 /// server runs, which sqlparser's tokenizer misplaces. They are found with the run-time
 /// lexer (which knows strings and comments), masked for sqlparser, and kept as one token.
 fn executable_comments(dialect: Dialect, text: &str) -> Vec<std::ops::Range<usize>> {
-    if dialect != Dialect::Mysql || !text.contains("/*!") {
+    if dialect != Dialect::Mysql || !(text.contains("/*!") || text.contains("/*M!")) {
         return Vec::new();
     }
     strata_model::light_lexer::lex(dialect, text)
         .into_iter()
-        .filter(|t| text[t.start..t.end].starts_with("/*!"))
+        .filter(|t| {
+            let token = &text[t.start..t.end];
+            token.starts_with("/*!") || token.starts_with("/*M!")
+        })
         .map(|t| t.start..t.end)
         .collect()
 }

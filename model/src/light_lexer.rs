@@ -118,10 +118,12 @@ fn next(rules: &Rules, dialect: Dialect, bytes: &[u8], at: usize) -> (TokenKind,
         b'#' if rules.hash_comments => (TokenKind::LineComment, line_end(bytes, at)),
         // sqlparser's `#-` operator (SQLite): its `-` never starts a `--` comment.
         b'#' if dialect == Dialect::Sqlite && following == Some(b'-') => (TokenKind::Other, at + 2),
-        // MySQL runs what is inside `/*! ... */` (mysqldump's version-gated statements).
+        // MySQL runs what is inside `/*! ... */` (mysqldump's version-gated statements),
+        // MariaDB also what is inside `/*M! ... */`.
         b'/' if following == Some(b'*')
             && dialect == Dialect::Mysql
-            && bytes.get(at + 2) == Some(&b'!') =>
+            && (bytes.get(at + 2) == Some(&b'!')
+                || bytes.get(at + 2..at + 4) == Some(b"M!".as_slice())) =>
         {
             (TokenKind::Other, block_comment_end(bytes, at, false))
         }

@@ -21,6 +21,7 @@ pub struct StatementRange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Keyword {
     Create,
+    Alter,
     Routine,
     Begin,
     Case,
@@ -36,7 +37,9 @@ fn keyword(text: &str, token: &Token) -> Option<Keyword> {
     let is = |k: &str| word.eq_ignore_ascii_case(k);
     Some(if is("CREATE") {
         Keyword::Create
-    } else if is("TRIGGER") || is("FUNCTION") || is("PROCEDURE") {
+    } else if is("ALTER") {
+        Keyword::Alter
+    } else if is("TRIGGER") || is("FUNCTION") || is("PROCEDURE") || is("EVENT") {
         Keyword::Routine
     } else if is("BEGIN") {
         Keyword::Begin
@@ -49,9 +52,20 @@ fn keyword(text: &str, token: &Token) -> Option<Keyword> {
     })
 }
 
-/// Whether the statement begun by these words may hold a `BEGIN ... END` body.
+/// Whether the statement begun by these words may hold a `BEGIN ... END` body: `CREATE`
+/// of a trigger, function, procedure or event (`ALTER EVENT ... DO BEGIN` too).
 fn may_have_body(words: &[Keyword]) -> bool {
-    words.first() == Some(&Keyword::Create) && words.contains(&Keyword::Routine)
+    matches!(words.first(), Some(Keyword::Create | Keyword::Alter))
+        && words.contains(&Keyword::Routine)
+}
+
+/// Whether the word after an `END` makes it the end of a MySQL / MariaDB flow-control
+/// statement (`END IF`, `END LOOP`, ...) rather than of a `BEGIN` or `CASE` block.
+fn ends_flow_control(text: &str, token: &Token) -> bool {
+    token.kind == TokenKind::Word
+        && ["IF", "LOOP", "WHILE", "REPEAT", "FOR"]
+            .iter()
+            .any(|k| text[token.start..token.end].eq_ignore_ascii_case(k))
 }
 
 /// A `DELIMITER <d>` command at `token`, the first word of a line and of a statement: the
@@ -103,6 +117,9 @@ pub fn split(
     let mut blocks = 0usize;
     let mut words: Vec<Keyword> = Vec::new();
     let mut previous_word: Option<Keyword> = None;
+    // An `END` inside a body whose block is known only from the next word (`END IF` closes
+    // no block).
+    let mut pending_end = false;
     // The mysql client's delimiter when it is not `;`, and text skipped up to an offset (a
     // DELIMITER line, a delimiter just consumed).
     let mut delimiter: Option<String> = None;
@@ -149,6 +166,12 @@ pub fn split(
             range.end = token.end;
             continue;
         }
+        if pending_end {
+            pending_end = false;
+            if !ends_flow_control(text, token) {
+                blocks = blocks.saturating_sub(1);
+            }
+        }
         match token.kind {
             TokenKind::OpenParen => parens += 1,
             TokenKind::CloseParen => parens = parens.saturating_sub(1),
@@ -174,7 +197,14 @@ pub fn split(
                 {
                     blocks += 1
                 }
-                Keyword::End if blocks > 0 => blocks -= 1,
+                Keyword::End if blocks > 0 => pending_end = true,
+                // MariaDB's anonymous block, `BEGIN NOT ATOMIC ... END`, at the top level.
+                Keyword::Other
+                    if words == [Keyword::Begin, Keyword::Other]
+                        && text[token.start..token.end].eq_ignore_ascii_case("NOT") =>
+                {
+                    blocks += 1
+                }
                 _ => {}
             }
         }
@@ -231,6 +261,31 @@ mod tests {
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\nBEGIN;\nCOMMIT;";
         let got = texts(Dialect::Postgres, sql);
         assert_eq!(got.len(), 3, "{got:?}");
+    }
+
+    #[test]
+    fn mysql_flow_control_ends_no_block() {
+        let routine = "CREATE PROCEDURE p(n INT)\nBEGIN\n  DECLARE i INT DEFAULT 0;\n\
+                       IF n > 0 THEN SET i = 1; ELSEIF n < 0 THEN SET i = 2; ELSE SET i = 3; END IF;\n\
+                       counter: WHILE i > 0 DO SET i = i - 1; END WHILE counter;\n\
+                       l: LOOP LEAVE l; END LOOP;\n\
+                       REPEAT SET i = i + 1; UNTIL i > 3 END REPEAT;\n\
+                       CASE i WHEN 1 THEN SET i = 2; ELSE BEGIN END; END CASE;\n\
+                       SELECT CASE WHEN i > 0 THEN 1 END;\n\
+                       inner_block: BEGIN SELECT 1; END inner_block;\nEND;\nSELECT 2;";
+        let got = texts(Dialect::Mysql, routine);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(got[0].ends_with("END inner_block;\nEND"), "{}", got[0]);
+        let event = "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN\n  IF 1 THEN DELETE FROM a; END IF;\nEND;\n\
+                     ALTER EVENT e DO BEGIN DELETE FROM b; END;\n\
+                     BEGIN NOT ATOMIC\n  DECLARE x INT; IF 1 THEN SET x = 1; END IF;\nEND;\n\
+                     BEGIN;\nCOMMIT;";
+        let got = texts(Dialect::Mysql, event);
+        assert_eq!(got.len(), 5, "{got:#?}");
+        assert!(got[2].starts_with("BEGIN NOT ATOMIC") && got[2].ends_with("END"));
+        // MariaDB's executable comment is code, not a comment to drop.
+        let comment = "/*M!100100 CREATE TABLE t (id INT) */;\nSELECT 1;";
+        assert_eq!(texts(Dialect::Mysql, comment).len(), 2);
     }
 
     #[test]

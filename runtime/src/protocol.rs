@@ -10,7 +10,7 @@ use strata_model::implicit_commit::commits_implicitly;
 use strata_model::migration::Migration;
 use tracing::{debug, info};
 
-use crate::driver::{Committed, DbErrorKind, Driver, Failure, Row, StepError, Transaction};
+use crate::driver::{Committed, DbErrorKind, Driver, Row, StepError, Transaction};
 use crate::error::{DbError, Error, Result};
 use crate::history::AppliedMigration;
 use crate::history::sql::{Count, Execution, HistorySql, LAYOUT, millis};
@@ -242,50 +242,6 @@ pub(crate) fn up_is_atomic(migration: &Migration, dialect: Dialect) -> bool {
     )
 }
 
-/// Runs statements one by one outside a transaction; says which failed and how many ran.
-async fn one_by_one<D: Driver>(
-    conn: &mut D,
-    statements: &[(usize, &str)],
-) -> Result<(), StepError> {
-    for (index, (start, text)) in statements.iter().enumerate() {
-        debug!(
-            statement = index + 1,
-            of = statements.len(),
-            "running statement"
-        );
-        if let Err(mut error) = conn.run_batch(&[text]).await {
-            let offset = error
-                .position
-                .take()
-                .and_then(|p| crate::driver::char_to_byte(text, p))
-                .map(|p| start + p);
-            return Err(StepError {
-                error,
-                offset,
-                failure: Failure::Statement {
-                    index: Some(index),
-                    completed: index,
-                },
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Records after a no-transaction section ran; a failure here is [`Failure::Recording`].
-async fn record<D: Driver>(
-    conn: &mut D,
-    statements: &[String],
-    completed: usize,
-) -> Result<Vec<Vec<Row>>, StepError> {
-    let texts: Vec<&str> = statements.iter().map(String::as_str).collect();
-    conn.run_batch(&texts).await.map_err(|error| StepError {
-        error,
-        offset: None,
-        failure: Failure::Recording { completed },
-    })
-}
-
 /// The `execution_ms` an INSERT ... RETURNING gave back.
 fn returned_ms(rows: &[Row]) -> Option<Duration> {
     let ms = rows.last()?.first()?.as_deref()?.parse::<i64>().ok()?;
@@ -306,15 +262,24 @@ pub(crate) async fn apply<D: Driver>(
     let statements = statements_of(migration.up_section());
     let started = Instant::now();
     if !up_is_atomic(migration, sql.dialect()) {
-        one_by_one(conn, &statements).await?;
-        let elapsed = started.elapsed();
-        record(
-            conn,
-            &sql.insert(migration, count, Execution::Measured(elapsed)),
-            statements.len(),
-        )
-        .await?;
-        return Ok(Applied::Now(elapsed));
+        let tail = |elapsed: Duration| {
+            let execution = if elapsed.is_zero() {
+                Execution::Server
+            } else {
+                Execution::Measured(elapsed)
+            };
+            sql.insert(migration, count, execution)
+        };
+        let work = Transaction {
+            guard: None,
+            sql: migration.up(),
+            statements: &statements,
+            tail: &tail,
+        };
+        let rows = conn.run_in_order(&work).await?;
+        return Ok(Applied::Now(
+            returned_ms(&rows).unwrap_or_else(|| started.elapsed()),
+        ));
     }
     let guard = guarded.then(|| sql.recorded(migration.version()));
     let pending = Pending {
@@ -467,13 +432,18 @@ pub(crate) async fn revert<D: Driver>(
     let statements = revert_statements(step, conn.dialect());
     let delete = sql.delete(step.version);
     let texts = statements.iter().map(|(_, text)| *text);
+    let tail = |_: Duration| delete.clone();
     if !atomic(step.transactional, texts, conn.dialect()) {
-        one_by_one(conn, &statements).await?;
-        record(conn, &delete, statements.len()).await?;
+        let work = Transaction {
+            guard: None,
+            sql: &step.sql,
+            statements: &statements,
+            tail: &tail,
+        };
+        conn.run_in_order(&work).await?;
         return Ok(true);
     }
     let guard = guarded.then(|| sql.not_recorded(step.version));
-    let tail = |_: Duration| delete.clone();
     let transaction = Transaction {
         guard: guard.as_deref(),
         sql: &step.sql,

@@ -165,6 +165,17 @@ pub trait Driver {
         one_at_a_time(self, transactions, committed).await
     }
 
+    /// Runs `work` outside any transaction: its statements in order, each committed on its
+    /// own, then its tail (the history statements, given how long the statements took, or
+    /// zero when they go to the server with the tail), stopping at the first failure, which
+    /// says how many statements ran ([`Failure::Statement`]) or that only the tail failed
+    /// ([`Failure::Recording`]). Returns the rows of the tail's last statement. The guard is
+    /// ignored. The default sends each statement alone (PostgreSQL's `CREATE INDEX
+    /// CONCURRENTLY` must be), then the tail in one round trip.
+    async fn run_in_order(&mut self, work: &Transaction<'_>) -> Result<Vec<Row>, StepError> {
+        one_by_one(self, work).await
+    }
+
     /// The session lock this backend offers for `table`, if any. Without one, the runtime
     /// serializes runners per migration with [`Transaction::guard`] and the database's own
     /// write lock.
@@ -273,6 +284,48 @@ pub async fn one_at_a_time<D: Driver + ?Sized>(
         committed(index, outcome);
     }
     Ok(())
+}
+
+/// [`Driver::run_in_order`] one statement per round trip, then the tail in one.
+pub async fn one_by_one<D: Driver + ?Sized>(
+    driver: &mut D,
+    work: &Transaction<'_>,
+) -> Result<Vec<Row>, StepError> {
+    let started = std::time::Instant::now();
+    let statements = work.statements;
+    for (index, (start, text)) in statements.iter().enumerate() {
+        tracing::debug!(
+            statement = index + 1,
+            of = statements.len(),
+            "running statement"
+        );
+        if let Err(mut error) = driver.run_batch(&[text]).await {
+            let offset = error
+                .position
+                .take()
+                .and_then(|p| char_to_byte(text, p))
+                .map(|p| start + p);
+            return Err(StepError {
+                error,
+                offset,
+                failure: Failure::Statement {
+                    index: Some(index),
+                    completed: index,
+                },
+            });
+        }
+    }
+    // Never zero: zero asks the server to measure, and the statements ran before the tail.
+    let tail = (work.tail)(started.elapsed().max(Duration::from_nanos(1)));
+    let texts: Vec<&str> = tail.iter().map(String::as_str).collect();
+    let sets = driver.run_batch(&texts).await.map_err(|error| StepError {
+        error,
+        offset: None,
+        failure: Failure::Recording {
+            completed: statements.len(),
+        },
+    })?;
+    Ok(sets.into_iter().last().unwrap_or_default())
 }
 
 /// Converts a 0-based character index into `text` to a byte offset (`None` past the end).

@@ -7,7 +7,10 @@
 //!   and `COMMIT` in one query; on an error the server skips the rest and a `ROLLBACK`
 //!   follows (failure path only). The runtime hands a migration to a transaction only when
 //!   none of its statements commits implicitly ([`commits_implicitly`]); one with DDL runs
-//!   statement by statement, like a `no-transaction` migration elsewhere.
+//!   statement by statement (below), like a `no-transaction` migration elsewhere.
+//! - [`Driver::run_in_order`] (a migration that cannot be atomic): its statements, then the
+//!   history row in a transaction, in one query; the server stops at the first error, and
+//!   the result sets before it say how many statements ran.
 //! - The session lock is `GET_LOCK(name, 0)`, tried in the runtime's back-off loop (so its
 //!   timeout is the runner's), released with `RELEASE_LOCK`; the server releases it when the
 //!   session ends.
@@ -228,6 +231,55 @@ impl Driver for Conn {
                 })
             }
         }
+    }
+
+    /// One query: the statements (each committed by the server as it goes), then the tail
+    /// in a transaction of its own (a lease's fence holds its lock until the row is in).
+    async fn run_in_order(&mut self, work: &Transaction<'_>) -> Result<Vec<Row>, StepError> {
+        let tail = (work.tail)(std::time::Duration::ZERO);
+        let body_end = 1 + work.statements.len();
+        let statements: Vec<&str> = [STARTED]
+            .into_iter()
+            .chain(work.statements.iter().map(|(_, s)| *s))
+            .chain([BEGIN])
+            .chain(tail.iter().map(String::as_str))
+            .chain(["COMMIT"])
+            .collect();
+        let (error, failed) = match batch(self, &statements).await {
+            Ok(mut sets) => {
+                // [.., tail's last, COMMIT]
+                let last = sets.len().checked_sub(2).map(|i| sets.swap_remove(i));
+                return Ok(last.unwrap_or_default());
+            }
+            Err(failure) => failure,
+        };
+        let completed = failed.saturating_sub(1).min(work.statements.len());
+        if failed >= body_end {
+            rollback(self).await;
+            return Err(StepError {
+                error: db_error(error),
+                offset: None,
+                failure: Failure::Recording { completed },
+            });
+        }
+        let index = failed.checked_sub(1);
+        let (error, offset) = match index.and_then(|i| work.statements.get(i)) {
+            Some((start, text)) => {
+                let mut error = statement_error(error, text);
+                let offset = error
+                    .position
+                    .take()
+                    .and_then(|p| super::char_to_byte(text, p))
+                    .map(|p| start + p);
+                (error, offset)
+            }
+            None => (db_error(error), None),
+        };
+        Err(StepError {
+            error,
+            offset,
+            failure: Failure::Statement { index, completed },
+        })
     }
 
     fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {
