@@ -188,7 +188,14 @@ fn failures_exit_one_and_never_print_a_password() {
         );
         assert!(stderr.contains("app:***@127.0.0.1:1"), "{stderr}");
     }
-    let (code, _, stderr) = strata(dir.path(), "mysql://x", &["status"]);
+    let (code, _, stderr) = strata(dir.path(), "oracle://x", &["status"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    // MySQL URLs are read as MySQL's, and their passwords hidden the same way.
+    let (code, _, stderr) = strata(dir.path(), "mysql://app:hunter2@127.0.0.1:1/x", &["status"]);
+    assert_eq!(code, 1);
+    assert!(
+        !stderr.contains("hunter2") && stderr.contains("app:***@127.0.0.1:1"),
+        "{stderr}"
+    );
 }
