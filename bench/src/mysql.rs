@@ -567,6 +567,98 @@ impl Server {
     }
 }
 
+/// `STRATA_BENCH_QUIET=rustc[,name...]`: timed rounds wait until no process of those names
+/// has run for 10 s, and a round during which one ran is discarded and done again (the
+/// machine is shared with builds). Unset: no waiting, nothing discarded.
+struct Quiet {
+    names: Vec<String>,
+    /// When such a process was last seen, in ms since `epoch` (0: never).
+    last_seen: Arc<AtomicU64>,
+    epoch: Instant,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Quiet {
+    fn start() -> Quiet {
+        let names: Vec<String> = std::env::var("STRATA_BENCH_QUIET")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
+        let last_seen = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let task = (!names.is_empty()).then(|| {
+            let (names, last_seen) = (names.clone(), Arc::clone(&last_seen));
+            tokio::spawn(async move {
+                loop {
+                    if running(&names) {
+                        let ms = epoch.elapsed().as_millis() as u64;
+                        last_seen.store(ms.max(1), Ordering::SeqCst);
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+        });
+        Quiet {
+            names,
+            last_seen,
+            epoch,
+            task,
+        }
+    }
+
+    /// Waits until none of the processes has been seen for 10 s.
+    async fn wait(&self) {
+        if self.names.is_empty() {
+            return;
+        }
+        let mut told = false;
+        loop {
+            let last = self.last_seen.load(Ordering::SeqCst);
+            let now = self.epoch.elapsed().as_millis() as u64;
+            if last == 0 || now.saturating_sub(last) >= 10_000 {
+                return;
+            }
+            if !told {
+                eprintln!(
+                    "mysql: waiting for {} to finish ...",
+                    self.names.join(" or ")
+                );
+                told = true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Whether one of the processes was seen at or after `since`.
+    fn disturbed_since(&self, since: Instant) -> bool {
+        let last = self.last_seen.load(Ordering::SeqCst);
+        last != 0 && last + 50 >= since.duration_since(self.epoch).as_millis() as u64
+    }
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Whether a process named one of `names` runs (its `/proc/<pid>/comm`).
+fn running(names: &[String]) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry.file_name().to_string_lossy().parse::<u32>().is_ok()
+            && std::fs::read_to_string(entry.path().join("comm"))
+                .is_ok_and(|comm| names.iter().any(|n| n == comm.trim_end()))
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // The tools.
 // ---------------------------------------------------------------------------------------
@@ -840,13 +932,20 @@ pub async fn run(samples: usize, csv: &mut Samples) -> String {
         }
     }
 
+    let quiet = Quiet::start();
+    let mut discarded = 0usize;
     for set in [Set::Table, Set::Rt] {
         let list = set.floor();
         eprintln!(
             "mysql: apply {} ({samples} samples per tool, alternating) ...",
             set.name()
         );
-        for sample in 0..samples {
+        let mut sample = 0;
+        while sample < samples {
+            quiet.wait().await;
+            let round_started = Instant::now();
+            // (tool, experiment, sample index, time) of this round, kept if the round was quiet.
+            let mut round: Vec<(Tool, &str, usize, Duration)> = Vec::new();
             for tool in crate::order(sample) {
                 let database = server.create().await;
                 // Let the server finish what dropping the previous sample's database started.
@@ -855,32 +954,47 @@ pub async fn run(samples: usize, csv: &mut Samples) -> String {
                 let mut conn = connect(tool, &server.url, &database, &host, port).await;
                 let elapsed = migrate(tool, set, &mut conn, &list).await;
                 close(conn).await;
-                csv.push(tool.name(), set.name(), "apply", sample, elapsed);
+                round.push((tool, "apply", sample, elapsed));
                 if set == Set::Table {
                     // No-op runs with N applied: a fresh connection each, like a start-up.
                     for repeat in 0..3 {
                         let mut conn = connect(tool, &server.url, &database, &host, port).await;
                         let elapsed = migrate(tool, set, &mut conn, &list).await;
                         close(conn).await;
-                        csv.push(
-                            tool.name(),
-                            set.name(),
-                            "noop",
-                            sample * 3 + repeat,
-                            elapsed,
-                        );
+                        round.push((tool, "noop", sample * 3 + repeat, elapsed));
                     }
                 }
                 server.drop_database(&database).await;
             }
+            if quiet.disturbed_since(round_started) {
+                discarded += 1;
+                eprintln!(
+                    "mysql: {} sample {sample} discarded: {} ran during it",
+                    set.name(),
+                    quiet.names.join(" or ")
+                );
+                continue;
+            }
+            for (tool, experiment, index, elapsed) in round {
+                csv.push(tool.name(), set.name(), experiment, index, elapsed);
+            }
+            sample += 1;
         }
     }
     server.drop_leftovers(true).await;
     let left = server.bench_databases().await.len();
     let _ = server.admin.disconnect().await;
+    let quiet_note = if quiet.names.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; rounds during which {} ran were discarded and redone: {discarded}",
+            quiet.names.join(" or ")
+        )
+    };
     render(
         &format!(
-            "MariaDB/MySQL {version} at {}:{} ({settings})",
+            "MariaDB/MySQL {version} at {}:{} ({settings}){quiet_note}",
             server.url.host, server.url.port
         ),
         samples,
