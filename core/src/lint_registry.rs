@@ -85,6 +85,21 @@ macro_rules! lint_registry {
                 default: Deny, configurable: true, group: Statements,
                 summary: "`CREATE/DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` or `DETACH PARTITION ... CONCURRENTLY` in a migration that runs in a transaction (PostgreSQL rejects it: 25001)",
             }
+            UndefinedObject {
+                name: "undefined-object", detected: Replay,
+                default: Deny, configurable: true, group: Schema,
+                summary: "a statement names a table, column, index, view or trigger that an earlier migration dropped or renamed, or a column its table does not have (SQLite: replayed in SQLite at build time)",
+            }
+            DuplicateObject {
+                name: "duplicate-object", detected: Replay,
+                default: Deny, configurable: true, group: Schema,
+                summary: "a statement creates a table, column, index, view or trigger an earlier statement already made, without IF NOT EXISTS (SQLite: replayed)",
+            }
+            DownNotInverse {
+                name: "down-not-inverse", detected: Replay,
+                default: Warn, configurable: true, group: Schema,
+                summary: "a DOWN that, run right after its UP, does not bring the schema back to what the UP found (SQLite: replayed)",
+            }
             RenamingColumn {
                 name: "renaming-column", detected: Check(renaming_column),
                 default: Warn, configurable: true, group: Safety,
@@ -233,6 +248,8 @@ pub enum Group {
     Statements,
     /// The inputs around the migrations: config, readable files, build-script tracking.
     Setup,
+    /// The sequence: what each migration finds in the database the earlier ones built.
+    Schema,
     /// PostgreSQL statements that succeed but hurt production: long locks, rewrites,
     /// destroyed data, a running app broken during a rolling deploy. Only UP sections of
     /// migrations above `safety-since` are checked.
@@ -246,6 +263,7 @@ impl Group {
             Group::Sections => "sections",
             Group::Statements => "statements",
             Group::Setup => "setup",
+            Group::Schema => "schema",
             Group::Safety => "safety",
         }
     }
@@ -271,6 +289,9 @@ pub enum Detected {
     Config,
     /// The `embed_migrations!` macro: only it knows whether a build script tracks the directory.
     Macro,
+    /// The schema replay (`replay/`): every migration applied in order at build time, once
+    /// for all the lints that read it.
+    Replay,
 }
 
 /// One registry row.

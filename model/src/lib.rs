@@ -22,6 +22,9 @@ pub mod embedded;
 pub mod migration;
 pub mod prefix_digest;
 
+// What a schema looks like to a catalog, compared between two moments.
+pub mod schema_snapshot;
+
 pub use dialect::Dialect;
 pub use migration::{Migration, Section, Statement};
 

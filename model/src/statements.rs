@@ -131,12 +131,13 @@ pub fn split(
         if token.kind.is_trivia() || token.end <= skip_to {
             continue;
         }
-        if dialect == Dialect::Mysql && current.is_none() {
-            if let Some((new, line_end)) = delimiter_command(text, token, section.end) {
-                delimiter = new;
-                skip_to = line_end;
-                continue;
-            }
+        if dialect == Dialect::Mysql
+            && current.is_none()
+            && let Some((new, line_end)) = delimiter_command(text, token, section.end)
+        {
+            delimiter = new;
+            skip_to = line_end;
+            continue;
         }
         if let Some(d) = &delimiter {
             // Only the client's delimiter ends a statement; `;` and bodies are the server's.
@@ -146,7 +147,7 @@ pub fn split(
                     range.end = range.end.min(at);
                     range
                 });
-                let inside = (token.start < at).then(|| token.start..at);
+                let inside = (token.start < at).then_some(token.start..at);
                 let range = match (before, inside) {
                     (Some(range), Some(inside)) => Some(range.start..inside.end),
                     (Some(range), None) => Some(range),

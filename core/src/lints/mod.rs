@@ -28,6 +28,8 @@ crate::lint_registry::lint_registry!(define_checks);
 // What the safety lints share (not a lint of its own).
 mod column_facts;
 mod safety_scope;
+// The schema replay, run once for the lints it serves.
+mod replay;
 
 /// Runs every lint over a discovered directory, except those strata.toml sets to `allow`:
 /// their findings would all be dropped, and some (sql-syntax) cost a parse of every file.
@@ -38,6 +40,7 @@ pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
             check(directory, out);
         }
     }
+    replay::run(directory, out);
 }
 
 /// A statement's tokens in order, trivia skipped.

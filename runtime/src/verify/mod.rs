@@ -92,7 +92,7 @@ impl<'m> Verifier<'m> {
     }
 
     async fn snapshot<D: Driver>(&self, conn: &mut D) -> Result<Snapshot> {
-        Snapshot::take(conn, self.migrations.history())
+        snapshot::take(conn, self.migrations.history())
             .await
             .map_err(Error::Database)
     }
@@ -189,7 +189,7 @@ impl<'m> Verifier<'m> {
                 false
             }
             None => {
-                let second = Snapshot::take(conn, history).await;
+                let second = snapshot::take(conn, history).await;
                 let differences = match second {
                     Ok(second) => after.differences(&second),
                     Err(error) => {
