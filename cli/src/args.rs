@@ -61,6 +61,13 @@ pub enum LintFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    /// The CREATE statements, in creation order.
+    Sql,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TableFormat {
     Human,
     Json,
@@ -204,6 +211,15 @@ pub enum Command {
         idempotent: bool,
         #[arg(long, value_enum, default_value = "human")]
         format: LintFormat,
+    },
+    /// Print the schema the migrations build (SQLite: applied to an in-memory database),
+    /// for code review and docs.
+    Schema {
+        /// Only the migrations up to this version.
+        #[arg(long)]
+        at: Option<i64>,
+        #[arg(long, value_enum, default_value = "sql")]
+        format: SchemaFormat,
     },
     /// Record another tool's applied migrations in strata's history (prints the plan;
     /// writes only with --yes; never runs their SQL or changes the tool's table).

@@ -292,3 +292,71 @@ fn deny_warnings_fails_on_a_safety_warning() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The example application's migrations, as `strata schema` sees them.
+fn example(dir: &Path) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let target = dir.join("migrations");
+    std::fs::create_dir_all(&target).expect("dir");
+    for entry in std::fs::read_dir(repo).expect("read") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, target.join(path.file_name().expect("name"))).expect("copy");
+    }
+}
+
+#[test]
+fn schema_prints_what_the_migrations_build_without_a_database() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    example(tmp.path());
+    let out = strata(tmp.path())
+        .env_remove("DATABASE_URL")
+        .arg("schema")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        sql.starts_with("-- strata schema: 3 migration(s) applied, through version 3"),
+        "{sql}"
+    );
+    let users = sql.find("CREATE TABLE users").expect("users");
+    let index = sql.find("CREATE INDEX posts_user_id_idx").expect("index");
+    assert!(users < index, "creation order: {sql}");
+    assert!(sql.contains("display_name TEXT"), "{sql}");
+    assert!(!sql.contains("strata_migrations"), "{sql}");
+    assert!(!tmp.path().join("strata.db").exists());
+
+    let out = strata(tmp.path())
+        .env_remove("DATABASE_URL")
+        .args(["schema", "--at", "1", "--format", "json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["applied_through"], 1);
+    let names: Vec<&str> = json["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["users"]);
+}
+
+#[test]
+fn schema_of_a_postgres_directory_says_what_it_cannot_do() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    write(
+        tmp.path(),
+        &[(
+            "migrations/001_a.sql",
+            "-- UP\nCREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n",
+        )],
+    );
+    let out = strata(tmp.path()).arg("schema").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("knows SQLite's schema only so far"),
+        "{out:?}"
+    );
+}

@@ -17,6 +17,7 @@ mod lint;
 mod migrate;
 mod new;
 mod repair;
+mod schema;
 mod status;
 mod verify;
 
@@ -43,6 +44,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 quiet,
             };
             verify::run(&migrations, options).await
+        }),
+        Command::Schema { at, format } => block_on(async {
+            let (migrations, dialect) = load_with_dialect(cli, dir)?;
+            schema::run(&migrations, dialect, *at, *format).await
         }),
         Command::Adopt { from, table, yes } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;
