@@ -10,43 +10,17 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::mysql::MysqlDb;
+use common::processes::{applied_count, jitter, spawn_child, trials};
 
 static SET: strata::Migrations = strata::embed_migrations!("tests/fixtures/mysql/reliability");
 
-fn trials(short: usize) -> usize {
-    std::env::var("STRATA_RELIABILITY_TRIALS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(short)
-}
-
-/// A pseudo-random number from the clock, enough to spread kill moments.
-fn jitter(max: u64) -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos() as u64);
-    (nanos.wrapping_mul(6364136223846793005).rotate_left(17)) % max.max(1)
-}
-
 /// Starts this test binary as a runner process (see `child_runner`).
 fn spawn_runner(url: &str) -> Child {
-    Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "child_runner",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("STRATA_CHILD_URL", url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn runner")
+    spawn_child("child_runner", &[("STRATA_CHILD_URL", url)])
 }
 
 /// The runner process: applies the set to the database in STRATA_CHILD_URL and prints how
@@ -70,20 +44,6 @@ async fn child_runner() {
             std::process::exit(1);
         }
     }
-}
-
-fn applied_count(output: &std::process::Output) -> usize {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "runner failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-        .lines()
-        .find_map(|l| l.split_once("CHILD-APPLIED "))
-        .and_then(|(_, n)| n.trim().parse().ok())
-        .expect("runner output")
 }
 
 /// What the database holds: recorded versions, and per migration whether all / some of

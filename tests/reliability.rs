@@ -4,45 +4,21 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::TestDb;
+use common::processes::{applied_count, jitter, spawn_child, trials};
 
 static RELIABILITY: strata::Migrations = strata::embed_migrations!("tests/fixtures/reliability");
 static APP: strata::Migrations = strata::embed_migrations!("migrations");
 
-fn trials(short: usize) -> usize {
-    std::env::var("STRATA_RELIABILITY_TRIALS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(short)
-}
-
-/// A pseudo-random number from the clock, enough to spread kill moments.
-fn jitter(max: u64) -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos() as u64);
-    (nanos.wrapping_mul(6364136223846793005).rotate_left(17)) % max.max(1)
-}
-
 /// Starts this test binary as a runner process (see `child_runner`).
 fn spawn_runner(url: &str, which: &str) -> Child {
-    Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "child_runner",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("STRATA_CHILD_URL", url)
-        .env("STRATA_CHILD_SET", which)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn runner")
+    spawn_child(
+        "child_runner",
+        &[("STRATA_CHILD_URL", url), ("STRATA_CHILD_SET", which)],
+    )
 }
 
 /// The runner process: applies one set to the database in STRATA_CHILD_URL and prints how
@@ -75,20 +51,6 @@ async fn child_runner() {
             std::process::exit(1);
         }
     }
-}
-
-fn applied_count(output: &std::process::Output) -> usize {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "runner failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-        .lines()
-        .find_map(|l| l.split_once("CHILD-APPLIED "))
-        .and_then(|(_, n)| n.trim().parse().ok())
-        .expect("runner output")
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod mysql;
+pub mod processes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

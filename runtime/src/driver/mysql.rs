@@ -151,6 +151,33 @@ fn statement_error(error: mysql_async::Error, statement: &str) -> DbError {
     error.with_position(position)
 }
 
+/// A failure at the section's statement `index` (when it is one of them): the server's
+/// position turned into a byte offset in the section; `completed` statements ran and stay.
+fn section_error(
+    error: mysql_async::Error,
+    statements: &[(usize, &str)],
+    index: Option<usize>,
+    completed: usize,
+) -> StepError {
+    let (error, offset) = match index.and_then(|i| statements.get(i)) {
+        Some((start, text)) => {
+            let mut error = statement_error(error, text);
+            let offset = error
+                .position
+                .take()
+                .and_then(|p| super::char_to_byte(text, p))
+                .map(|p| start + p);
+            (error, offset)
+        }
+        None => (db_error(error), None),
+    };
+    StepError {
+        error,
+        offset,
+        failure: Failure::Statement { index, completed },
+    }
+}
+
 async fn rollback(conn: &mut Conn) {
     if let Err(error) = conn.query_drop("ROLLBACK").await {
         debug!(%error, "ROLLBACK after a failed migration failed");
@@ -209,26 +236,7 @@ impl Driver for Conn {
             Err((error, completed)) => {
                 rollback(self).await;
                 let index = completed.checked_sub(prefix.len());
-                let (error, offset) = match index.and_then(|i| transaction.statements.get(i)) {
-                    Some((start, text)) => {
-                        let mut error = statement_error(error, text);
-                        let offset = error
-                            .position
-                            .take()
-                            .and_then(|p| super::char_to_byte(text, p))
-                            .map(|p| start + p);
-                        (error, offset)
-                    }
-                    None => (db_error(error), None),
-                };
-                Err(StepError {
-                    error,
-                    offset,
-                    failure: Failure::Statement {
-                        index,
-                        completed: 0,
-                    },
-                })
+                Err(section_error(error, transaction.statements, index, 0))
             }
         }
     }
@@ -262,24 +270,12 @@ impl Driver for Conn {
                 failure: Failure::Recording { completed },
             });
         }
-        let index = failed.checked_sub(1);
-        let (error, offset) = match index.and_then(|i| work.statements.get(i)) {
-            Some((start, text)) => {
-                let mut error = statement_error(error, text);
-                let offset = error
-                    .position
-                    .take()
-                    .and_then(|p| super::char_to_byte(text, p))
-                    .map(|p| start + p);
-                (error, offset)
-            }
-            None => (db_error(error), None),
-        };
-        Err(StepError {
+        Err(section_error(
             error,
-            offset,
-            failure: Failure::Statement { index, completed },
-        })
+            work.statements,
+            failed.checked_sub(1),
+            completed,
+        ))
     }
 
     fn session_lock(&self, table: &HistoryTable) -> Option<SessionLockSql> {

@@ -76,6 +76,41 @@ pub fn template_name(migrations: &Migrations) -> String {
     format!("strata_tpl_{}", template_key(migrations))
 }
 
+/// A current-thread tokio runtime for one test's async work.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(format!("cannot start a tokio runtime: {e}")))
+}
+
+/// Runs a test's `body`, then drops its database with `drop`, unless the test failed and
+/// `STRATA_TEST_KEEP=1`: then the database (`described`) is kept and named. A panic in the
+/// body goes on unwinding after that.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn keep_or_drop<T: Outcome>(
+    test: &str,
+    described: impl FnOnce() -> String,
+    body: impl FnOnce() -> T,
+    drop: impl FnOnce(),
+) -> T {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    let passed = matches!(&outcome, Ok(output) if output.passed());
+    if !passed && std::env::var("STRATA_TEST_KEEP").is_ok_and(|keep| keep == "1") {
+        eprintln!(
+            "strata::test: kept the database of failed test {test}: {}",
+            described()
+        );
+    } else {
+        drop();
+    }
+    match outcome {
+        Ok(output) => output,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 /// Fails the test with one readable message and no panic location or backtrace: the message
 /// goes to stderr (captured and shown with the test's output), then the test unwinds.
 #[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]

@@ -4,7 +4,6 @@
 //! runs the migrations itself.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 
 use mysql_async::{Conn, Opts, OptsBuilder};
 
@@ -25,34 +24,25 @@ where
     Fut::Output: Outcome,
 {
     let opts = server();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(format!("cannot start a tokio runtime: {e}")));
+    let runtime = super::test_runtime();
     let (name, mut admin) = runtime.block_on(test_database(migrations, &opts));
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(async {
-            let conn = connect(database(&opts, &name)).await;
-            body(conn).await
-        })
-    }));
-    let passed = matches!(&outcome, Ok(output) if output.passed());
-    if !passed && std::env::var("STRATA_TEST_KEEP").is_ok_and(|keep| keep == "1") {
-        eprintln!(
-            "strata::test: kept the database of failed test {test}: {}",
-            describe(&database(&opts, &name))
-        );
-    } else {
-        runtime.block_on(async {
-            if let Err(error) = drop_scratch(&mut admin, &name).await {
-                eprintln!("strata::test: cannot drop test database {name}: {error}");
-            }
-        });
-    }
-    match outcome {
-        Ok(output) => output,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    super::keep_or_drop(
+        test,
+        || describe(&database(&opts, &name)),
+        || {
+            runtime.block_on(async {
+                let conn = connect(database(&opts, &name)).await;
+                body(conn).await
+            })
+        },
+        || {
+            runtime.block_on(async {
+                if let Err(error) = drop_scratch(&mut admin, &name).await {
+                    eprintln!("strata::test: cannot drop test database {name}: {error}");
+                }
+            })
+        },
+    )
 }
 
 /// `MYSQL_URL`, else `DATABASE_URL` when it is a MySQL URL (a project may test PostgreSQL

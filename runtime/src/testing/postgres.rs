@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -26,34 +25,25 @@ where
     Fut::Output: Outcome,
 {
     let config = server();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(format!("cannot start a tokio runtime: {e}")));
+    let runtime = super::test_runtime();
     let (name, mut admin) = runtime.block_on(test_database(migrations, &config));
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(async {
-            let client = connect(database(&config, &name)).await;
-            body(client).await
-        })
-    }));
-    let passed = matches!(&outcome, Ok(output) if output.passed());
-    if !passed && std::env::var("STRATA_TEST_KEEP").is_ok_and(|keep| keep == "1") {
-        eprintln!(
-            "strata::test: kept the database of failed test {test}: {}",
-            describe(&database(&config, &name))
-        );
-    } else {
-        runtime.block_on(async {
-            if let Err(error) = drop_scratch(&mut admin, &name).await {
-                eprintln!("strata::test: cannot drop test database {name}: {error}");
-            }
-        });
-    }
-    match outcome {
-        Ok(output) => output,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    super::keep_or_drop(
+        test,
+        || describe(&database(&config, &name)),
+        || {
+            runtime.block_on(async {
+                let client = connect(database(&config, &name)).await;
+                body(client).await
+            })
+        },
+        || {
+            runtime.block_on(async {
+                if let Err(error) = drop_scratch(&mut admin, &name).await {
+                    eprintln!("strata::test: cannot drop test database {name}: {error}");
+                }
+            })
+        },
+    )
 }
 
 /// `DATABASE_URL` (else [`DEFAULT_URL`]) and its parsed configuration.
