@@ -29,6 +29,24 @@ pub struct SourceFile {
     /// Statement boundaries of the UP and DOWN sections, computed once.
     pub up_statements: Vec<StatementRange>,
     pub down_statements: Vec<StatementRange>,
+    /// Each token's text uppercased when it is a word, made on first use.
+    upper_words: std::sync::OnceLock<Vec<Option<Box<str>>>>,
+}
+
+impl SourceFile {
+    /// Each token's text uppercased when it is a word (`None` for anything else), parallel
+    /// to `tokens` and made once: the safety lints compare keywords in every statement.
+    pub fn upper_words(&self) -> &[Option<Box<str>>] {
+        self.upper_words.get_or_init(|| {
+            self.tokens
+                .iter()
+                .map(|t| {
+                    (t.kind == crate::lexer::TokenKind::Word)
+                        .then(|| self.text[t.start..t.end].to_ascii_uppercase().into())
+                })
+                .collect()
+        })
+    }
 }
 
 /// One migration as found on disk, before lints decide whether it is acceptable.
@@ -285,6 +303,7 @@ fn load_file(
         sections,
         up_statements,
         down_statements,
+        upper_words: std::sync::OnceLock::new(),
     });
     Some(dir.files.len() - 1)
 }

@@ -11,7 +11,7 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
         let command = match statement.word(0) {
             // VACUUM FULL t, VACUUM (FULL, ANALYZE) t; not VACUUM (FULL false).
             Some("VACUUM") => {
-                let full = statement.tokens.iter().position(|t| t.word.as_deref() == Some("FULL"));
+                let full = statement.tokens.iter().position(|t| t.word == Some("FULL"));
                 match full {
                     Some(k) if !matches!(statement.word(k + 1), Some("FALSE" | "OFF")) => "VACUUM FULL",
                     _ => return,

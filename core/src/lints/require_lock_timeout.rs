@@ -37,12 +37,12 @@ pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
             }
             Some("LOCK") => {
                 let i = statement.skip(1, &[&["TABLE"], &["ONLY"]]);
-                let explicit_mode = statement.tokens.iter().any(|t| t.word.as_deref() == Some("MODE"));
+                let explicit_mode = statement.tokens.iter().any(|t| t.word == Some("MODE"));
                 let exclusive = !explicit_mode
                     || statement
                         .tokens
                         .windows(2)
-                        .any(|w| w[0].word.as_deref() == Some("ACCESS") && w[1].word.as_deref() == Some("EXCLUSIVE"));
+                        .any(|w| w[0].word == Some("ACCESS") && w[1].word == Some("EXCLUSIVE"));
                 let existing = statement.existing_at(i, &created.tables);
                 existing.into_iter().next().filter(|_| exclusive)
             }

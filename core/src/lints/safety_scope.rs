@@ -9,7 +9,6 @@ use std::ops::Range;
 use super::column_facts::ColumnFacts;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Candidate, Directory, SourceFile};
-use crate::lexer::TokenKind;
 use crate::lint_registry::Lint;
 use strata_model::dialect::Dialect;
 
@@ -18,7 +17,7 @@ use strata_model::dialect::Dialect;
 pub(crate) struct Tok<'t> {
     pub(crate) text: &'t str,
     /// The word, uppercased; `None` for anything that is not a bare word.
-    pub(crate) word: Option<String>,
+    pub(crate) word: Option<&'t str>,
 }
 
 /// A statement: its tokens and where it is.
@@ -36,7 +35,7 @@ impl Statement<'_> {
     }
 
     pub(crate) fn word(&self, i: usize) -> Option<&str> {
-        self.tokens.get(i).and_then(|t| t.word.as_deref())
+        self.tokens.get(i).and_then(|t| t.word)
     }
 
     /// Whether words `i..` begin with `words`.
@@ -147,7 +146,7 @@ pub(crate) fn each_statement(
     directory: &Directory,
     mut check: impl FnMut(&Candidate, &Statement<'_>, &Created),
 ) {
-    each_statement_with_facts(directory, |candidate, statement, created, _| {
+    walk(directory, false, |candidate, statement, created, _| {
         check(candidate, statement, created)
     });
 }
@@ -156,6 +155,16 @@ pub(crate) fn each_statement(
 /// `safety-since` included) says about the tables' columns.
 pub(crate) fn each_statement_with_facts(
     directory: &Directory,
+    check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
+) {
+    walk(directory, true, check);
+}
+
+/// The UP statements in version order, with what the migration created before each and,
+/// when `with_facts`, the column facts (else they stay empty: most lints do not read them).
+fn walk(
+    directory: &Directory,
+    with_facts: bool,
     mut check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
 ) {
     if directory.config.dialect != Dialect::Postgres {
@@ -173,14 +182,17 @@ pub(crate) fn each_statement_with_facts(
             .is_none_or(|since| version > since);
         let mut created = Created::default();
         for file in candidate.files().map(|i| directory.file(i)) {
+            let words = file.upper_words();
             for range in &file.up_statements {
-                let tokens = super::statement_tokens(file, &range.range)
-                    .map(|t| {
-                        let text = &file.text[t.start..t.end];
-                        Tok {
-                            text,
-                            word: (t.kind == TokenKind::Word).then(|| text.to_ascii_uppercase()),
-                        }
+                let first = file.tokens.partition_point(|t| t.start < range.range.start);
+                let tokens = file.tokens[first..]
+                    .iter()
+                    .zip(&words[first..])
+                    .take_while(|(t, _)| t.end <= range.range.end)
+                    .filter(|(t, _)| !t.kind.is_trivia())
+                    .map(|(t, word)| Tok {
+                        text: &file.text[t.start..t.end],
+                        word: word.as_deref(),
                     })
                     .collect();
                 let statement = Statement {
@@ -193,7 +205,9 @@ pub(crate) fn each_statement_with_facts(
                     check(candidate, &statement, &created, &facts);
                 }
                 created.record(&statement);
-                facts.record(&statement);
+                if with_facts {
+                    facts.record(&statement);
+                }
             }
         }
     }
