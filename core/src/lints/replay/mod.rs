@@ -29,16 +29,15 @@ pub(crate) fn run(directory: &Directory, out: &mut Vec<Diagnostic>) {
     if !wanted {
         return;
     }
-    let mut found = Vec::new();
-    match directory.config.dialect {
+    let found: Vec<Diagnostic> = match directory.config.dialect {
         #[cfg(feature = "sqlite-parser")]
-        strata_model::Dialect::Sqlite => sqlite::replay(directory, &mut found),
-        _ => {}
-    }
+        strata_model::Dialect::Sqlite => sqlite::replay(directory),
+        _ => Vec::new(),
+    };
     out.extend(
         found
             .into_iter()
-            .filter(|d: &Diagnostic| directory.config.level(d.lint) != Level::Allow),
+            .filter(|d| directory.config.level(d.lint) != Level::Allow),
     );
 }
 

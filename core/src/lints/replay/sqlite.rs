@@ -78,7 +78,13 @@ enum Outcome {
     Unknown,
 }
 
-pub(super) fn replay(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(super) fn replay(directory: &Directory) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    replay_into(directory, &mut out);
+    out
+}
+
+fn replay_into(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let Ok(conn) = Connection::open_in_memory() else {
         return;
     };
