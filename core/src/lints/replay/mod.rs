@@ -41,7 +41,8 @@ pub(crate) fn run(directory: &Directory, out: &mut Vec<Diagnostic>) {
     );
 }
 
-/// What a failing statement means, when it is certain.
+/// What a failing statement means, when it is certain. (Only SQLite replays so far.)
+#[cfg(feature = "sqlite-parser")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// It names something that is not there: `undefined-object`.
@@ -53,6 +54,7 @@ pub(crate) enum Verdict {
 }
 
 /// The closest of `names` to `name` within two edits, for "did you mean".
+#[cfg(feature = "sqlite-parser")]
 pub(crate) fn closest<'n>(
     name: &str,
     names: impl IntoIterator<Item = &'n String>,
@@ -72,6 +74,7 @@ pub(crate) fn closest<'n>(
 }
 
 /// Levenshtein distance over characters.
+#[cfg(feature = "sqlite-parser")]
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
@@ -86,7 +89,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite-parser"))]
 mod tests {
     use super::*;
 
