@@ -102,6 +102,8 @@ pub struct Directory {
     pub tracked: Vec<PathBuf>,
     /// Texts of the TOML files read (`strata.toml`, `metadata.toml`), for snippets.
     pub toml_sources: Vec<(String, String)>,
+    /// Where syntax errors are kept between builds, by file content (the macro's).
+    pub syntax_cache: Option<crate::syntax::SyntaxCache>,
 }
 
 impl Directory {

@@ -44,7 +44,7 @@ pub use diagnostic::{Diagnostic, Span};
 pub use dialect::Dialect;
 pub use level::Level;
 pub use lint_registry::Lint;
-pub use load::{Loaded, load, set_prefix_digests};
+pub use load::{Loaded, load, load_with, set_prefix_digests};
 pub use model::{Migration, Section, Statement};
 pub use naming::Scheme;
 

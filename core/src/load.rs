@@ -12,6 +12,7 @@ use crate::level::Level;
 use crate::lint_registry::Lint;
 use crate::lints;
 use crate::naming::Scheme;
+use crate::syntax::SyntaxCache;
 use strata_model::migration::{Migration, Section, Statement};
 use strata_model::position::LineIndex;
 pub use strata_model::prefix_digest::set_prefix_digests;
@@ -45,8 +46,15 @@ impl Loaded {
 /// Loads `rel_dir`, resolved against `base` (the crate's manifest directory for the macro,
 /// the working directory for the CLI). Paths in the result are `rel_dir/...`.
 pub fn load(base: &Path, rel_dir: &str) -> Loaded {
+    load_with(base, rel_dir, None)
+}
+
+/// [`load`], keeping each file's syntax errors in `syntax_cache` by content, so a file that
+/// did not change is not parsed again (the macro passes one under the target directory).
+pub fn load_with(base: &Path, rel_dir: &str, syntax_cache: Option<SyntaxCache>) -> Loaded {
     let mut diagnostics = Vec::new();
-    let directory = discover::discover(base, rel_dir, &mut diagnostics);
+    let mut directory = discover::discover(base, rel_dir, &mut diagnostics);
+    directory.syntax_cache = syntax_cache;
     lints::run_all(&directory, &mut diagnostics);
     resolve_levels(&directory, &mut diagnostics);
     anchor_file_findings(&directory, &mut diagnostics);

@@ -167,18 +167,28 @@ pub fn store(cache: &Path, key: &str, entry: &Entry) {
 
 /// Keeps the newest entries only; every edit of a migration creates a new one.
 fn prune(cache: &Path) {
-    let Ok(entries) = fs::read_dir(cache) else {
+    prune_to(cache, MAX_ENTRIES);
+}
+
+/// Per-file syntax entries (`<cache>/syntax`, strata-core's): one per version of each file,
+/// a few hundred bytes each; kept for many directories of many hundred files.
+pub const MAX_SYNTAX_ENTRIES: usize = 20_000;
+
+/// Deletes all but the `keep` newest files in `dir` (subdirectories are left alone).
+pub fn prune_to(dir: &Path, keep: usize) {
+    let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
-    if files.len() <= MAX_ENTRIES {
+    if files.len() <= keep {
         return;
     }
     files.sort();
-    for (_, path) in &files[..files.len() - MAX_ENTRIES] {
+    for (_, path) in &files[..files.len() - keep] {
         let _ = fs::remove_file(path);
     }
 }

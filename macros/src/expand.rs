@@ -149,7 +149,15 @@ pub fn expand(path: Option<LitStr>) -> proc_macro::TokenStream {
     if let Some(tokens) = cached.and_then(|entry| replay(&entry, span)) {
         return tokens;
     }
-    let (rest, warnings, clean) = expand_uncached(&rel_dir, &base, span);
+    // A miss re-reads the directory; files whose text did not change keep their parse.
+    let syntax = directory.as_ref().map(|dir| dir.join("syntax"));
+    let syntax_cache = syntax
+        .clone()
+        .map(|dir| strata_core::syntax::SyntaxCache::new(dir, env!("STRATA_MACRO_FINGERPRINT")));
+    let (rest, warnings, clean) = expand_uncached(&rel_dir, &base, span, syntax_cache);
+    if let Some(syntax) = &syntax {
+        cache::prune_to(syntax, cache::MAX_SYNTAX_ENTRIES);
+    }
     if let (true, Some(dir)) = (clean, &directory) {
         let entry = Entry {
             warnings: warnings.clone(),
@@ -183,8 +191,9 @@ fn expand_uncached(
     rel_dir: &str,
     base: &std::path::Path,
     span: Span,
+    syntax_cache: Option<strata_core::syntax::SyntaxCache>,
 ) -> (TokenStream, Vec<Warning>, bool) {
-    let mut loaded = strata_core::load(base, rel_dir);
+    let mut loaded = strata_core::load_with(base, rel_dir, syntax_cache);
     loaded.diagnostics.extend(untracked(&loaded, rel_dir));
 
     let mut errors = Vec::new();
@@ -255,7 +264,8 @@ mod tests {
     fn a_cache_hit_emits_the_warnings_of_the_miss() {
         let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ui");
         let span = Span::call_site();
-        let (rest, warnings, clean) = expand_uncached("fixtures/unknown-directive", &base, span);
+        let (rest, warnings, clean) =
+            expand_uncached("fixtures/unknown-directive", &base, span, None);
         assert!(clean, "warnings only");
         let names: Vec<&str> = warnings.iter().map(|w| w.name.as_str()).collect();
         assert!(names.contains(&"unknown_directive"), "{names:?}");

@@ -73,13 +73,22 @@ fn check_file(directory: &Directory, file: &SourceFile, out: &mut Vec<Diagnostic
         (&file.sections.up, &file.up_statements),
         (&file.sections.down, &file.down_statements),
     ];
-    let errors: Vec<_> = sections
-        .into_iter()
-        .filter_map(|(section, statements)| Some((section.as_ref()?, statements)))
-        .flat_map(|(section, statements)| {
-            syntax::check(dialect, &file.text, &file.tokens, section, statements)
-        })
-        .collect();
+    let parse = || -> Vec<_> {
+        sections
+            .into_iter()
+            .filter_map(|(section, statements)| Some((section.as_ref()?, statements)))
+            .flat_map(|(section, statements)| {
+                syntax::check(dialect, &file.text, &file.tokens, section, statements)
+            })
+            .collect()
+    };
+    let errors = match &directory.syntax_cache {
+        Some(cache) => {
+            let bounds = format!("{:?} {:?}", file.sections.up, file.sections.down);
+            cache.errors(dialect, &file.text, &bounds, parse)
+        }
+        None => parse(),
+    };
     for error in errors.iter().take(MAX_PER_FILE) {
         out.push(report(error.range.start, error.range.end, &error.message));
     }

@@ -8,10 +8,13 @@ use crate::lexer::Token;
 use strata_model::dialect::Dialect;
 use strata_model::statements::StatementRange;
 
+mod cache;
 mod postgres;
 #[cfg(feature = "sqlite-parser")]
 mod sqlite;
 mod sqlparser_dialects;
+
+pub use cache::SyntaxCache;
 
 /// A syntax error with its byte range in the whole file.
 #[derive(Debug, Clone, PartialEq, Eq)]
