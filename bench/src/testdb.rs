@@ -47,7 +47,9 @@ pub async fn run(server: &Server, samples: usize, csv: &mut Samples) {
         // The template's one-off build: drop it, then the first test builds it.
         let template = strata::__private::testing::template_name(migrations);
         server
-            .execute(&format!("DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"))
+            .execute(&format!(
+                "DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"
+            ))
             .await;
         let first = strata_test(migrations).await;
         csv.push("strata-test", set, "first-test", 0, first);
@@ -62,9 +64,17 @@ pub async fn run(server: &Server, samples: usize, csv: &mut Samples) {
             csv.push("apply-per-test", set, "per-test", sample, apply);
             eprintln!("testdb {set} sample {sample}: template {clone:?}, apply {apply:?}");
         }
-        csv.value("all", set, "migrations", migrations.len() as f64, "migrations");
+        csv.value(
+            "all",
+            set,
+            "migrations",
+            migrations.len() as f64,
+            "migrations",
+        );
         server
-            .execute(&format!("DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"))
+            .execute(&format!(
+                "DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"
+            ))
             .await;
     }
 }
