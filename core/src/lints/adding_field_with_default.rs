@@ -5,6 +5,7 @@
 //! Only functions known to be volatile count; an unknown function is left alone. Below
 //! PostgreSQL 11 (`postgres-version` in strata.toml) every default rewrites the table.
 
+use super::Shared;
 use super::safety_scope::{actions, altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
@@ -24,8 +25,8 @@ const VOLATILE: &[&str] = &[
     "TXID_CURRENT",
 ];
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, created| {
+pub(crate) fn check(directory: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, created| {
         let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };

@@ -4,6 +4,7 @@
 //! proves it instead, and the scan is skipped: such a column is exempt. A table the
 //! migrations do not show for certain (see column_facts.rs) is left alone.
 
+use super::Shared;
 use super::safety_scope::{
     actions, altered_column, altered_existing_table, each_statement_with_facts,
 };
@@ -11,9 +12,9 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
     let check_skips_scan = directory.config.postgres_version >= 12;
-    each_statement_with_facts(directory, |_, statement, created, facts| {
+    each_statement_with_facts(shared, |_, statement, created, facts| {
         let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };

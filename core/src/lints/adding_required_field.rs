@@ -3,13 +3,14 @@
 //! soon as the table has a row (23502): fine on the developer's empty database, fails in
 //! production.
 
+use super::Shared;
 use super::safety_scope::{actions, altered_existing_table, each_statement, has_words};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, created| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, created| {
         let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };

@@ -4,7 +4,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     for entry in &directory.bad_entries {
         out.push(
             Diagnostic::new(Lint::BadName, &entry.path, &entry.problem.message)

@@ -4,7 +4,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     for file in &directory.files {
         out.extend(file.sections.problems.iter().cloned());
     }

@@ -3,13 +3,14 @@
 //! Only the explicit `DROP COLUMN` is read (`DROP DEFAULT`, `DROP NOT NULL` and
 //! `DROP CONSTRAINT` are other actions).
 
+use super::Shared;
 use super::safety_scope::{altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, created| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, created| {
         let Some((table, i)) = altered_existing_table(statement, created) else {
             return;
         };

@@ -1,12 +1,13 @@
 //! `ban-drop-table`: `DROP TABLE` of a table the migration did not create: its data is gone.
 
+use super::Shared;
 use super::safety_scope::each_statement;
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, created| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, created| {
         if !statement.words_at(0, &["DROP", "TABLE"]) {
             return;
         }

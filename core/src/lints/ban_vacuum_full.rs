@@ -1,13 +1,14 @@
 //! `ban-vacuum-full`: `VACUUM FULL` and `CLUSTER` rewrite the whole table under an ACCESS
 //! EXCLUSIVE lock: reads and writes wait for the rewrite.
 
+use super::Shared;
 use super::safety_scope::each_statement;
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, _| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, _| {
         let command = match statement.word(0) {
             // VACUUM FULL t, VACUUM (FULL, ANALYZE) t; not VACUUM (FULL false).
             Some("VACUUM") => {

@@ -6,6 +6,7 @@
 //! for certain, or whose types are not built in (a domain may be anything).
 
 use super::column_facts::{rewrites, type_text};
+use super::Shared;
 use super::safety_scope::{
     actions, altered_column, altered_existing_table, each_statement_with_facts, new_type_tokens,
 };
@@ -13,8 +14,8 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement_with_facts(directory, |_, statement, created, facts| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement_with_facts(shared, |_, statement, created, facts| {
         let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };

@@ -47,7 +47,7 @@ fn must_run_outside(words: &[Option<String>]) -> Option<&'static str> {
     }
 }
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     if directory.config.dialect != Dialect::Postgres {
         return;
     }

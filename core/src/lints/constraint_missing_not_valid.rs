@@ -5,14 +5,15 @@
 //! same migration that added the constraint `NOT VALID`: the two then share one
 //! transaction, and the lock of the ADD is held through the scan.
 
+use super::Shared;
 use super::safety_scope::{actions, altered_table, each_statement, has_words};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
     let mut not_valid: Vec<(i64, String)> = Vec::new();
-    each_statement(directory, |candidate, statement, created| {
+    each_statement(shared, |candidate, statement, created| {
         let Some((table, first)) = altered_table(statement) else {
             return;
         };

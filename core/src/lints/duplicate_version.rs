@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     let mut first_by_version: BTreeMap<i64, &str> = BTreeMap::new();
     for candidate in &directory.candidates {
         let version = candidate.name.version;

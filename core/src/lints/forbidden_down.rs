@@ -6,7 +6,7 @@ use crate::discover::Directory;
 use crate::lint_registry::Lint;
 use crate::lints::section_position;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     if directory.config.down != DownPolicy::Forbidden {
         return;
     }

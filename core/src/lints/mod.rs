@@ -10,7 +10,29 @@ pub use crate::lint_registry::Lint;
 use strata_model::position::{LineIndex, Span};
 
 /// A lint's pass over the discovered directory: pushes its findings at default level.
-type Check = fn(&Directory, &mut Vec<Diagnostic>);
+type Check = fn(&Directory, &Shared<'_>, &mut Vec<Diagnostic>);
+
+/// What several lints read, made once per run on first use: the safety lints' statements
+/// (tokens, words), which each of them would otherwise rebuild for every file.
+pub(crate) struct Shared<'d> {
+    directory: &'d Directory,
+    safety: std::cell::OnceCell<Vec<safety_scope::Prepared<'d>>>,
+}
+
+impl<'d> Shared<'d> {
+    fn new(directory: &'d Directory) -> Self {
+        Shared {
+            directory,
+            safety: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The UP statements the safety lints read, in version order.
+    pub(crate) fn safety_statements(&self) -> &[safety_scope::Prepared<'d>] {
+        self.safety
+            .get_or_init(|| safety_scope::prepare(self.directory))
+    }
+}
 
 /// Expands the registry's rows into one module per `Check(module)` row and [`CHECKS`].
 macro_rules! define_checks {
@@ -35,9 +57,10 @@ mod replay;
 /// their findings would all be dropped, and some (sql-syntax) cost a parse of every file.
 /// A `strata:allow(...)` directive silences one migration only, so the lint still runs.
 pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
+    let shared = Shared::new(directory);
     for &(lint, check) in CHECKS {
         if directory.config.level(lint) != Level::Allow {
-            check(directory, out);
+            check(directory, &shared, out);
         }
     }
     replay::run(directory, out);

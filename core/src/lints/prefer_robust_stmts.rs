@@ -5,6 +5,7 @@
 //! are read: `CREATE TABLE` / `CREATE INDEX` (named) / `ADD COLUMN` without `IF NOT EXISTS`,
 //! `DROP TABLE` / `DROP INDEX` / `DROP COLUMN` without `IF EXISTS`.
 
+use super::Shared;
 use super::safety_scope::{Statement, actions, altered_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
@@ -47,8 +48,8 @@ fn not_robust(statement: &Statement<'_>) -> Option<&'static str> {
     }
 }
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |candidate, statement, _| {
+pub(crate) fn check(directory: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |candidate, statement, _| {
         if candidate.transactional(directory) {
             return;
         }

@@ -1,13 +1,14 @@
 //! `renaming-table`: `ALTER TABLE t RENAME TO u` on a table the migration did not create.
 //! During a rolling deploy the running version of the app still uses `t`, and fails.
 
+use super::Shared;
 use super::safety_scope::{altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, created| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, created| {
         let Some((table, i)) = altered_existing_table(statement, created) else {
             return;
         };

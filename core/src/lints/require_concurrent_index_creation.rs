@@ -3,13 +3,14 @@
 //! index is built. `ON ONLY` (a partitioned table's parent, which cannot be built
 //! concurrently) is left alone.
 
+use super::Shared;
 use super::safety_scope::each_statement;
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, created| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, created| {
         let i = statement.skip(1, &[&["UNIQUE"]]);
         if statement.word(0) != Some("CREATE") || statement.word(i) != Some("INDEX") {
             return;

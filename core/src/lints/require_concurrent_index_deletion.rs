@@ -2,13 +2,14 @@
 //! EXCLUSIVE lock on the index's table: reads and writes wait until it is done. An index the
 //! same migration created is exempt.
 
+use super::Shared;
 use super::safety_scope::each_statement;
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
-    each_statement(directory, |_, statement, created| {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+    each_statement(shared, |_, statement, created| {
         if !statement.words_at(0, &["DROP", "INDEX"]) || statement.word(2) == Some("CONCURRENTLY")
         {
             return;

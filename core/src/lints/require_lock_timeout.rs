@@ -3,15 +3,16 @@
 //! Waiting for that lock behind one long query makes every other query on the table queue
 //! behind the migration: the outage is the wait, not the statement.
 
+use super::Shared;
 use super::safety_scope::{Statement, actions, altered_existing_table, each_statement};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
     let mut current: Option<i64> = None;
     let mut settled = false;
-    each_statement(directory, |_, statement, created| {
+    each_statement(shared, |_, statement, created| {
         if current != Some(statement.version) {
             current = Some(statement.version);
             settled = false;

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use super::Shared;
 use super::column_facts::ColumnFacts;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Candidate, Directory, SourceFile};
@@ -140,47 +141,33 @@ impl Created {
     }
 }
 
-/// Calls `check` for every UP statement a safety lint reads, with what the migration created
-/// before it.
-pub(crate) fn each_statement(
-    directory: &Directory,
-    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created),
-) {
-    walk(directory, false, |candidate, statement, created, _| {
-        check(candidate, statement, created)
-    });
+/// One UP statement a safety lint may read, prepared once per run (see [`Shared`]).
+pub(crate) struct Prepared<'d> {
+    candidate: &'d Candidate,
+    statement: Statement<'d>,
+    /// Above `safety-since`: checked; below it only read (created objects, column facts).
+    linted: bool,
+    /// The first statement of its migration: what "created earlier" holds starts again.
+    starts_migration: bool,
 }
 
-/// [`each_statement`], also with what every earlier statement of every migration (those below
-/// `safety-since` included) says about the tables' columns.
-pub(crate) fn each_statement_with_facts(
-    directory: &Directory,
-    check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
-) {
-    walk(directory, true, check);
-}
-
-/// The UP statements in version order, with what the migration created before each and,
-/// when `with_facts`, the column facts (else they stay empty: most lints do not read them).
-fn walk(
-    directory: &Directory,
-    with_facts: bool,
-    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
-) {
+/// The UP statements of a PostgreSQL directory in version order, with their tokens and
+/// words (none for other dialects: the safety lints are PostgreSQL's).
+pub(crate) fn prepare(directory: &Directory) -> Vec<Prepared<'_>> {
     if directory.config.dialect != Dialect::Postgres {
-        return;
+        return Vec::new();
     }
-    let mut facts = ColumnFacts::default();
     // Version order: the facts are the state each migration finds.
     let mut candidates: Vec<&Candidate> = directory.candidates.iter().collect();
     candidates.sort_by_key(|candidate| candidate.name.version);
+    let mut prepared = Vec::new();
     for candidate in candidates {
         let version = candidate.name.version;
         let linted = directory
             .config
             .safety_since
             .is_none_or(|since| version > since);
-        let mut created = Created::default();
+        let mut starts_migration = true;
         for file in candidate.files().map(|i| directory.file(i)) {
             let words = file.upper_words();
             for range in &file.up_statements {
@@ -195,20 +182,63 @@ fn walk(
                         word: word.as_deref(),
                     })
                     .collect();
-                let statement = Statement {
-                    file,
-                    range: range.range.clone(),
-                    tokens,
-                    version,
-                };
-                if linted {
-                    check(candidate, &statement, &created, &facts);
-                }
-                created.record(&statement);
-                if with_facts {
-                    facts.record(&statement);
-                }
+                prepared.push(Prepared {
+                    candidate,
+                    statement: Statement {
+                        file,
+                        range: range.range.clone(),
+                        tokens,
+                        version,
+                    },
+                    linted,
+                    starts_migration,
+                });
+                starts_migration = false;
             }
+        }
+    }
+    prepared
+}
+
+/// Calls `check` for every UP statement a safety lint reads, with what the migration created
+/// before it.
+pub(crate) fn each_statement(
+    shared: &Shared<'_>,
+    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created),
+) {
+    walk(shared, false, |candidate, statement, created, _| {
+        check(candidate, statement, created)
+    });
+}
+
+/// [`each_statement`], also with what every earlier statement of every migration (those below
+/// `safety-since` included) says about the tables' columns.
+pub(crate) fn each_statement_with_facts(
+    shared: &Shared<'_>,
+    check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
+) {
+    walk(shared, true, check);
+}
+
+/// The prepared statements in order, with what the migration created before each and, when
+/// `with_facts`, the column facts (else they stay empty: most lints do not read them).
+fn walk(
+    shared: &Shared<'_>,
+    with_facts: bool,
+    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
+) {
+    let mut facts = ColumnFacts::default();
+    let mut created = Created::default();
+    for prepared in shared.safety_statements() {
+        if prepared.starts_migration {
+            created = Created::default();
+        }
+        if prepared.linted {
+            check(prepared.candidate, &prepared.statement, &created, &facts);
+        }
+        created.record(&prepared.statement);
+        if with_facts {
+            facts.record(&prepared.statement);
         }
     }
 }

@@ -13,7 +13,7 @@ const MAX_PER_FILE: usize = 20;
 /// nearly all of a lint run); the findings keep file order either way.
 const PARALLEL_BYTES: usize = 256 * 1024;
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     let files = &directory.files;
     let bytes: usize = files.iter().map(|f| f.text.len()).sum();
     let threads = std::thread::available_parallelism()

@@ -32,7 +32,7 @@ fn controls_transaction(first: &str, second: Option<&str>) -> bool {
     }
 }
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     if !matches!(directory.config.dialect, Dialect::Postgres | Dialect::Sqlite) {
         return;
     }

@@ -22,7 +22,7 @@ fn describe_missing(from: i64, to: i64) -> String {
     }
 }
 
-pub(crate) fn check(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     let mut counted: Vec<(i64, &str)> = directory
         .candidates
         .iter()
