@@ -215,7 +215,7 @@ fn sqlite_verifies_in_memory_and_never_touches_the_file() {
     assert!(
         stdout.contains(
             "migrations/002_presence.sql:5:1: migration 2: the DOWN does not restore the schema \
-             before the UP: column users.last_seen (TEXT) is still there"
+             before the UP: column users.last_seen (text) is still there"
         ),
         "{stdout}"
     );

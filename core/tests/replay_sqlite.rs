@@ -212,7 +212,7 @@ fn a_down_that_leaves_a_column_behind_is_named() {
     assert!(
         found[0]
             .2
-            .contains("column users.name (TEXT not null default '') is still there"),
+            .contains("column users.name (text not null default '') is still there"),
         "{}",
         found[0].2
     );
@@ -238,4 +238,21 @@ fn a_down_that_fails_is_reported_and_the_replay_goes_on() {
         (found[0].0.as_str(), found[0].1.as_str()),
         ("duplicate-object", "003_dup.sql")
     );
+}
+
+#[test]
+fn a_down_that_rebuilds_the_table_in_other_words_restores_it() {
+    let found = findings(&[
+        USERS,
+        (
+            "002_rebuild.sql",
+            "-- UP\nCREATE TABLE users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);\n\
+             INSERT INTO users_new SELECT id, email, NULL FROM users;\nDROP TABLE users;\n\
+             ALTER TABLE users_new RENAME TO users;\n\
+             -- DOWN\ncreate table users_old (id integer primary key, email text not null);\n\
+             insert into users_old select id, email from users;\ndrop table users;\n\
+             alter table users_old rename to users;\n",
+        ),
+    ]);
+    assert_eq!(found, Vec::new());
 }

@@ -10,7 +10,7 @@ WITH objects AS (
 SELECT type, name, CASE WHEN type = 'table' THEN '' ELSE coalesce(sql, '') END FROM objects
 UNION ALL
 SELECT 'column', o.name || '.' || c.name,
-       trim(c.type
+       trim(lower(c.type)
          || CASE WHEN c."notnull" THEN ' not null' ELSE '' END
          || CASE WHEN c.dflt_value IS NOT NULL THEN ' default ' || c.dflt_value ELSE '' END
          || CASE WHEN c.pk > 0 THEN ' primary key ' || c.pk ELSE '' END
