@@ -107,7 +107,8 @@ fn parse_version(text: &str, file_name: &str) -> Result<i64, BadName> {
     })
 }
 
-/// Splits `<digits>_<name>` (or just `<digits>`) into its parts.
+/// Splits `<digits>_<name>` (or just `<digits>`) into its parts. dbmate also writes
+/// `<digits>-<name>` (its pattern is `^(\d+).*\.sql$`), so a dash separates too.
 fn split_version(stem: &str) -> Option<(&str, &str)> {
     let end = stem
         .find(|c: char| !c.is_ascii_digit())
@@ -119,7 +120,9 @@ fn split_version(stem: &str) -> Option<(&str, &str)> {
     if rest.is_empty() {
         return Some((version, ""));
     }
-    rest.strip_prefix('_').map(|name| (version, name))
+    rest.strip_prefix('_')
+        .or_else(|| rest.strip_prefix('-'))
+        .map(|name| (version, name))
 }
 
 /// Classifies a `.sql` file name (the last path component).
@@ -309,13 +312,19 @@ mod tests {
     }
 
     #[test]
+    fn dbmate_names_with_a_dash_are_timestamps() {
+        let parsed = parse_file_name("20230503122557-add-categories-table.sql").expect("dbmate");
+        assert_eq!(
+            (parsed.scheme, parsed.version, parsed.name.as_str()),
+            (Scheme::Timestamp, 20230503122557, "add-categories-table")
+        );
+        let sequential = parse_file_name("001-add.sql").expect("a dash after a number");
+        assert_eq!(sequential.scheme, Scheme::Sequential);
+    }
+
+    #[test]
     fn rejects_unmatched_and_overflowing_names() {
-        for name in [
-            "add_users.sql",
-            "schema.sql",
-            "001-add.sql",
-            "v1__lower.sql",
-        ] {
+        for name in ["add_users.sql", "schema.sql", "001add.sql", "v1__lower.sql"] {
             assert!(parse_file_name(name).is_err(), "{name}");
         }
         let err = parse_file_name("99999999999999999999_x.sql").unwrap_err();
