@@ -99,10 +99,11 @@ fn check_parsed(input: &str, parsed: &ParsedName, directory: bool) {
             } else {
                 "down"
             };
-            // `7_.up.sql` and `7.up.sql` both give an empty name.
+            // `7_.up.sql` and `7.up.sql` both give an empty name; dbmate separates with `-`.
             vec![
                 format!("{}{}.{suffix}.sql", parsed.version_text, name_part("_")),
                 format!("{}_.{suffix}.sql", parsed.version_text),
+                format!("{}-{}.{suffix}.sql", parsed.version_text, parsed.name),
             ]
         }
         (Scheme::Sequential | Scheme::Timestamp, Role::Sections) => {
@@ -114,6 +115,7 @@ fn check_parsed(input: &str, parsed: &ParsedName, directory: bool) {
             vec![
                 format!("{}{}.sql", parsed.version_text, name_part("_")),
                 format!("{}_.sql", parsed.version_text),
+                format!("{}-{}.sql", parsed.version_text, parsed.name),
             ]
         }
         other => panic!("{input:?}: impossible scheme and role {other:?}"),
