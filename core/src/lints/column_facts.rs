@@ -35,9 +35,35 @@ pub(crate) enum Table {
 #[derive(Debug, Default)]
 pub(crate) struct ColumnFacts {
     tables: BTreeMap<String, Table>,
+    /// The names in `tables` that are not one lowercase word (quoted mixed case, spaces):
+    /// a statement is searched for these by scanning; every other name by its words.
+    unusual: BTreeSet<String>,
+}
+
+/// Whether `name` is one word as a statement's words are split: lowercase ASCII letters,
+/// digits, `_` and `$`.
+fn is_plain(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'$')
 }
 
 impl ColumnFacts {
+    /// Records `table` under `name`, replacing what was known.
+    fn set(&mut self, name: String, table: Table) {
+        if !is_plain(&name) {
+            self.unusual.insert(name.clone());
+        }
+        self.tables.insert(name, table);
+    }
+
+    /// Forgets `name`; what it was, if known.
+    fn forget(&mut self, name: &str) -> Option<Table> {
+        self.unusual.remove(name);
+        self.tables.remove(name)
+    }
+
     /// The type of `table.column`, when the migrations show it for certain.
     pub(crate) fn column_type(&self, table: &str, column: &str) -> Option<&str> {
         match self.tables.get(table)? {
@@ -82,7 +108,7 @@ impl ColumnFacts {
         if statement.words_at(0, &["DROP", "TABLE"]) {
             let i = statement.skip(2, &[&["IF", "EXISTS"]]);
             for name in statement.names_at(i) {
-                self.tables.remove(&name);
+                self.forget(&name);
             }
             return;
         }
@@ -110,10 +136,24 @@ impl ColumnFacts {
         if statement.word(0).is_some_and(|w| harmless.contains(&w)) || builds_on_a_table {
             return;
         }
-        // Anything else that mentions a table may change it in ways this does not follow.
+        // Anything else that mentions a table may change it in ways this does not follow:
+        // looked up by the statement's words (a scan of every known table per statement was
+        // most of a 10 MB lint), the unusual names by search. Case is ignored both ways, so
+        // more tables become unknown, never fewer.
         let text = statement.text().to_ascii_lowercase();
-        for (name, table) in &mut self.tables {
-            if mentions(&text, name) {
+        let words: BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for word in words {
+            if let Some(table) = self.tables.get_mut(word) {
+                *table = Table::Unknown;
+            }
+        }
+        for name in &self.unusual {
+            if mentions(&text, &name.to_ascii_lowercase())
+                && let Some(table) = self.tables.get_mut(name)
+            {
                 *table = Table::Unknown;
             }
         }
@@ -140,17 +180,15 @@ impl ColumnFacts {
         let Some((name, open)) = statement.name_at(i) else {
             return true;
         };
-        match self.tables.entry(name) {
+        if self.tables.contains_key(&name) {
             // Created again: IF NOT EXISTS keeps the old one; otherwise another schema's
             // table of the same name, or a drop this did not see.
-            std::collections::btree_map::Entry::Occupied(mut known) => {
-                if !if_not_exists {
-                    known.insert(Table::Unknown);
-                }
+            if !if_not_exists {
+                self.set(name, Table::Unknown);
             }
-            std::collections::btree_map::Entry::Vacant(new) => {
-                new.insert(parse_definition(statement, open).unwrap_or(Table::Unknown));
-            }
+        } else {
+            let table = parse_definition(statement, open).unwrap_or(Table::Unknown);
+            self.set(name, table);
         }
         true
     }
@@ -158,8 +196,8 @@ impl ColumnFacts {
     fn alter_table(&mut self, statement: &Statement<'_>, table: String, first: usize) {
         if statement.words_at(first, &["RENAME", "TO"]) {
             if let Some((new, _)) = statement.name_at(first + 2) {
-                let facts = self.tables.remove(&table).unwrap_or(Table::Unknown);
-                self.tables.insert(new, facts);
+                let facts = self.forget(&table).unwrap_or(Table::Unknown);
+                self.set(new, facts);
             }
             return;
         }
@@ -298,7 +336,7 @@ impl ColumnFacts {
             }
         }
         if !certain {
-            self.tables.insert(table, Table::Unknown);
+            self.set(table, Table::Unknown);
         }
     }
 }
