@@ -288,7 +288,10 @@ fn a_quoted_mixed_case_table_mentioned_where_it_cannot_be_followed_is_unknown() 
     // The DO block makes `email` varchar(10); widening that to varchar(20) needs no
     // rewrite, so a finding would come only from stale facts (text -> varchar(20)).
     let files = [
-        ("001_users.sql", "CREATE TABLE \"Users\" (id integer PRIMARY KEY, email text);"),
+        (
+            "001_users.sql",
+            "CREATE TABLE \"Users\" (id integer PRIMARY KEY, email text);",
+        ),
         (
             "002_do.sql",
             "DO $$ BEGIN ALTER TABLE \"Users\" ALTER COLUMN email TYPE varchar(10); END $$;",
