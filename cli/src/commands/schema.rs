@@ -9,7 +9,6 @@ use strata_runtime::Migrations;
 
 use super::Result;
 use crate::args::SchemaFormat;
-use crate::database::Database;
 use crate::error::CliError;
 
 #[derive(Serialize)]
@@ -42,22 +41,18 @@ pub async fn run(
             dialect.name()
         )))));
     }
-    let conn = rusqlite::Connection::open_in_memory().map_err(|e| CliError::Connect {
+    let mut conn = rusqlite::Connection::open_in_memory().map_err(|e| CliError::Connect {
         url: "sqlite::memory:".into(),
         reason: e.to_string(),
     })?;
-    let mut db = Database::Sqlite(conn);
     let mut runner = migrations.runner();
     if let Some(at) = at {
         runner = runner.target(at);
     }
-    let report = runner.run(&mut db).await?;
-    let Database::Sqlite(conn) = &db else {
-        return Err(CliError::Refused("not a SQLite connection".into()));
-    };
+    let report = runner.run(&mut conn).await?;
     let schema = Schema {
         applied_through: report.applied.last().map(|step| step.version),
-        objects: objects(conn, migrations).map_err(|e| CliError::Query(e.to_string()))?,
+        objects: objects(&conn, migrations).map_err(|e| CliError::Query(e.to_string()))?,
     };
     match format {
         SchemaFormat::Json => println!("{}", serde_json::to_string_pretty(&schema)?),
