@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use strata_model::position::LineIndex;
+use strata_model::position::{LineIndex, line_column};
 use strata_model::schema_snapshot::{SQLITE_CATALOG, Snapshot};
 use strata_model::statements::StatementRange;
 
@@ -57,7 +57,7 @@ impl Located<'_> {
     }
 
     fn line(&self) -> u32 {
-        LineIndex::new(&self.file.text).line(self.range.range.start)
+        line_column(&self.file.text, self.range.range.start).0
     }
 }
 
