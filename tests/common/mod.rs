@@ -187,18 +187,23 @@ impl Drop for TestDb {
     }
 }
 
-/// Runs `sql` on the server as the admin, from a `Drop` (outside the test's runtime: a
-/// short-lived thread with its own does the work), ignoring failure.
+/// Runs `sql` on the server as the admin, from a `Drop`, ignoring failure.
 pub fn cleanup(sql: String) {
+    block_on_aside(async move {
+        let admin = connect(&server_url()).await;
+        let _ = admin.simple_query(&sql).await;
+    });
+}
+
+/// Runs `work` to its end from a `Drop`: outside the test's runtime, on a short-lived thread
+/// with a runtime of its own.
+pub fn block_on_aside(work: impl std::future::Future<Output = ()> + Send + 'static) {
     let _ = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        runtime.block_on(async {
-            let admin = connect(&server_url()).await;
-            let _ = admin.simple_query(&sql).await;
-        });
+        runtime.block_on(work);
     })
     .join();
 }

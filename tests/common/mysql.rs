@@ -105,18 +105,11 @@ impl MysqlDb {
 impl Drop for MysqlDb {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS `{}`", self.name);
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                if let Ok(mut admin) = Conn::from_url(server_url()).await {
-                    let _ = admin.query_drop(sql).await;
-                    let _ = admin.disconnect().await;
-                }
-            });
-        })
-        .join();
+        super::block_on_aside(async move {
+            if let Ok(mut admin) = Conn::from_url(server_url()).await {
+                let _ = admin.query_drop(sql).await;
+                let _ = admin.disconnect().await;
+            }
+        });
     }
 }
