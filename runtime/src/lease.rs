@@ -257,18 +257,20 @@ mod tests {
         assert!(a.contains(&format!(":{}:", std::process::id())), "{a}");
     }
 
+    fn every_statement(sql: &LeaseSql) -> impl Iterator<Item = &String> {
+        sql.take
+            .iter()
+            .chain(&sql.renew)
+            .chain([&sql.holder, &sql.release, &sql.fence])
+    }
+
     #[test]
     fn every_statement_names_the_owner_and_the_lease_table() {
         let table = HistoryTable::new(Some("ops"), "history").expect("valid");
         let history = HistorySql::new(&table, Dialect::Postgres);
         let sql = LeaseSql::new(&table, &history, Dialect::Postgres, "h:1:it's", DEFAULT_TTL)
             .expect("PostgreSQL has a lease");
-        let statements =
-            sql.take
-                .iter()
-                .chain(&sql.renew)
-                .chain([&sql.holder, &sql.release, &sql.fence]);
-        for statement in statements {
+        for statement in every_statement(&sql) {
             assert!(
                 statement.contains("\"ops\".\"history_lease\""),
                 "{statement}"
@@ -279,12 +281,7 @@ mod tests {
         let mysql = HistorySql::new(&table, Dialect::Mysql);
         let sql = LeaseSql::new(&table, &mysql, Dialect::Mysql, "h:1:it's", DEFAULT_TTL)
             .expect("MySQL has a lease");
-        let statements =
-            sql.take
-                .iter()
-                .chain(&sql.renew)
-                .chain([&sql.holder, &sql.release, &sql.fence]);
-        for statement in statements {
+        for statement in every_statement(&sql) {
             assert!(statement.contains("`ops`.`history_lease`"), "{statement}");
             assert!(statement.contains("'h:1:it''s'"), "{statement}");
         }
