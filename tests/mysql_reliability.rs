@@ -14,7 +14,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::mysql::MysqlDb;
-use common::processes::{applied_count, jitter, spawn_child, trials};
+use common::processes::{applied_at_once, jitter, spawn_child, trials};
 
 static SET: strata::Migrations = strata::embed_migrations!("tests/fixtures/mysql/reliability");
 
@@ -193,14 +193,7 @@ async fn settle(db: &MysqlDb) {
 async fn eight_runner_processes_on_one_empty_mysql_database() {
     for trial in 0..trials(1) {
         let db = MysqlDb::new("eight_proc").await;
-        let started = Instant::now();
-        let children: Vec<Child> = (0..8).map(|_| spawn_runner(&db.url)).collect();
-        let outputs: Vec<_> = children
-            .into_iter()
-            .map(|c| c.wait_with_output().expect("wait"))
-            .collect();
-        let elapsed = started.elapsed();
-        let total: usize = outputs.iter().map(applied_count).sum();
+        let (total, elapsed) = applied_at_once(8, || spawn_runner(&db.url));
         assert_eq!(
             total,
             SET.len(),

@@ -8,7 +8,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::TestDb;
-use common::processes::{applied_count, jitter, spawn_child, trials};
+use common::processes::{applied_at_once, jitter, spawn_child, trials};
 
 static RELIABILITY: strata::Migrations = strata::embed_migrations!("tests/fixtures/reliability");
 static APP: strata::Migrations = strata::embed_migrations!("migrations");
@@ -57,16 +57,7 @@ async fn child_runner() {
 async fn sixteen_runner_processes_on_one_empty_postgres_database() {
     for trial in 0..trials(1) {
         let db = TestDb::new("sixteen").await;
-        let started = Instant::now();
-        let children: Vec<Child> = (0..16)
-            .map(|_| spawn_runner(&db.url, "reliability"))
-            .collect();
-        let outputs: Vec<_> = children
-            .into_iter()
-            .map(|c| c.wait_with_output().expect("wait"))
-            .collect();
-        let elapsed = started.elapsed();
-        let total: usize = outputs.iter().map(applied_count).sum();
+        let (total, elapsed) = applied_at_once(16, || spawn_runner(&db.url, "reliability"));
         assert_eq!(
             total,
             RELIABILITY.len(),
@@ -87,11 +78,7 @@ fn four_runner_processes_on_one_sqlite_file() {
     for trial in 0..trials(2) {
         let dir = tempfile::tempdir().expect("tmp");
         let url = format!("sqlite:{}", dir.path().join("four.db").display());
-        let children: Vec<Child> = (0..4).map(|_| spawn_runner(&url, "app")).collect();
-        let total: usize = children
-            .into_iter()
-            .map(|c| applied_count(&c.wait_with_output().expect("wait")))
-            .sum();
+        let (total, _) = applied_at_once(4, || spawn_runner(&url, "app"));
         assert_eq!(total, APP.len(), "trial {trial}");
         let conn = rusqlite::Connection::open(dir.path().join("four.db")).expect("open");
         let check: String = conn

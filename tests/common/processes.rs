@@ -52,3 +52,16 @@ pub fn applied_count(output: &std::process::Output) -> usize {
         .and_then(|(_, n)| n.trim().parse().ok())
         .expect("runner output")
 }
+
+/// Starts `count` runner processes at once with `spawn`, waits for all of them, and returns
+/// how many migrations they applied in all (each must succeed) and how long it took.
+pub fn applied_at_once(count: usize, spawn: impl Fn() -> Child) -> (usize, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let children: Vec<Child> = (0..count).map(|_| spawn()).collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    let elapsed = started.elapsed();
+    (outputs.iter().map(applied_count).sum(), elapsed)
+}
