@@ -143,15 +143,13 @@ pub fn split(
             // Only the client's delimiter ends a statement; `;` and bodies are the server's.
             let at = delimiter_in(text, token, d).filter(|at| *at >= skip_to);
             if let Some(at) = at {
-                let before = current.take().map(|mut range| {
-                    range.end = range.end.min(at);
-                    range
-                });
-                let inside = (token.start < at).then_some(token.start..at);
-                let range = match (before, inside) {
-                    (Some(range), Some(inside)) => Some(range.start..inside.end),
-                    (Some(range), None) => Some(range),
-                    (None, inside) => inside,
+                // The statement ends at the delimiter, taking in what precedes it inside this
+                // token when it cuts one (`END$$`).
+                let open = current.take();
+                let range = if token.start < at {
+                    Some(open.map_or(token.start, |range| range.start)..at)
+                } else {
+                    open
                 };
                 if let Some(range) = range.filter(|r| !text[r.clone()].trim().is_empty()) {
                     statements.push(StatementRange { range });
