@@ -29,6 +29,11 @@ pub mod toml_keys;
 
 // Lints over the discovered directory.
 pub mod lints;
+/// The PostgreSQL schema model the build replays the migrations in (`strata schema`).
+pub mod schema_model {
+    pub use crate::lints::replay::postgres::model::*;
+    pub use crate::lints::replay::postgres::models;
+}
 
 // The pipeline and what it produces: the migration list and rendered findings.
 mod load;

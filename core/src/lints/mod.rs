@@ -51,7 +51,7 @@ crate::lint_registry::lint_registry!(define_checks);
 mod column_facts;
 mod safety_scope;
 // The schema replay, run once for the lints it serves.
-mod replay;
+pub(crate) mod replay;
 
 /// Runs every lint over a discovered directory, except those strata.toml sets to `allow`:
 /// their findings would all be dropped, and some (sql-syntax) cost a parse of every file.

@@ -19,6 +19,8 @@ pub(crate) struct Tok<'t> {
     pub(crate) text: &'t str,
     /// The word, uppercased; `None` for anything that is not a bare word.
     pub(crate) word: Option<&'t str>,
+    /// Byte offset in the file.
+    pub(crate) start: usize,
 }
 
 /// A statement: its tokens and where it is.
@@ -29,7 +31,35 @@ pub(crate) struct Statement<'t> {
     pub(crate) version: i64,
 }
 
-impl Statement<'_> {
+impl<'t> Statement<'t> {
+    /// The statement of `file` at `range`, its trivia skipped (`words`: the file's
+    /// [`SourceFile::upper_words`]).
+    pub(crate) fn new(
+        file: &'t SourceFile,
+        words: &'t [Option<Box<str>>],
+        range: Range<usize>,
+        version: i64,
+    ) -> Self {
+        let first = file.tokens.partition_point(|t| t.start < range.start);
+        let tokens = file.tokens[first..]
+            .iter()
+            .zip(&words[first..])
+            .take_while(|(t, _)| t.end <= range.end)
+            .filter(|(t, _)| !t.kind.is_trivia())
+            .map(|(t, word)| Tok {
+                text: &file.text[t.start..t.end],
+                word: word.as_deref(),
+                start: t.start,
+            })
+            .collect();
+        Statement {
+            file,
+            range,
+            tokens,
+            version,
+        }
+    }
+
     /// The statement's text as written.
     pub(crate) fn text(&self) -> &str {
         self.file.text.get(self.range.clone()).unwrap_or_default()
@@ -103,7 +133,7 @@ impl Statement<'_> {
 }
 
 /// A bare word (folded) or a double-quoted identifier (unquoted).
-fn identifier(token: &Tok<'_>) -> Option<String> {
+pub(crate) fn identifier(token: &Tok<'_>) -> Option<String> {
     if token.word.is_some() {
         return Some(token.text.to_ascii_lowercase());
     }
@@ -171,25 +201,9 @@ pub(crate) fn prepare(directory: &Directory) -> Vec<Prepared<'_>> {
         for file in candidate.files().map(|i| directory.file(i)) {
             let words = file.upper_words();
             for range in &file.up_statements {
-                let first = file.tokens.partition_point(|t| t.start < range.range.start);
-                let tokens = file.tokens[first..]
-                    .iter()
-                    .zip(&words[first..])
-                    .take_while(|(t, _)| t.end <= range.range.end)
-                    .filter(|(t, _)| !t.kind.is_trivia())
-                    .map(|(t, word)| Tok {
-                        text: &file.text[t.start..t.end],
-                        word: word.as_deref(),
-                    })
-                    .collect();
                 prepared.push(Prepared {
                     candidate,
-                    statement: Statement {
-                        file,
-                        range: range.range.clone(),
-                        tokens,
-                        version,
-                    },
+                    statement: Statement::new(file, words, range.range.clone(), version),
                     linted,
                     starts_migration,
                 });

@@ -3,8 +3,9 @@
 //! right after its UP and compared. Run once for the three lints.
 //!
 //! SQLite replays in SQLite itself (bundled, in memory; feature `sqlite-parser`): what the
-//! build reports is what SQLite does. PostgreSQL and MySQL have no replay yet: the lints say
-//! nothing there.
+//! build reports is what SQLite does. PostgreSQL replays in strata's own schema model
+//! (`postgres/`), which follows what it understands and stays silent on the rest. MySQL has
+//! no replay yet: the lints say nothing there.
 //!
 //! Only what is certain is reported. The replay stops, silently, at the first statement it
 //! cannot judge: a function, module or collation the application registers, a table no
@@ -17,6 +18,7 @@ use crate::discover::Directory;
 use crate::level::Level;
 use crate::lint_registry::{Detected, REGISTRY};
 
+pub(crate) mod postgres;
 #[cfg(feature = "sqlite-parser")]
 mod sqlite;
 
@@ -32,6 +34,7 @@ pub(crate) fn run(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let found: Vec<Diagnostic> = match directory.config.dialect {
         #[cfg(feature = "sqlite-parser")]
         strata_model::Dialect::Sqlite => sqlite::replay(directory),
+        strata_model::Dialect::Postgres => postgres::replay(directory),
         _ => Vec::new(),
     };
     out.extend(
@@ -54,7 +57,6 @@ pub(crate) enum Verdict {
 }
 
 /// The closest of `names` to `name` within two edits, for "did you mean".
-#[cfg(feature = "sqlite-parser")]
 pub(crate) fn closest<'n>(
     name: &str,
     names: impl IntoIterator<Item = &'n String>,
@@ -74,7 +76,6 @@ pub(crate) fn closest<'n>(
 }
 
 /// Levenshtein distance over characters.
-#[cfg(feature = "sqlite-parser")]
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
@@ -89,7 +90,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-#[cfg(all(test, feature = "sqlite-parser"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 

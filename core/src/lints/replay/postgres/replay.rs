@@ -1,0 +1,340 @@
+//! One statement at a time over the [`Model`]: what it creates, changes and drops, and what
+//! PostgreSQL would certainly refuse. Findings are kept with whether the missing name was
+//! ever made (see [`Finding::never_created`]).
+
+use super::model::{Event, Key, Kind, Model, Relation};
+use super::names::Name;
+use crate::diagnostic::Diagnostic;
+use crate::lint_registry::Lint;
+use crate::lints::replay::closest;
+use crate::lints::safety_scope::Statement;
+use strata_model::position::LineIndex;
+
+/// A finding, before the set as a whole decides whether it stands.
+pub(crate) struct Finding {
+    pub(crate) diagnostic: Diagnostic,
+    /// About a name no statement made: reported only when the set relies on nothing from
+    /// outside (every such name is a near miss of one it made).
+    pub(crate) never_created: bool,
+}
+
+/// The replay's state: the model and what it found.
+pub(crate) struct Replay {
+    pub(crate) model: Model,
+    pub(crate) findings: Vec<Finding>,
+    /// Counts what the model could not follow; a DOWN is compared only when this did not
+    /// move across its UP and itself.
+    pub(crate) inexact: u64,
+    /// A name no statement made, with no near miss among those made: the migrations rely on
+    /// objects from elsewhere (a database older than them, an extension, a platform's
+    /// schema), so never-made names prove nothing.
+    pub(crate) open: bool,
+    /// A statement undid what came before it (ROLLBACK): nothing after is followed.
+    pub(crate) stopped: bool,
+    /// The statement being replayed has a finding: PostgreSQL stops there.
+    pub(crate) failed_statement: bool,
+}
+
+/// How a name looks up.
+pub(crate) enum Lookup {
+    Found(Key),
+    Missing,
+    /// Something the model does not follow may have made it.
+    Unsure,
+}
+
+impl Replay {
+    pub(crate) fn new() -> Self {
+        Replay {
+            model: Model::empty(),
+            findings: Vec::new(),
+            inexact: 0,
+            open: false,
+            stopped: false,
+            failed_statement: false,
+        }
+    }
+
+    /// A certain finding at token `token` of `statement`.
+    pub(crate) fn report(
+        &mut self,
+        statement: &Statement<'_>,
+        token: usize,
+        lint: Lint,
+        message: String,
+        never_created: bool,
+    ) {
+        let file = statement.file;
+        let (start, end) = match statement.tokens.get(token) {
+            Some(tok) => (tok.start, tok.start + tok.text.len()),
+            None => (statement.range.start, statement.range.start),
+        };
+        let span = LineIndex::new(&file.text).span(start, end.max(start + 1).min(file.text.len()));
+        let help = match lint {
+            Lint::DuplicateObject => {
+                "strata replayed every earlier migration at build time: PostgreSQL would refuse \
+                 this statement (`IF NOT EXISTS` makes it a no-op where that is what is meant)"
+            }
+            _ => {
+                "strata replayed every earlier migration at build time: PostgreSQL would refuse \
+                 this statement (`IF EXISTS` makes a DROP a no-op where that is what is meant)"
+            }
+        };
+        let diagnostic = Diagnostic::new(
+            lint,
+            &file.path,
+            format!("migration {}: {message}", statement.version),
+        )
+        .at(span)
+        .help(help);
+        self.findings.push(Finding {
+            diagnostic,
+            never_created,
+        });
+        // PostgreSQL would stop here; what this statement would have made is not known.
+        self.inexact += 1;
+        self.failed_statement = true;
+    }
+
+    /// An event for `statement`.
+    pub(crate) fn event(statement: &Statement<'_>, what: impl Into<String>) -> Event {
+        Event {
+            what: what.into(),
+            version: statement.version,
+            path: statement.file.path.clone(),
+            line: strata_model::position::line_column(&statement.file.text, statement.range.start)
+                .0,
+        }
+    }
+
+    pub(crate) fn note(&mut self, kind: Kind, key: Key, event: Event) {
+        self.model.events.insert((kind, key), event);
+    }
+
+    /// Whether nothing can be said about `name`; notes when that is because the migrations
+    /// rely on a schema they did not make.
+    fn unsure(&mut self, name: &Name) -> bool {
+        if self.model.is_unknown(&name.name) || name.name.starts_with("pg_") {
+            return true;
+        }
+        match name.schema.as_deref() {
+            Some("pg_catalog" | "information_schema" | "pg_temp") => true,
+            Some(schema) if self.model.is_unknown(schema) => true,
+            Some(schema) if !self.model.schemas.contains(schema) => {
+                // Dropped by a migration: certain. Never made: the database had it.
+                let dropped = self
+                    .model
+                    .events
+                    .contains_key(&(Kind::Schema, (String::new(), schema.to_string())));
+                if !dropped {
+                    self.open = true;
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Looks up a relation.
+    pub(crate) fn find_relation(&mut self, name: &Name) -> Lookup {
+        if self.unsure(name) {
+            return Lookup::Unsure;
+        }
+        match self.model.relation(name.schema.as_deref(), &name.name) {
+            Some((key, _)) => Lookup::Found(key),
+            None => Lookup::Missing,
+        }
+    }
+
+    /// Looks up a type.
+    pub(crate) fn find_type(&mut self, name: &Name) -> Lookup {
+        if self.unsure(name) {
+            return Lookup::Unsure;
+        }
+        match self.model.type_def(name.schema.as_deref(), &name.name) {
+            Some((key, _)) => Lookup::Found(key),
+            None => Lookup::Missing,
+        }
+    }
+
+    /// The schemas `name` may be in.
+    fn schemas_of(&self, name: &Name) -> Vec<String> {
+        match &name.schema {
+            Some(schema) => vec![schema.clone()],
+            None => self.model.search_schemas(),
+        }
+    }
+
+    /// The last event of `kind` for `name` in the schemas it may be in.
+    fn last_event(&self, kind: Kind, name: &Name) -> Option<Event> {
+        self.schemas_of(name).into_iter().find_map(|schema| {
+            self.model
+                .events
+                .get(&(kind, (schema, name.name.clone())))
+                .cloned()
+        })
+    }
+
+    /// Reports a relation `name` that is not there (`what`: the kind expected, e.g. "table").
+    pub(crate) fn missing_relation(&mut self, statement: &Statement<'_>, name: &Name, what: &str) {
+        let shown = shown_name(name);
+        if let Some(event) = self.last_event(Kind::Relation, name) {
+            // Made, then dropped or renamed away by a migration: certain.
+            if event.what != "created" {
+                self.report(
+                    statement,
+                    name.token,
+                    Lint::UndefinedObject,
+                    format!(
+                        "{what} `{shown}` does not exist: it was {}",
+                        event.describe()
+                    ),
+                    false,
+                );
+            }
+            return;
+        }
+        let schemas = self.schemas_of(name);
+        let near: Vec<String> = self
+            .model
+            .relations
+            .iter()
+            .filter(|((schema, _), relation)| {
+                schemas.contains(schema) && kind_matches(what, relation)
+            })
+            .map(|((_, n), _)| n.clone())
+            .collect();
+        match closest(&name.name, &near) {
+            Some(suggestion) => {
+                let message = format!(
+                    "{what} `{shown}` does not exist: no earlier migration creates it (did you \
+                     mean `{suggestion}`?)"
+                );
+                self.report(statement, name.token, Lint::UndefinedObject, message, true);
+            }
+            None => self.open = true,
+        }
+    }
+
+    /// Reports an object other than a relation that is not there, when a migration made and
+    /// then dropped it (a name never made may be a built-in or an extension's).
+    pub(crate) fn missing_other(
+        &mut self,
+        statement: &Statement<'_>,
+        kind: Kind,
+        name: &Name,
+        what: &str,
+    ) {
+        if let Some(event) = self.last_event(kind, name)
+            && event.what != "created"
+        {
+            self.report(
+                statement,
+                name.token,
+                Lint::UndefinedObject,
+                format!(
+                    "{what} `{}` does not exist: it was {}",
+                    shown_name(name),
+                    event.describe()
+                ),
+                false,
+            );
+        }
+    }
+
+    /// Reports that `column` (token `token`) is not a column of the known table `key`.
+    pub(crate) fn missing_column(
+        &mut self,
+        statement: &Statement<'_>,
+        key: &Key,
+        column: &str,
+        token: usize,
+    ) {
+        let event_key = (key.0.clone(), format!("{}.{column}", key.1));
+        let detail = match self.model.events.get(&(Kind::Column, event_key)) {
+            Some(event) => format!(": it was {}", event.describe()),
+            None => {
+                let columns: Vec<String> = match self.model.relations.get(key) {
+                    Some(Relation::Table(Some(table))) => {
+                        table.columns.iter().map(|c| c.name.clone()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                match closest(column, &columns) {
+                    Some(near) => format!(" (did you mean `{near}`?)"),
+                    None if columns.is_empty() => " (it has no columns)".to_string(),
+                    None => format!(" (its columns: {})", columns.join(", ")),
+                }
+            }
+        };
+        self.report(
+            statement,
+            token,
+            Lint::UndefinedObject,
+            format!(
+                "column `{column}` of table `{}` does not exist{detail}",
+                key.1
+            ),
+            false,
+        );
+    }
+
+    /// Reports that `what` already exists.
+    pub(crate) fn duplicate(
+        &mut self,
+        statement: &Statement<'_>,
+        token: usize,
+        what: String,
+        event: Option<(Kind, Key)>,
+    ) {
+        let origin = event
+            .and_then(|key| self.model.events.get(&key))
+            .map(|event| format!(": {}", event.describe()))
+            .unwrap_or_default();
+        self.report(
+            statement,
+            token,
+            Lint::DuplicateObject,
+            format!("{what} already exists{origin}"),
+            false,
+        );
+    }
+
+    /// A statement the model does not follow: every name it mentions (in its text, string
+    /// and function bodies included) may now be anything.
+    pub(crate) fn opaque(&mut self, statement: &Statement<'_>) {
+        let text = statement.text().to_ascii_lowercase();
+        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
+            if !word.is_empty() {
+                self.model.forget(word);
+            }
+        }
+        // Dynamic SQL builds names the text does not spell out.
+        if text.contains("execute") || text.contains("format(") {
+            self.model.dynamic = true;
+        }
+        if text.contains("search_path") {
+            self.model.path_certain = false;
+        }
+        self.inexact += 1;
+    }
+}
+
+/// `schema.name` as written, or `name`.
+pub(crate) fn shown_name(name: &Name) -> String {
+    match &name.schema {
+        Some(schema) => format!("{schema}.{}", name.name),
+        None => name.name.clone(),
+    }
+}
+
+/// Whether `relation` is a near miss worth suggesting for a missing `what`.
+fn kind_matches(what: &str, relation: &Relation) -> bool {
+    match what {
+        "index" => matches!(relation, Relation::Index { .. }),
+        "sequence" => matches!(relation, Relation::Sequence { .. }),
+        "view" | "materialized view" => matches!(relation, Relation::View { .. }),
+        // A table, or anything a table's name may stand for (a view in INSERT, a COMMENT).
+        _ => matches!(relation, Relation::Table(_) | Relation::View { .. }),
+    }
+}
