@@ -51,7 +51,10 @@ fn one(found: &[(String, String, u32, String)], lint: &str, needle: &str) {
 fn a_misspelled_table_is_undefined_with_a_suggestion() {
     let found = findings(&[
         USERS,
-        ("002_posts.sql", "CREATE TABLE posts (id int);\n\nALTER TABLE uesrs ADD COLUMN age int;\n"),
+        (
+            "002_posts.sql",
+            "CREATE TABLE posts (id int);\n\nALTER TABLE uesrs ADD COLUMN age int;\n",
+        ),
     ]);
     one(&found, "undefined-object", "did you mean `users`?");
     assert_eq!((found[0].1.as_str(), found[0].2), ("002_posts.sql", 3));
@@ -64,7 +67,11 @@ fn a_dropped_table_says_where_it_went() {
         ("002_drop.sql", "DROP TABLE users;\n"),
         ("003_use.sql", "UPDATE users SET name = 'x';\n"),
     ]);
-    one(&found, "undefined-object", "dropped by migration 2 (m/002_drop.sql:1)");
+    one(
+        &found,
+        "undefined-object",
+        "dropped by migration 2 (m/002_drop.sql:1)",
+    );
 }
 
 #[test]
@@ -91,7 +98,11 @@ fn misspelled_columns_are_undefined_wherever_they_are_named() {
     ];
     for case in cases {
         let found = findings(&[USERS, ("002_x.sql", case)]);
-        one(&found, "undefined-object", "of table `users` does not exist");
+        one(
+            &found,
+            "undefined-object",
+            "of table `users` does not exist",
+        );
     }
 }
 
@@ -108,13 +119,31 @@ fn a_dropped_column_says_where_it_went() {
 #[test]
 fn creating_what_exists_is_a_duplicate() {
     let cases = [
-        ("CREATE TABLE users (id int);", "table `users` already exists: created by migration 1"),
-        ("ALTER TABLE users ADD COLUMN email text;", "column `email` of table `users` already exists"),
-        ("CREATE INDEX users_email_key ON users (email);", "index `users_email_key` already exists"),
-        ("ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id);", "primary key of table `users`"),
+        (
+            "CREATE TABLE users (id int);",
+            "table `users` already exists: created by migration 1",
+        ),
+        (
+            "ALTER TABLE users ADD COLUMN email text;",
+            "column `email` of table `users` already exists",
+        ),
+        (
+            "CREATE INDEX users_email_key ON users (email);",
+            "index `users_email_key` already exists",
+        ),
+        (
+            "ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id);",
+            "primary key of table `users`",
+        ),
         ("CREATE SCHEMA public;", "schema `public` already exists"),
-        ("CREATE TYPE users AS ENUM ('a');", "type `users` already exists"),
-        ("CREATE SEQUENCE users_id_seq;", "sequence `users_id_seq` already exists"),
+        (
+            "CREATE TYPE users AS ENUM ('a');",
+            "type `users` already exists",
+        ),
+        (
+            "CREATE SEQUENCE users_id_seq;",
+            "sequence `users_id_seq` already exists",
+        ),
     ];
     for (case, needle) in cases {
         let found = findings(&[USERS, ("002_x.sql", case)]);
@@ -144,10 +173,20 @@ fn if_exists_and_if_not_exists_are_quiet() {
 fn an_index_is_not_a_constraint() {
     let found = findings(&[
         USERS,
-        ("002_index.sql", "CREATE UNIQUE INDEX users_name_idx ON users (name);\n"),
-        ("003_drop.sql", "ALTER TABLE users DROP CONSTRAINT users_name_idx;\n"),
+        (
+            "002_index.sql",
+            "CREATE UNIQUE INDEX users_name_idx ON users (name);\n",
+        ),
+        (
+            "003_drop.sql",
+            "ALTER TABLE users DROP CONSTRAINT users_name_idx;\n",
+        ),
     ]);
-    one(&found, "undefined-object", "`users_name_idx` is an index (on `users`), not a constraint");
+    one(
+        &found,
+        "undefined-object",
+        "`users_name_idx` is an index (on `users`), not a constraint",
+    );
 }
 
 #[test]
@@ -174,7 +213,10 @@ fn a_set_relying_on_objects_from_elsewhere_reports_no_never_made_name() {
     // `uesrs` may be one of its tables too.
     let found = findings(&[
         USERS,
-        ("002_x.sql", "ALTER TABLE legacy_orders ADD COLUMN note text;\nALTER TABLE uesrs ADD COLUMN age int;\n"),
+        (
+            "002_x.sql",
+            "ALTER TABLE legacy_orders ADD COLUMN note text;\nALTER TABLE uesrs ADD COLUMN age int;\n",
+        ),
     ]);
     assert!(found.is_empty(), "{found:#?}");
 }
@@ -206,7 +248,11 @@ fn a_down_that_does_not_restore_is_a_warning() {
              -- DOWN\nALTER TABLE users DROP COLUMN age;\n",
         ),
     ]);
-    one(&found, "down-not-inverse", "column `users.bio` is still there");
+    one(
+        &found,
+        "down-not-inverse",
+        "column `users.bio` is still there",
+    );
 }
 
 #[test]
@@ -227,9 +273,16 @@ fn a_down_that_restores_is_quiet() {
 fn enum_labels_are_followed() {
     let found = findings(&[
         ("001_mood.sql", "CREATE TYPE mood AS ENUM ('sad', 'ok');\n"),
-        ("002_add.sql", "ALTER TYPE mood ADD VALUE 'happy' AFTER 'okay';\n"),
+        (
+            "002_add.sql",
+            "ALTER TYPE mood ADD VALUE 'happy' AFTER 'okay';\n",
+        ),
     ]);
-    one(&found, "undefined-object", "'okay' is not a label of enum `mood`");
+    one(
+        &found,
+        "undefined-object",
+        "'okay' is not a label of enum `mood`",
+    );
     let found = findings(&[
         ("001_mood.sql", "CREATE TYPE mood AS ENUM ('sad', 'ok');\n"),
         ("002_add.sql", "ALTER TYPE mood ADD VALUE 'ok';\n"),

@@ -507,7 +507,7 @@ pub(crate) fn type_text(statement: &Statement<'_>, range: Range<usize>) -> Optio
 
 /// One spelling per type: `character varying(20)` is `varchar(20)`, `int4` is `integer`,
 /// `timestamp with time zone` is `timestamptz`, `decimal` is `numeric`.
-pub(crate) fn normal_type(text: &str) -> String {
+pub fn normal_type(text: &str) -> String {
     let text = text.trim().to_ascii_lowercase();
     let (base, rest) = match text.find(['(', '[']) {
         Some(at) => (text[..at].trim(), &text[at..]),
@@ -535,9 +535,15 @@ pub(crate) fn normal_type(text: &str) -> String {
         other => other,
     };
     // `timestamp(3) with time zone` keeps its suffix after the parentheses.
+    let zoned = rest.contains(" with time zone");
     let rest = rest
         .replace(" with time zone", "")
         .replace(" without time zone", "");
+    let base = match base {
+        "timestamp" if zoned => "timestamptz",
+        "time" if zoned => "timetz",
+        other => other,
+    };
     format!("{base}{rest}")
 }
 
@@ -676,6 +682,11 @@ mod tests {
         assert_eq!(normal_type("timestamp with time zone"), "timestamptz");
         assert_eq!(normal_type("decimal(10,2)"), "numeric(10,2)");
         assert_eq!(normal_type("serial"), "integer");
+        assert_eq!(normal_type("timestamp(3) with time zone"), "timestamptz(3)");
+        assert_eq!(
+            normal_type("timestamp(3) without time zone"),
+            "timestamp(3)"
+        );
     }
 
     #[test]

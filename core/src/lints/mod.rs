@@ -48,7 +48,7 @@ macro_rules! define_checks {
 crate::lint_registry::lint_registry!(define_checks);
 
 // What the safety lints share (not a lint of its own).
-mod column_facts;
+pub(crate) mod column_facts;
 mod safety_scope;
 // The schema replay, run once for the lints it serves.
 pub(crate) mod replay;

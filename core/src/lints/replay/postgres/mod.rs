@@ -101,7 +101,7 @@ fn walk(
                 break;
             }
         }
-        let path_changed = replay.model.search_path != ["public"];
+        let path_changed = std::mem::take(&mut replay.session_path_set);
         after(version, &replay.model);
         if let Some((before, inexact)) = before {
             check_down(replay, &downs, &before, inexact);
@@ -291,9 +291,14 @@ fn alter(replay: &mut Replay, statement: &Statement<'_>) {
 
 /// `SET [SESSION | LOCAL] search_path { TO | = } a, b`; SET ROLE; other settings.
 fn set(replay: &mut Replay, statement: &Statement<'_>) {
+    let local = statement.word(1) == Some("LOCAL");
     let i = statement.skip(1, &[&["SESSION"], &["LOCAL"]]);
     match statement.word(i) {
         Some("SEARCH_PATH") => {
+            // SET LOCAL ends with the migration's transaction; SET outlives it.
+            if !local {
+                replay.session_path_set = true;
+            }
             let mut path = Vec::new();
             let mut certain = true;
             for t in i + 2..statement.tokens.len() {

@@ -103,6 +103,8 @@ pub enum Relation {
         table: String,
         /// The indexed columns; `None` when one is an expression.
         columns: Option<Vec<String>>,
+        /// Every column its keys, expressions and predicate read; `None` when not known.
+        reads: Option<Vec<String>>,
         unique: bool,
     },
     Sequence {
@@ -364,8 +366,21 @@ impl Model {
                 format!("{}.{}", key.0, key.1)
             }
         };
+        // A table's indexes and sequences are said with it, not each.
+        let belongs_to_new_table = |key: &Key, relation: &Relation| {
+            let table = match relation {
+                Relation::Index { table, .. } => table,
+                Relation::Sequence {
+                    owned_by: Some((table, _)),
+                } => table,
+                _ => return false,
+            };
+            let table = (key.0.clone(), table.clone());
+            !self.relations.contains_key(&table) && after.relations.contains_key(&table)
+        };
         for (key, relation) in &after.relations {
             match self.relations.get(key) {
+                None if belongs_to_new_table(key, relation) => {}
                 None => out.push(format!(
                     "{} `{}` is still there",
                     relation.kind(),

@@ -174,6 +174,7 @@ mod tests {
             Relation::Index {
                 table: "t".into(),
                 columns: None,
+                reads: None,
                 unique: false,
             },
         );

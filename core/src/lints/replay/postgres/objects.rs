@@ -45,7 +45,7 @@ pub(crate) fn create_index(replay: &mut Replay, statement: &Statement<'_>, uniqu
         }
         Lookup::Unsure => {
             if let Some((name, _)) = index_name {
-                replay.model.forget(&name);
+                replay.forget(&name);
             }
             replay.inexact += 1;
             return;
@@ -113,12 +113,24 @@ pub(crate) fn create_index(replay: &mut Replay, statement: &Statement<'_>, uniqu
             match chosen {
                 Some(name) => name,
                 None => {
-                    replay.model.forget(&key.1);
-                    replay.inexact += 1;
+                    replay.forget(&key.1);
                     return;
                 }
             }
         }
+    };
+    // Every column it reads (keys, expressions, a partial index's WHERE): dropping one of
+    // them drops the index.
+    let reads = match replay.model.relations.get(&key) {
+        Some(Relation::Table(Some(table))) if replay.model.table_is_known(&key) => Some(
+            (open..statement.tokens.len())
+                .filter_map(|t| identifier(&statement.tokens[t]))
+                .filter(|name| table.column(name).is_some())
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect(),
+        ),
+        _ => None,
     };
     let index_key = (key.0.clone(), name);
     let event = Replay::event(statement, "created");
@@ -128,6 +140,7 @@ pub(crate) fn create_index(replay: &mut Replay, statement: &Statement<'_>, uniqu
         Relation::Index {
             table: key.1.clone(),
             columns,
+            reads,
             unique,
         },
     );
@@ -205,8 +218,7 @@ pub(crate) fn create_type(replay: &mut Replay, statement: &Statement<'_>, domain
         return;
     };
     if replay.model.is_unknown(&key.1) || !replay.model.schemas.contains(&key.0) {
-        replay.model.forget(&key.1);
-        replay.inexact += 1;
+        replay.forget(&key.1);
         return;
     }
     let row_type = matches!(
@@ -653,8 +665,7 @@ fn drop_relation(
         };
         if constraint {
             // PostgreSQL refuses to drop a key's index; the model leaves it to the server.
-            replay.model.forget(&key.1);
-            replay.inexact += 1;
+            replay.forget(&key.1);
             return;
         }
     }
@@ -678,7 +689,7 @@ fn forget_tables_using(replay: &mut Replay, key: &Key) {
         .map(|(k, _)| k.clone())
         .collect();
     for table in using {
-        replay.model.forget(&table.1);
+        replay.forget(&table.1);
         replay.model.relations.insert(table, Relation::Table(None));
     }
 }
@@ -898,9 +909,9 @@ pub(crate) fn alter_function(replay: &mut Replay, statement: &Statement<'_>) {
     };
     if statement.words_at(after, &["RENAME", "TO"]) || statement.words_at(after, &["SET", "SCHEMA"])
     {
-        replay.model.forget(&name.name);
+        replay.forget(&name.name);
         if let Some((new, _)) = identifier_at(statement, after + 2) {
-            replay.model.forget(&new);
+            replay.forget(&new);
         }
         replay.inexact += 1;
     }
@@ -913,9 +924,9 @@ pub(crate) fn alter_schema(replay: &mut Replay, statement: &Statement<'_>) {
     };
     if statement.words_at(3, &["RENAME", "TO"]) {
         // Everything in it moves; followed as unknown.
-        replay.model.forget(&name);
+        replay.forget(&name);
         if let Some((new, _)) = identifier_at(statement, 5) {
-            replay.model.forget(&new);
+            replay.forget(&new);
             replay.model.schemas.insert(new);
         }
         replay.inexact += 1;

@@ -33,6 +33,8 @@ pub(crate) struct Replay {
     pub(crate) stopped: bool,
     /// The statement being replayed has a finding: PostgreSQL stops there.
     pub(crate) failed_statement: bool,
+    /// The migration being replayed ran a session-wide `SET search_path`.
+    pub(crate) session_path_set: bool,
 }
 
 /// How a name looks up.
@@ -52,6 +54,7 @@ impl Replay {
             open: false,
             stopped: false,
             failed_statement: false,
+            session_path_set: false,
         }
     }
 
@@ -105,6 +108,12 @@ impl Replay {
             line: strata_model::position::line_column(&statement.file.text, statement.range.start)
                 .0,
         }
+    }
+
+    /// Marks `name` unknown (see [`Model::forget`]): the model no longer follows it exactly.
+    pub(crate) fn forget(&mut self, name: &str) {
+        self.model.forget(name);
+        self.inexact += 1;
     }
 
     pub(crate) fn note(&mut self, kind: Kind, key: Key, event: Event) {

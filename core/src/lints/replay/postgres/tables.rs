@@ -23,8 +23,7 @@ pub(crate) fn target_key(replay: &mut Replay, name: &Name) -> Option<Key> {
             Some((replay.model.creation_schema(), name.name.clone()))
         }
         None => {
-            replay.model.forget(&name.name);
-            replay.inexact += 1;
+            replay.forget(&name.name);
             None
         }
     }
@@ -40,14 +39,12 @@ pub(crate) fn relation_exists(
     if_not_exists: bool,
 ) -> bool {
     if replay.model.is_unknown(&key.1) || replay.model.is_unknown(&key.0) {
-        replay.model.forget(&key.1);
-        replay.inexact += 1;
+        replay.forget(&key.1);
         return true;
     }
     if !replay.model.schemas.contains(&key.0) {
         // A schema no migration made (or one dropped: the statement fails either way).
-        replay.model.forget(&key.1);
-        replay.inexact += 1;
+        replay.forget(&key.1);
         return true;
     }
     if let Some(existing) = replay.model.relations.get(key) {
@@ -83,8 +80,7 @@ pub(crate) fn create_table(replay: &mut Replay, statement: &Statement<'_>) {
     };
     if temporary {
         // In the session's own schema, gone when it ends.
-        replay.model.forget(&name.name);
-        replay.inexact += 1;
+        replay.forget(&name.name);
         return;
     }
     let Some(key) = target_key(replay, &name) else {
@@ -170,7 +166,7 @@ pub(crate) fn create_table(replay: &mut Replay, statement: &Statement<'_>) {
 
 /// The table `key` exists, its columns unknown; names derived from it may be anything.
 fn unknown_table(replay: &mut Replay, key: Key) {
-    replay.model.forget(&key.1);
+    replay.forget(&key.1);
     replay.model.relations.insert(key, Relation::Table(None));
     replay.inexact += 1;
 }
@@ -202,7 +198,7 @@ fn add_column(replay: &mut Replay, statement: &Statement<'_>, key: &Key, draft: 
                     },
                 );
             }
-            None => replay.model.forget(&key.1),
+            None => replay.forget(&key.1),
         }
     }
     if let Some(table) = replay.model.table_mut(key) {
@@ -286,7 +282,7 @@ fn add_constraint(
                     replay.model.relations.remove(&index_key);
                 }
                 _ => {
-                    replay.model.forget(&key.1);
+                    replay.forget(&key.1);
                     return;
                 }
             },
@@ -295,7 +291,7 @@ fn add_constraint(
                 return;
             }
             Lookup::Unsure => {
-                replay.model.forget(&key.1);
+                replay.forget(&key.1);
                 return;
             }
         }
@@ -360,7 +356,7 @@ fn add_constraint(
         }
     };
     let Some(name) = name else {
-        replay.model.forget(&key.1);
+        replay.forget(&key.1);
         return;
     };
     let mut made = constraint(draft, name.clone(), references);
@@ -385,6 +381,7 @@ fn add_constraint(
             (key.0.clone(), name),
             Relation::Index {
                 table: key.1.clone(),
+                reads: Some(columns.clone()),
                 columns: Some(columns),
                 unique: true,
             },
@@ -644,8 +641,7 @@ fn alter_column(
         || statement.words_at(k, &["DROP", "IDENTITY"])
     {
         // The identity's sequence comes or goes: its name is PostgreSQL's choice.
-        replay.model.forget(&key.1);
-        replay.inexact += 1;
+        replay.forget(&key.1);
     } else if !matches!(statement.word(k), Some("SET" | "RESET" | "RESTART")) {
         return false;
     }
@@ -685,8 +681,8 @@ fn drop_column(
             return true;
         }
         match relation {
-            Relation::Index { table, columns, .. } if *table == table_name => match columns {
-                Some(columns) => !columns.iter().any(|c| c == column),
+            Relation::Index { table, reads, .. } if *table == table_name => match reads {
+                Some(reads) => !reads.iter().any(|c| c == column),
                 // An expression may read the column: the index may be gone.
                 None => {
                     forgotten.push(name.clone());
@@ -700,7 +696,7 @@ fn drop_column(
         }
     });
     for name in forgotten {
-        replay.model.forget(&name);
+        replay.forget(&name);
     }
     // Other tables' foreign keys to it go with CASCADE (without, PostgreSQL refuses).
     if cascade {
@@ -880,9 +876,14 @@ fn rename_column(
         match relation {
             Relation::Index {
                 table,
-                columns: Some(columns),
+                columns,
+                reads,
                 ..
-            } if *schema == key.0 && *table == key.1 => rename(columns),
+            } if *schema == key.0 && *table == key.1 => {
+                for list in [columns, reads].into_iter().flatten() {
+                    rename(list);
+                }
+            }
             Relation::Sequence {
                 owned_by: Some((table, column)),
             } if *schema == key.0 && *table == key.1 && column == old => *column = new.to_string(),
@@ -919,8 +920,7 @@ pub(crate) fn rename_relation(
     };
     let new_key = (key.0.clone(), new.clone());
     if replay.model.is_unknown(&new) {
-        replay.model.forget(&key.1);
-        replay.inexact += 1;
+        replay.forget(&key.1);
         return;
     }
     if let Some(existing) = replay.model.relations.get(&new_key) {
@@ -932,9 +932,20 @@ pub(crate) fn rename_relation(
         return;
     };
     let is_table = matches!(relation, Relation::Table(_) | Relation::View { .. });
+    // A key's index and its constraint share a name: renaming one renames the other.
+    let owner = match &relation {
+        Relation::Index { table, .. } => Some((key.0.clone(), table.clone())),
+        _ => None,
+    };
     replay.model.relations.insert(new_key.clone(), relation);
     if is_table {
         retarget(replay, key, &new_key);
+    }
+    if let Some(owner) = owner
+        && let Some(table) = replay.model.table_mut(&owner)
+        && let Some(constraint) = table.constraints.iter_mut().find(|c| c.name == key.1)
+    {
+        constraint.name = new.clone();
     }
     let renamed = Replay::event(statement, format!("renamed to `{new}`"));
     replay.note(Kind::Relation, key.clone(), renamed);
@@ -992,8 +1003,7 @@ fn move_relation(replay: &mut Replay, statement: &Statement<'_>, key: &Key, at: 
         return;
     };
     if !replay.model.schemas.contains(&schema) || replay.model.is_unknown(&schema) {
-        replay.model.forget(&key.1);
-        replay.inexact += 1;
+        replay.forget(&key.1);
         return;
     }
     let new_key = (schema, key.1.clone());
