@@ -1,0 +1,3 @@
+static MIGRATIONS: strata::Migrations = strata::embed_migrations!("fixtures/replay-pg-down-not-inverse");
+
+fn main() {}
