@@ -41,6 +41,25 @@ const FRAGMENTS: &[&[u8]] = &[
     b"",
     b"\0",
     b"# mysql comment\n",
+    // What the PostgreSQL schema model reads, whole and cut short.
+    b"CREATE TABLE t (id serial PRIMARY KEY, a text UNIQUE REFERENCES t (id), CHECK (a <> ''));\n",
+    b"ALTER TABLE t ADD COLUMN b int, DROP COLUMN a CASCADE, RENAME COLUMN b TO c;\n",
+    b"ALTER TABLE t RENAME TO u;\nALTER TABLE \"T\".\"u\" SET SCHEMA s;\n",
+    b"ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX i;\n",
+    b"ALTER TABLE t DROP CONSTRAINT t_pkey;\nALTER TABLE t RENAME CONSTRAINT",
+    b"CREATE UNIQUE INDEX ON t (lower(a)) WHERE a IS NOT NULL;\n",
+    b"CREATE INDEX i ON ONLY",
+    b"DROP TABLE IF EXISTS t, u CASCADE;\nDROP INDEX i;\n",
+    b"CREATE TYPE e AS ENUM ('a', 'b');\nALTER TYPE e ADD VALUE 'c' BEFORE 'z';\n",
+    b"ALTER TYPE e RENAME VALUE 'a' TO",
+    b"COMMENT ON COLUMN s.t.c IS 'x';\nCOMMENT ON COLUMN c IS",
+    b"UPDATE t SET (a, b) = (1, 2), c[1] = 3 FROM u WHERE",
+    b"INSERT INTO t AS x (a, \"B\") VALUES (1);\n",
+    b"SET LOCAL search_path TO s, \"$user\", public;\n",
+    b"CREATE SCHEMA s;\nCREATE TRIGGER g BEFORE UPDATE ON t EXECUTE FUNCTION f();\n",
+    b"DROP FUNCTION f(int), g;\nDROP SCHEMA s CASCADE;\n",
+    b"DO $$ BEGIN EXECUTE format('CREATE TABLE %I ()', 'x'); END $$;\n",
+    b"CREATE TABLE t (LIKE u INCLUDING ALL);\nCREATE TABLE",
 ];
 
 fn contents() -> impl Strategy<Value = Vec<u8>> {
