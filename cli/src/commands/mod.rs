@@ -18,6 +18,7 @@ mod migrate;
 mod new;
 mod repair;
 mod schema;
+mod schema_postgres;
 mod status;
 mod verify;
 
@@ -47,7 +48,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         }),
         Command::Schema { at, format } => block_on(async {
             let (migrations, dialect) = load_with_dialect(cli, dir)?;
-            schema::run(&migrations, dialect, *at, *format).await
+            schema::run(&migrations, dir, dialect, *at, *format).await
         }),
         Command::Adopt { from, table, yes } => block_on(async {
             let (mut db, migrations) = open(cli, dir).await?;

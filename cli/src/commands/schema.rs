@@ -1,6 +1,7 @@
 //! `strata schema`: the schema the migrations build, for code review and docs. SQLite's comes
 //! from SQLite itself: the migrations (up to `--at`) applied to an in-memory database, then
-//! its `sqlite_schema` in creation order. Never the file a URL names.
+//! its `sqlite_schema` in creation order. Never the file a URL names. PostgreSQL's is the
+//! build-time schema model (`schema_postgres.rs`).
 
 use std::process::ExitCode;
 
@@ -29,17 +30,22 @@ struct Schema {
 
 pub async fn run(
     migrations: &Migrations,
+    dir: &str,
     dialect: strata_core::Dialect,
     at: Option<i64>,
     format: SchemaFormat,
 ) -> Result<ExitCode> {
-    if dialect != strata_core::Dialect::Sqlite {
-        return Err(CliError::Setup(Box::new(CliError::Refused(format!(
-            "strata schema knows SQLite's schema only so far (it applies the migrations to an \
-             in-memory SQLite); {} needs the build-time schema model, not built yet: apply the \
-             migrations to a scratch database and use the server's own dump",
-            dialect.name()
-        )))));
+    match dialect {
+        strata_core::Dialect::Sqlite => {}
+        strata_core::Dialect::Postgres => return super::schema_postgres::run(dir, at, format),
+        _ => {
+            return Err(CliError::Setup(Box::new(CliError::Refused(format!(
+                "strata schema knows SQLite's schema (applied to an in-memory SQLite) and \
+                 PostgreSQL's (the build-time schema model); {} has neither yet: apply the \
+                 migrations to a scratch database and use the server's own dump",
+                dialect.name()
+            )))));
+        }
     }
     let mut conn = rusqlite::Connection::open_in_memory().map_err(|e| CliError::Connect {
         url: "sqlite::memory:".into(),

@@ -269,13 +269,23 @@ pub(crate) fn expression_end(statement: &Statement<'_>, from: usize, end: usize)
     end
 }
 
-/// The tokens of `range` joined by single spaces.
+/// The text of tokens `range` as written (comments inside included).
 pub(crate) fn text_of(statement: &Statement<'_>, range: Range<usize>) -> String {
-    statement.tokens[range]
-        .iter()
-        .map(|t| t.text)
-        .collect::<Vec<_>>()
-        .join(" ")
+    match (
+        statement.tokens.get(range.start),
+        range
+            .end
+            .checked_sub(1)
+            .and_then(|last| statement.tokens.get(last)),
+    ) {
+        (Some(first), Some(last)) if range.start < range.end => statement
+            .file
+            .text
+            .get(first.start..last.start + last.text.len())
+            .unwrap_or_default()
+            .to_string(),
+        _ => String::new(),
+    }
 }
 
 fn draft(
@@ -436,5 +446,6 @@ pub(crate) fn constraint(
         kind,
         columns: draft.columns.clone(),
         validated: draft.validated,
+        expression: None,
     }
 }

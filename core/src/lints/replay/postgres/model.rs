@@ -64,6 +64,8 @@ pub struct Constraint {
     pub columns: Vec<String>,
     /// False for `NOT VALID` until `VALIDATE CONSTRAINT`.
     pub validated: bool,
+    /// A CHECK's expression as written (tokens joined by single spaces).
+    pub expression: Option<String>,
 }
 
 /// A table whose columns and constraints the migrations show.

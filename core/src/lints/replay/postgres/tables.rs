@@ -189,7 +189,12 @@ fn add_column(replay: &mut Replay, statement: &Statement<'_>, key: &Key, draft: 
         match sequence {
             Some(sequence) => {
                 if draft.serial {
-                    column.default = Some(format!("nextval('{sequence}'::regclass)"));
+                    let shown = if key.0 == "public" {
+                        sequence.clone()
+                    } else {
+                        format!("{}.{sequence}", key.0)
+                    };
+                    column.default = Some(format!("nextval('{shown}'::regclass)"));
                 }
                 replay.model.relations.insert(
                     (key.0.clone(), sequence),
@@ -360,6 +365,10 @@ fn add_constraint(
         return;
     };
     let mut made = constraint(draft, name.clone(), references);
+    made.expression = draft
+        .expression
+        .as_ref()
+        .map(|expression| text_of(statement, expression.clone()));
     made.columns = match check_read {
         Some(read) => read,
         None => columns.clone(),
