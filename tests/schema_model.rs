@@ -171,7 +171,15 @@ async fn compare(client: &Client, model: &Model) -> Vec<String> {
 async fn the_model_equals_the_catalog_after_every_migration() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut compared_tables = 0;
-    for fixture in FIXTURES {
+    // STRATA_MODEL_CORPUS=dir1:dir2 (absolute) adds migration sets of your own: real projects'
+    // migrations are the best test of the model.
+    let extra = std::env::var("STRATA_MODEL_CORPUS").unwrap_or_default();
+    let fixtures: Vec<&str> = FIXTURES
+        .iter()
+        .copied()
+        .chain(extra.split(':').filter(|d| !d.is_empty()))
+        .collect();
+    for fixture in fixtures {
         let mut diagnostics = Vec::new();
         let directory = strata_core::discover::discover(root, fixture, &mut diagnostics);
         let steps = models(&directory, None);

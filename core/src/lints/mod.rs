@@ -58,12 +58,40 @@ pub(crate) mod replay;
 /// A `strata:allow(...)` directive silences one migration only, so the lint still runs.
 pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let shared = Shared::new(directory);
-    for &(lint, check) in CHECKS {
-        if directory.config.level(lint) != Level::Allow {
-            check(directory, &shared, out);
+    let run = |checks: &[(Lint, Check)], out: &mut Vec<Diagnostic>| {
+        for &(lint, check) in checks {
+            if directory.config.level(lint) != Level::Allow {
+                check(directory, &shared, out);
+            }
         }
+    };
+    // The schema replay reads nothing the other lints make. On a large directory it starts
+    // once the syntax check (which parses on every core) is done, and runs beside the
+    // single-threaded lints after it, on the core they leave idle.
+    let bytes: usize = directory.files.iter().map(|f| f.text.len()).sum();
+    let split = CHECKS
+        .iter()
+        .position(|(lint, _)| *lint == Lint::SqlSyntax)
+        .map_or(0, |at| at + 1);
+    let (first, rest) = CHECKS.split_at(split);
+    run(first, out);
+    if bytes < sql_syntax::PARALLEL_BYTES {
+        run(rest, out);
+        replay::run(directory, out);
+        return;
     }
-    replay::run(directory, out);
+    std::thread::scope(|scope| {
+        let replayed = scope.spawn(|| {
+            let mut found = Vec::new();
+            replay::run(directory, &mut found);
+            found
+        });
+        run(rest, out);
+        match replayed.join() {
+            Ok(found) => out.extend(found),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
 }
 
 /// A statement's tokens in order, trivia skipped.

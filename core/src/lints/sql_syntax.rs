@@ -11,7 +11,7 @@ const MAX_PER_FILE: usize = 20;
 
 /// Files are parsed on every core when there is enough SQL to pay for the threads (parsing is
 /// nearly all of a lint run); the findings keep file order either way.
-const PARALLEL_BYTES: usize = 256 * 1024;
+pub(crate) const PARALLEL_BYTES: usize = 256 * 1024;
 
 pub(crate) fn check(directory: &Directory, _: &super::Shared<'_>, out: &mut Vec<Diagnostic>) {
     let files = &directory.files;

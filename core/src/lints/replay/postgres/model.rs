@@ -192,6 +192,9 @@ pub struct Model {
     /// Prefixes (lower case) of names PostgreSQL may have derived from an unknown name: a
     /// table's `t_` for its keys', indexes' and sequences' chosen names.
     pub unknown_prefixes: BTreeSet<String>,
+    /// Every constraint name any table had: a name not in it is free (the common case of
+    /// choosing one, without a scan of every table).
+    pub constraint_names_seen: BTreeSet<String>,
     /// What last happened to each object.
     pub events: BTreeMap<(Kind, Key), Event>,
     /// Where unqualified names go: the file's `search_path` (schemas in order).

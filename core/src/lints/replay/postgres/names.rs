@@ -144,7 +144,8 @@ pub(crate) fn choose_constraint_name(
 
 /// Whether a constraint of any table of `schema` has `name`.
 fn constraint_name_used(model: &Model, schema: &str, name: &str) -> bool {
-    model.relations.iter().any(|((s, _), relation)| {
+    model.constraint_names_seen.contains(name)
+        && model.relations.iter().any(|((s, _), relation)| {
         s == schema
             && matches!(relation, Relation::Table(Some(table)) if table.constraint(name).is_some())
     })

@@ -159,7 +159,33 @@ pub(crate) fn create_table(replay: &mut Replay, statement: &Statement<'_>) {
         ConstraintKind::Unique | ConstraintKind::Exclude => 2,
         ConstraintKind::ForeignKey { .. } => 3,
     });
-    for draft in &all {
+    // PostgreSQL keeps one index for keys of the same columns (`PRIMARY KEY UNIQUE`): the
+    // first, with the later one's name if it had none.
+    let mut kept: Vec<ConstraintDraft> = Vec::new();
+    for draft in all {
+        let keyed = matches!(
+            draft.kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique
+        ) && draft.using_index.is_none();
+        let prior = kept.iter_mut().find(|prior| {
+            keyed
+                && matches!(
+                    prior.kind,
+                    ConstraintKind::PrimaryKey | ConstraintKind::Unique
+                )
+                && prior.using_index.is_none()
+                && prior.columns == draft.columns
+        });
+        match prior {
+            Some(prior) => {
+                if prior.name.is_none() {
+                    prior.name = draft.name;
+                }
+            }
+            None => kept.push(draft),
+        }
+    }
+    for draft in &kept {
         add_constraint(replay, statement, &key, draft);
     }
 }
@@ -219,24 +245,40 @@ fn add_constraint(
     key: &Key,
     draft: &ConstraintDraft,
 ) {
-    let Some(Relation::Table(Some(table))) = replay.model.relations.get(key) else {
-        return;
-    };
-    let table = table.clone();
-    // What it constrains must be columns of the table.
-    for (column, token) in draft.columns.iter().zip(&draft.column_tokens) {
-        if table.column(column).is_none() {
-            replay.missing_column(statement, key, column, *token);
+    // What the table says, read before anything changes.
+    let (missing, primary, check_read, name_taken) = {
+        let Some(Relation::Table(Some(table))) = replay.model.relations.get(key) else {
             return;
-        }
-    }
-    if draft.kind == ConstraintKind::PrimaryKey
-        && let Some(primary) = table
+        };
+        let missing = draft
+            .columns
+            .iter()
+            .zip(&draft.column_tokens)
+            .find(|(column, _)| table.column(column).is_none())
+            .map(|(column, token)| (column.clone(), *token));
+        let primary = table
             .constraints
             .iter()
             .find(|c| c.kind == ConstraintKind::PrimaryKey)
-    {
-        let message = format!("primary key of table `{}` (`{}`)", key.1, primary.name);
+            .map(|c| c.name.clone())
+            .filter(|_| draft.kind == ConstraintKind::PrimaryKey);
+        let check_read = draft
+            .expression
+            .as_ref()
+            .map(|expression| check_columns(statement, expression, &table.columns));
+        let name_taken = draft
+            .name
+            .as_ref()
+            .is_some_and(|name| table.constraint(name).is_some());
+        (missing, primary, check_read, name_taken)
+    };
+    // What it constrains must be columns of the table.
+    if let Some((column, token)) = missing {
+        replay.missing_column(statement, key, &column, token);
+        return;
+    }
+    if let Some(primary) = primary {
+        let message = format!("primary key of table `{}` (`{primary}`)", key.1);
         replay.duplicate(statement, draft.token, message, None);
         return;
     }
@@ -301,13 +343,9 @@ fn add_constraint(
             }
         }
     }
-    let check_read = draft
-        .expression
-        .as_ref()
-        .map(|expression| check_columns(statement, expression, &table.columns));
     let name = match &draft.name {
         Some(name) => {
-            if table.constraint(name).is_some() {
+            if name_taken {
                 let what = format!("constraint `{name}` of table `{}`", key.1);
                 replay.duplicate(statement, draft.token, what, None);
                 return;
@@ -384,6 +422,7 @@ fn add_constraint(
             }
         }
         table.constraints.push(made);
+        replay.model.constraint_names_seen.insert(name.clone());
     }
     if indexed {
         replay.model.relations.insert(
@@ -831,6 +870,7 @@ fn rename_constraint(
     };
     found.name = new.to_string();
     let indexed = found.kind.has_index();
+    replay.model.constraint_names_seen.insert(new.to_string());
     if indexed
         && let Some(index) = replay
             .model
@@ -955,6 +995,7 @@ pub(crate) fn rename_relation(
         && let Some(constraint) = table.constraints.iter_mut().find(|c| c.name == key.1)
     {
         constraint.name = new.clone();
+        replay.model.constraint_names_seen.insert(new.clone());
     }
     let renamed = Replay::event(statement, format!("renamed to `{new}`"));
     replay.note(Kind::Relation, key.clone(), renamed);
