@@ -88,17 +88,17 @@ macro_rules! lint_registry {
             UndefinedObject {
                 name: "undefined-object", detected: Replay,
                 default: Deny, configurable: true, group: Schema,
-                summary: "a statement names a table, column, index, view or trigger that an earlier migration dropped or renamed, or a column its table does not have (SQLite: replayed in SQLite at build time)",
+                summary: "a statement names a table, column, index, constraint, type label, view or trigger that is not there: dropped or renamed by an earlier migration, misspelled, or a column its table does not have (SQLite: replayed in SQLite; PostgreSQL: the schema model; both at build time)",
             }
             DuplicateObject {
                 name: "duplicate-object", detected: Replay,
                 default: Deny, configurable: true, group: Schema,
-                summary: "a statement creates a table, column, index, view or trigger an earlier statement already made, without IF NOT EXISTS (SQLite: replayed)",
+                summary: "a statement creates a table, column, index, constraint, type, schema, view or trigger an earlier statement already made, without IF NOT EXISTS (SQLite, PostgreSQL)",
             }
             DownNotInverse {
                 name: "down-not-inverse", detected: Replay,
                 default: Warn, configurable: true, group: Schema,
-                summary: "a DOWN that, run right after its UP, does not bring the schema back to what the UP found (SQLite: replayed)",
+                summary: "a DOWN that, run right after its UP, does not bring the schema back to what the UP found (SQLite, PostgreSQL)",
             }
             RenamingColumn {
                 name: "renaming-column", detected: Check(renaming_column),

@@ -425,6 +425,8 @@ fn add_constraint(
         replay.model.constraint_names_seen.insert(name.clone());
     }
     if indexed {
+        let event = Replay::event(statement, "created");
+        replay.note(Kind::Relation, (key.0.clone(), name.clone()), event);
         replay.model.relations.insert(
             (key.0.clone(), name),
             Relation::Index {
