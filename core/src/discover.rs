@@ -104,6 +104,59 @@ pub struct Directory {
     pub toml_sources: Vec<(String, String)>,
     /// Where syntax errors are kept between builds, by file content (the macro's).
     pub syntax_cache: Option<crate::syntax::SyntaxCache>,
+    /// Files read and lexed ahead, on every core, by absolute path; taken as they are added.
+    prefetched: std::collections::HashMap<PathBuf, Lexed>,
+}
+
+/// A file read and lexed.
+#[derive(Debug)]
+struct Lexed {
+    text: String,
+    bom: bool,
+    tokens: Vec<Token>,
+    lex_error: Option<LexError>,
+}
+
+/// Below this many files, reading them on one thread is quicker than starting others.
+const PREFETCH_FILES: usize = 256;
+
+/// Reads and lexes `paths` on every core; a file that cannot be read (or is not UTF-8) is
+/// left out, for [`load_file`] to report when it gets there.
+fn prefetch(
+    paths: &[PathBuf],
+    dialect: strata_model::dialect::Dialect,
+) -> std::collections::HashMap<PathBuf, Lexed> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if paths.len() < PREFETCH_FILES || threads < 2 {
+        return std::collections::HashMap::new();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|path| {
+                            let (text, bom) = read_text_and_bom(path, "", &mut Vec::new())?;
+                            let (tokens, lex_error) = lexer::lex(dialect, &text);
+                            let lexed = Lexed {
+                                text,
+                                bom,
+                                tokens,
+                                lex_error,
+                            };
+                            Some((path.clone(), lexed))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 impl Directory {
@@ -225,6 +278,19 @@ pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Direct
             return dir;
         }
     };
+    // The files the loop below may load: each `.sql` entry, and a directory's up.sql and
+    // down.sql.
+    let likely: Vec<PathBuf> = entries
+        .iter()
+        .flat_map(|(name, absolute)| {
+            if name.ends_with(".sql") {
+                vec![absolute.clone()]
+            } else {
+                vec![absolute.join("up.sql"), absolute.join("down.sql")]
+            }
+        })
+        .collect();
+    dir.prefetched = prefetch(&likely, dir.config.dialect);
     for (name, absolute) in entries {
         let rel = join(rel_dir, &name);
         let metadata = match fs::metadata(&absolute) {
@@ -256,6 +322,7 @@ pub fn discover(base: &Path, rel_dir: &str, out: &mut Vec<Diagnostic>) -> Direct
         }
     }
     dir.scheme = naming::dominant_scheme(dir.candidates.iter().map(|c| c.name.scheme));
+    dir.prefetched.clear();
     dir
 }
 
@@ -287,8 +354,24 @@ fn load_file(
     out: &mut Vec<Diagnostic>,
 ) -> Option<usize> {
     dir.tracked.push(absolute.to_path_buf());
-    let (text, bom) = read_text_and_bom(absolute, rel, out)?;
-    let (tokens, lex_error) = lexer::lex(dir.config.dialect, &text);
+    let Lexed {
+        text,
+        bom,
+        tokens,
+        lex_error,
+    } = match dir.prefetched.remove(absolute) {
+        Some(lexed) => lexed,
+        None => {
+            let (text, bom) = read_text_and_bom(absolute, rel, out)?;
+            let (tokens, lex_error) = lexer::lex(dir.config.dialect, &text);
+            Lexed {
+                text,
+                bom,
+                tokens,
+                lex_error,
+            }
+        }
+    };
     let sections = sections::split(rel, &text, &tokens, role);
     let split = |range: &Option<std::ops::Range<usize>>| {
         range.as_ref().map_or_else(Vec::new, |range| {

@@ -31,7 +31,7 @@ pub mod toml_keys;
 pub mod lints;
 /// The PostgreSQL schema model the build replays the migrations in (`strata schema`).
 pub mod schema_model {
-    pub use crate::lints::column_facts::normal_type;
+    pub use crate::lints::pg_types::normal_type;
     pub use crate::lints::replay::postgres::model::*;
     pub use crate::lints::replay::postgres::models;
 }

@@ -156,12 +156,12 @@ macro_rules! lint_registry {
                 summary: "`ADD COLUMN ... DEFAULT` with a volatile default (`gen_random_uuid()`, `clock_timestamp()`, ...) on an existing table: rewrites it under an ACCESS EXCLUSIVE lock",
             }
             AddingNotNullableField {
-                name: "adding-not-nullable-field", detected: Check(adding_not_nullable_field),
+                name: "adding-not-nullable-field", detected: Replay,
                 default: Warn, configurable: true, group: Safety,
                 summary: "`ALTER COLUMN ... SET NOT NULL` on an existing table: a full scan under an ACCESS EXCLUSIVE lock (exempt on PostgreSQL 12+ with a validated `CHECK (c IS NOT NULL)`)",
             }
             ChangingColumnType {
-                name: "changing-column-type", detected: Check(changing_column_type),
+                name: "changing-column-type", detected: Replay,
                 default: Warn, configurable: true, group: Safety,
                 summary: "`ALTER COLUMN ... TYPE` that rewrites an existing table under an ACCESS EXCLUSIVE lock (changes PostgreSQL makes without a rewrite are exempt)",
             }
@@ -290,7 +290,8 @@ pub enum Detected {
     /// The `embed_migrations!` macro: only it knows whether a build script tracks the directory.
     Macro,
     /// The schema replay (`replay/`): every migration applied in order at build time, once
-    /// for all the lints that read it.
+    /// for all the lints that read it (the safety lints that need a column's type or
+    /// nullability are called from it, statement by statement).
     Replay,
 }
 

@@ -21,7 +21,8 @@ fn write_all(base: &Path, files: &[(&str, &[u8])]) {
     }
 }
 
-const OK: &[u8] = b"-- UP\nCREATE TABLE t (id int);\n-- DOWN\nDROP TABLE t;\n";
+// Each migration only reads: the files are interchangeable without the schema lints objecting.
+const OK: &[u8] = b"-- UP\nSELECT 1;\n-- DOWN\nSELECT 2;\n";
 
 fn findings(loaded: &Loaded, lint: Lint) -> Vec<String> {
     loaded

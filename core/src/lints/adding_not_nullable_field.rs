@@ -2,19 +2,25 @@
 //! migration did not create. PostgreSQL scans the whole table to check for NULLs while it
 //! holds an ACCESS EXCLUSIVE lock. Since PostgreSQL 12 a validated `CHECK (c IS NOT NULL)`
 //! proves it instead, and the scan is skipped: such a column is exempt. A table the
-//! migrations do not show for certain (see column_facts.rs) is left alone.
+//! migrations do not show for certain (the schema model says it does not know) is left
+//! alone. The replay calls it before it applies each UP statement above `safety-since`.
 
-use super::Shared;
-use super::safety_scope::{
-    actions, altered_column, altered_existing_table, each_statement_with_facts,
-};
+use super::replay::postgres::model::Model;
+use super::safety_scope::{Created, Statement, actions, altered_column, altered_existing_table};
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(directory: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
+/// Checks one UP statement against the schema the earlier statements built.
+pub(crate) fn check_statement(
+    directory: &Directory,
+    statement: &Statement<'_>,
+    created: &Created,
+    facts: &Model,
+    out: &mut Vec<Diagnostic>,
+) {
     let check_skips_scan = directory.config.postgres_version >= 12;
-    each_statement_with_facts(shared, |_, statement, created, facts| {
+    {
         let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };
@@ -52,5 +58,5 @@ pub(crate) fn check(directory: &Directory, shared: &Shared<'_>, out: &mut Vec<Di
             ));
             return;
         }
-    });
+    }
 }

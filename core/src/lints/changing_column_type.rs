@@ -5,17 +5,26 @@
 //! scale, `cidr` to `inet`), and so is every change whose old type the migrations do not show
 //! for certain, or whose types are not built in (a domain may be anything).
 
-use super::column_facts::{rewrites, type_text};
-use super::Shared;
+//!
+//! It reads the PostgreSQL schema model at the statement: the replay calls it before it
+//! applies each UP statement above `safety-since`.
+
+use super::pg_types::{rewrites, type_text};
+use super::replay::postgres::model::Model;
 use super::safety_scope::{
-    actions, altered_column, altered_existing_table, each_statement_with_facts, new_type_tokens,
+    Created, Statement, actions, altered_column, altered_existing_table, new_type_tokens,
 };
 use crate::diagnostic::Diagnostic;
-use crate::discover::Directory;
 use crate::lint_registry::Lint;
 
-pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic>) {
-    each_statement_with_facts(shared, |_, statement, created, facts| {
+/// Checks one UP statement against the schema the earlier statements built.
+pub(crate) fn check_statement(
+    statement: &Statement<'_>,
+    created: &Created,
+    facts: &Model,
+    out: &mut Vec<Diagnostic>,
+) {
+    {
         let Some((table, first)) = altered_existing_table(statement, created) else {
             return;
         };
@@ -26,8 +35,10 @@ pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic
             let Some(tokens) = new_type_tokens(statement, k, action.end) else {
                 continue;
             };
-            let (Some(old), Some(new)) = (facts.column_type(&table, &column), type_text(statement, tokens))
-            else {
+            let (Some(old), Some(new)) = (
+                facts.column_type(&table, &column),
+                type_text(statement, tokens),
+            ) else {
                 continue;
             };
             if rewrites(old, &new) != Some(true) {
@@ -47,5 +58,5 @@ pub(crate) fn check(_: &Directory, shared: &Shared<'_>, out: &mut Vec<Diagnostic
             ));
             return;
         }
-    });
+    }
 }

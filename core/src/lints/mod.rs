@@ -47,9 +47,12 @@ macro_rules! define_checks {
 }
 crate::lint_registry::lint_registry!(define_checks);
 
-// What the safety lints share (not a lint of its own).
-pub(crate) mod column_facts;
+// What the safety lints share (not lints of their own).
+pub(crate) mod pg_types;
 mod safety_scope;
+// Safety lints that read the schema model, called by the replay statement by statement.
+mod adding_not_nullable_field;
+mod changing_column_type;
 // The schema replay, run once for the lints it serves.
 pub(crate) mod replay;
 
@@ -58,38 +61,58 @@ pub(crate) mod replay;
 /// A `strata:allow(...)` directive silences one migration only, so the lint still runs.
 pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let shared = Shared::new(directory);
+    let enabled = |lint: Lint| directory.config.level(lint) != Level::Allow;
     let run = |checks: &[(Lint, Check)], out: &mut Vec<Diagnostic>| {
         for &(lint, check) in checks {
-            if directory.config.level(lint) != Level::Allow {
+            if enabled(lint) {
                 check(directory, &shared, out);
             }
         }
     };
-    // The schema replay reads nothing the other lints make. On a large directory it starts
-    // once the syntax check (which parses on every core) is done, and runs beside the
-    // single-threaded lints after it, on the core they leave idle.
     let bytes: usize = directory.files.iter().map(|f| f.text.len()).sum();
+    if bytes < sql_syntax::PARALLEL_BYTES {
+        run(CHECKS, out);
+        replay::run(directory, shared.safety_statements(), out);
+        return;
+    }
+    // On a large directory the three costly passes run at once: the syntax check (which
+    // parses on every core), the schema replay, and the other lints, none reading what
+    // another makes. Their findings are appended in registry order whatever finishes first.
     let split = CHECKS
         .iter()
         .position(|(lint, _)| *lint == Lint::SqlSyntax)
-        .map_or(0, |at| at + 1);
-    let (first, rest) = CHECKS.split_at(split);
-    run(first, out);
-    if bytes < sql_syntax::PARALLEL_BYTES {
-        run(rest, out);
-        replay::run(directory, out);
-        return;
-    }
+        .unwrap_or(CHECKS.len());
+    let (before, from_syntax) = CHECKS.split_at(split);
+    let (syntax, after) = from_syntax.split_at(from_syntax.len().min(1));
     std::thread::scope(|scope| {
-        let replayed = scope.spawn(|| {
+        let parsed = scope.spawn(|| {
             let mut found = Vec::new();
-            replay::run(directory, &mut found);
+            for &(lint, check) in syntax {
+                if enabled(lint) {
+                    check(directory, &Shared::new(directory), &mut found);
+                }
+            }
             found
         });
-        run(rest, out);
-        match replayed.join() {
-            Ok(found) => out.extend(found),
-            Err(panic) => std::panic::resume_unwind(panic),
+        // The UP statements, tokenized once for the safety lints and the replay alike (made
+        // while the syntax check parses).
+        let statements = shared.safety_statements();
+        let replayed = scope.spawn(move || {
+            let mut found = Vec::new();
+            replay::run(directory, statements, &mut found);
+            found
+        });
+        run(before, out);
+        let mut later = Vec::new();
+        run(after, &mut later);
+        for job in [parsed, replayed] {
+            match job.join() {
+                Ok(found) => out.extend(found),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            if !later.is_empty() {
+                out.append(&mut later);
+            }
         }
     });
 }

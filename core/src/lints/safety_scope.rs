@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use super::Shared;
-use super::column_facts::ColumnFacts;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{Candidate, Directory, SourceFile};
 use crate::lint_registry::Lint;
@@ -149,7 +148,7 @@ pub(crate) struct Created {
 }
 
 impl Created {
-    fn record(&mut self, statement: &Statement<'_>) {
+    pub(crate) fn record(&mut self, statement: &Statement<'_>) {
         if statement.word(0) != Some("CREATE") {
             return;
         }
@@ -173,12 +172,12 @@ impl Created {
 
 /// One UP statement a safety lint may read, prepared once per run (see [`Shared`]).
 pub(crate) struct Prepared<'d> {
-    candidate: &'d Candidate,
-    statement: Statement<'d>,
-    /// Above `safety-since`: checked; below it only read (created objects, column facts).
-    linted: bool,
+    pub(crate) candidate: &'d Candidate,
+    pub(crate) statement: Statement<'d>,
+    /// Above `safety-since`: checked; below it only read (created objects, the schema model).
+    pub(crate) linted: bool,
     /// The first statement of its migration: what "created earlier" holds starts again.
-    starts_migration: bool,
+    pub(crate) starts_migration: bool,
 }
 
 /// The UP statements of a PostgreSQL directory in version order, with their tokens and
@@ -218,42 +217,22 @@ pub(crate) fn prepare(directory: &Directory) -> Vec<Prepared<'_>> {
 /// before it.
 pub(crate) fn each_statement(
     shared: &Shared<'_>,
-    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created),
+    check: impl FnMut(&Candidate, &Statement<'_>, &Created),
 ) {
-    walk(shared, false, |candidate, statement, created, _| {
-        check(candidate, statement, created)
-    });
+    walk(shared, check);
 }
 
-/// [`each_statement`], also with what every earlier statement of every migration (those below
-/// `safety-since` included) says about the tables' columns.
-pub(crate) fn each_statement_with_facts(
-    shared: &Shared<'_>,
-    check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
-) {
-    walk(shared, true, check);
-}
-
-/// The prepared statements in order, with what the migration created before each and, when
-/// `with_facts`, the column facts (else they stay empty: most lints do not read them).
-fn walk(
-    shared: &Shared<'_>,
-    with_facts: bool,
-    mut check: impl FnMut(&Candidate, &Statement<'_>, &Created, &ColumnFacts),
-) {
-    let mut facts = ColumnFacts::default();
+/// The prepared statements in order, with what the migration created before each.
+fn walk(shared: &Shared<'_>, mut check: impl FnMut(&Candidate, &Statement<'_>, &Created)) {
     let mut created = Created::default();
     for prepared in shared.safety_statements() {
         if prepared.starts_migration {
             created = Created::default();
         }
         if prepared.linted {
-            check(prepared.candidate, &prepared.statement, &created, &facts);
+            check(prepared.candidate, &prepared.statement, &created);
         }
         created.record(&prepared.statement);
-        if with_facts {
-            facts.record(&prepared.statement);
-        }
     }
 }
 

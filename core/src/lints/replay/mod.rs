@@ -23,7 +23,11 @@ pub(crate) mod postgres;
 mod sqlite;
 
 /// Runs the replay for the dialect when one of its lints is not `allow`.
-pub(crate) fn run(directory: &Directory, out: &mut Vec<Diagnostic>) {
+pub(crate) fn run(
+    directory: &Directory,
+    prepared: &[crate::lints::safety_scope::Prepared<'_>],
+    out: &mut Vec<Diagnostic>,
+) {
     let wanted = REGISTRY
         .iter()
         .filter(|row| row.detected == Detected::Replay)
@@ -34,7 +38,7 @@ pub(crate) fn run(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let found: Vec<Diagnostic> = match directory.config.dialect {
         #[cfg(feature = "sqlite-parser")]
         strata_model::Dialect::Sqlite => sqlite::replay(directory),
-        strata_model::Dialect::Postgres => postgres::replay(directory),
+        strata_model::Dialect::Postgres => postgres::replay(directory, prepared),
         _ => Vec::new(),
     };
     out.extend(

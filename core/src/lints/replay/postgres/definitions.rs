@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::model::{Column, Constraint, ConstraintKind, Key};
 use super::names::{Name, qualified_at};
-use crate::lints::column_facts::type_text;
+use crate::lints::pg_types::type_text;
 use crate::lints::safety_scope::{Statement, identifier, split_commas};
 
 /// Words that end a column's type and start its constraints.

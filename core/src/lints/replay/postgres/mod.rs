@@ -18,19 +18,67 @@ mod replay;
 mod tables;
 
 use crate::diagnostic::Diagnostic;
-use crate::discover::{Candidate, Directory, SourceFile};
+use crate::discover::{Candidate, Directory};
+use crate::level::Level;
 use crate::lint_registry::Lint;
-use crate::lints::safety_scope::Statement;
+use crate::lints::safety_scope::{self, Created, Prepared, Statement};
+use crate::lints::{adding_not_nullable_field, changing_column_type};
 use model::Model;
 use replay::Replay;
 
 /// How many schema differences a `down-not-inverse` finding lists.
 const SHOWN_DIFFERENCES: usize = 5;
 
-/// The findings of the replay over `directory`.
-pub(crate) fn replay(directory: &Directory) -> Vec<Diagnostic> {
+/// The safety lints that read the model, as enabled for this directory.
+struct SafetyChecks<'d> {
+    directory: &'d Directory,
+    changing_column_type: bool,
+    adding_not_nullable_field: bool,
+}
+
+impl SafetyChecks<'_> {
+    /// Checks `statement` (above `safety-since`) against the schema before it.
+    fn check(
+        &self,
+        statement: &Statement<'_>,
+        created: &Created,
+        model: &Model,
+    ) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
+        if self.changing_column_type {
+            changing_column_type::check_statement(statement, created, model, &mut found);
+        }
+        if self.adding_not_nullable_field {
+            adding_not_nullable_field::check_statement(
+                self.directory,
+                statement,
+                created,
+                model,
+                &mut found,
+            );
+        }
+        found
+    }
+}
+
+/// The findings of the replay over `directory` (`prepared`: its UP statements, as
+/// [`safety_scope::prepare`] makes them), the safety lints that read the model included.
+pub(crate) fn replay(directory: &Directory, prepared: &[Prepared<'_>]) -> Vec<Diagnostic> {
+    let enabled = |lint: Lint| directory.config.level(lint) != Level::Allow;
+    let safety = SafetyChecks {
+        directory,
+        changing_column_type: enabled(Lint::ChangingColumnType),
+        adding_not_nullable_field: enabled(Lint::AddingNotNullableField),
+    };
     let mut replay = Replay::new();
-    walk(directory, &mut replay, None, |_, _| {});
+    walk(
+        directory,
+        prepared,
+        &mut replay,
+        None,
+        Some(&safety),
+        |_, _| {},
+    );
     let keep_never_created = !replay.open && !replay.model.dynamic;
     replay
         .findings
@@ -43,20 +91,31 @@ pub(crate) fn replay(directory: &Directory) -> Vec<Diagnostic> {
 /// The model after each migration up to `at` (all when `None`), in version order: what
 /// `strata schema` prints and what the catalog test compares with a server.
 pub fn models(directory: &Directory, at: Option<i64>) -> Vec<(i64, Model)> {
+    let prepared = safety_scope::prepare(directory);
     let mut replay = Replay::new();
     let mut out = Vec::new();
-    walk(directory, &mut replay, at, |version, model| {
-        out.push((version, model.clone()));
-    });
+    walk(
+        directory,
+        &prepared,
+        &mut replay,
+        at,
+        None,
+        |version, model| {
+            out.push((version, model.clone()));
+        },
+    );
     out
 }
 
 /// Replays the migrations in version order (UP; each DOWN checked right after its UP),
-/// calling `after` with the model after each UP.
+/// running the safety checks before each UP statement they lint and calling `after` with
+/// the model after each UP.
 fn walk(
     directory: &Directory,
+    prepared: &[Prepared<'_>],
     replay: &mut Replay,
     at: Option<i64>,
+    safety: Option<&SafetyChecks<'_>>,
     mut after: impl FnMut(i64, &Model),
 ) {
     let mut candidates: Vec<&Candidate> = directory.candidates.iter().collect();
@@ -68,37 +127,56 @@ fn walk(
     {
         return;
     }
+    // After a ROLLBACK nothing is known: the safety checks read an empty model then.
+    let nothing_known = Model::default();
+    let mut next = 0;
     for candidate in candidates {
         let version = candidate.name.version;
-        if at.is_some_and(|at| version > at) || replay.stopped {
+        if at.is_some_and(|at| version > at) {
             return;
         }
-        let files: Vec<&SourceFile> = candidate.files().map(|i| directory.file(i)).collect();
-        let statements = |down: bool| -> Vec<Statement<'_>> {
-            files
-                .iter()
-                .flat_map(|file| {
-                    let words = file.upper_words();
-                    let ranges = if down {
-                        &file.down_statements
-                    } else {
-                        &file.up_statements
-                    };
-                    ranges
-                        .iter()
-                        .map(move |range| Statement::new(file, words, range.range.clone(), version))
-                })
-                .collect()
-        };
-        let ups = statements(false);
-        let downs = statements(true);
+        // The prepared UP statements are in version order, a migration's together.
+        let count = prepared[next..]
+            .iter()
+            .take_while(|p| std::ptr::eq(p.candidate, candidate))
+            .count();
+        let ups = &prepared[next..next + count];
+        next += count;
+        let downs: Vec<Statement<'_>> = candidate
+            .files()
+            .map(|i| directory.file(i))
+            .flat_map(|file| {
+                let words = file.upper_words();
+                file.down_statements
+                    .iter()
+                    .map(move |range| Statement::new(file, words, range.range.clone(), version))
+            })
+            .collect();
         // Each migration starts on a fresh search_path (`public`), as a run's first does.
         replay.model.search_path = vec!["public".to_string()];
-        let before = (!downs.is_empty()).then(|| (replay.model.clone(), replay.inexact));
-        for statement in &ups {
-            apply(replay, statement);
-            if replay.stopped {
-                break;
+        let before =
+            (!downs.is_empty() && !replay.stopped).then(|| (replay.model.clone(), replay.inexact));
+        let mut created = Created::default();
+        for up in ups {
+            if let Some(safety) = safety
+                && up.linted
+            {
+                let model = if replay.stopped {
+                    &nothing_known
+                } else {
+                    &replay.model
+                };
+                let found = safety.check(&up.statement, &created, model);
+                replay
+                    .findings
+                    .extend(found.into_iter().map(|diagnostic| replay::Finding {
+                        diagnostic,
+                        never_created: false,
+                    }));
+            }
+            created.record(&up.statement);
+            if !replay.stopped {
+                apply(replay, &up.statement);
             }
         }
         let path_changed = std::mem::take(&mut replay.session_path_set);

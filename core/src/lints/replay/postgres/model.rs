@@ -354,6 +354,45 @@ impl Model {
         }
     }
 
+    /// The known table named `name` in whatever schema, when it is the only relation of that
+    /// name and nothing about it is unknown: what the safety lints, which read tables by
+    /// their bare names, may rely on.
+    pub(crate) fn table_named(&self, name: &str) -> Option<&Table> {
+        if self.is_unknown(name) {
+            return None;
+        }
+        let mut found = self.relations.iter().filter(|((_, n), _)| n == name);
+        match (found.next(), found.next()) {
+            (Some((_, Relation::Table(Some(table)))), None) => Some(table),
+            _ => None,
+        }
+    }
+
+    /// The type of `table.column`, when the migrations show it for certain.
+    pub(crate) fn column_type(&self, table: &str, column: &str) -> Option<&str> {
+        self.table_named(table)?
+            .column(column)
+            .map(|c| c.ty.as_str())
+    }
+
+    /// Whether `table.column` is NOT NULL already: `None` when not known for certain.
+    pub(crate) fn is_not_null(&self, table: &str, column: &str) -> Option<bool> {
+        Some(self.table_named(table)?.column(column)?.not_null)
+    }
+
+    /// Whether a validated `CHECK (column IS NOT NULL)` is on `table`: `None` when the table
+    /// is not known for certain.
+    pub(crate) fn has_validated_not_null_check(&self, table: &str, column: &str) -> Option<bool> {
+        let table = self.table_named(table)?;
+        Some(table.constraints.iter().any(|c| {
+            c.kind == ConstraintKind::Check
+                && c.validated
+                && c.expression
+                    .as_deref()
+                    .is_some_and(|e| is_not_null_test(e, column))
+        }))
+    }
+
     /// Whether anything about `key`'s table is unknown.
     pub fn table_is_known(&self, key: &Key) -> bool {
         !self.is_unknown(&key.1)
@@ -475,4 +514,18 @@ fn table_differences(name: &str, before: &Table, now: &Table, out: &mut Vec<Stri
     for trigger in before.triggers.difference(&now.triggers) {
         out.push(format!("trigger `{trigger}` on `{name}` is missing"));
     }
+}
+
+/// Whether a CHECK's expression is exactly `column IS NOT NULL` (case, spacing and quotes
+/// aside).
+fn is_not_null_test(expression: &str, column: &str) -> bool {
+    let words: Vec<String> = expression
+        .split_whitespace()
+        .map(|w| w.trim_matches('"').to_string())
+        .collect();
+    words.len() == 4
+        && words[0] == column
+        && words[1].eq_ignore_ascii_case("is")
+        && words[2].eq_ignore_ascii_case("not")
+        && words[3].eq_ignore_ascii_case("null")
 }

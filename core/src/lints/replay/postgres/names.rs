@@ -114,10 +114,10 @@ pub(crate) fn choose_relation_name(
         };
         let name = object_name(table, columns, &label)?;
         let key: Key = (schema.to_string(), name.clone());
-        let free = !model.relations.contains_key(&key)
-            && !taken.contains(&name)
-            && !(constraint && constraint_name_used(model, schema, &name));
-        free.then_some(name)
+        let used = model.relations.contains_key(&key)
+            || taken.contains(&name)
+            || (constraint && constraint_name_used(model, schema, &name));
+        (!used).then_some(name)
     })
 }
 

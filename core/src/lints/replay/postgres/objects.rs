@@ -432,16 +432,14 @@ pub(crate) fn create_function(replay: &mut Replay, statement: &Statement<'_>, i:
     };
     let event = Replay::event(statement, "created");
     replay.note(Kind::Function, key.clone(), event);
-    match replay
+    // Overloads known: one more. Not known: still not.
+    if let Some(signatures) = replay
         .model
         .functions
         .entry(key)
         .or_insert_with(|| Some(BTreeSet::new()))
     {
-        Some(signatures) => {
-            signatures.insert(signature);
-        }
-        None => {}
+        signatures.insert(signature);
     }
 }
 

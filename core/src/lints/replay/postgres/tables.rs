@@ -11,7 +11,7 @@ use super::names::{
     Name, choose_constraint_name, choose_relation_name, columns_part, qualified_at,
 };
 use super::replay::{Lookup, Replay};
-use crate::lints::column_facts::type_text;
+use crate::lints::pg_types::type_text;
 use crate::lints::safety_scope::{Statement, identifier, new_type_tokens, split_commas};
 
 /// Where an unqualified name is created, or `None` when that is not certain (the name is
