@@ -27,6 +27,7 @@ const TRACKED: &[&str] = &[
     "tests/fixtures/mysql/corpus",
     "tests/fixtures/mysql/delimiter",
     "tests/ui/fixtures/mysql-valid",
+    "tests/fixtures/sqlite/model",
 ];
 
 fn main() {

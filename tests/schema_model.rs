@@ -2,7 +2,9 @@
 //! project's PostgreSQL fixtures applied to a real server, and after each one the model's
 //! tables, columns (type, nullability), indexes and constraints compared with the catalog.
 //! Objects the model says it does not know are left out of the comparison; everything else
-//! must be equal, both ways.
+//! must be equal, both ways. SQLite's build-time replay (SQLite itself, in memory) is held
+//! to a database the runtime migrated the same way: `sqlite_schema` and `pragma table_info`
+//! after every migration.
 
 mod common;
 
@@ -231,4 +233,70 @@ async fn the_model_equals_the_catalog_after_every_migration() {
         compared_tables > 20,
         "only {compared_tables} known tables compared"
     );
+}
+
+static SQLITE_MODEL: strata::Migrations = strata::embed_migrations!("tests/fixtures/sqlite/model");
+
+/// SQLite's catalog as the runtime's database holds it, strata's own tables left out.
+fn sqlite_catalog(conn: &rusqlite::Connection) -> Vec<strata_core::schema_model::CatalogObject> {
+    let mut objects = conn
+        .prepare(
+            "SELECT type, name, tbl_name FROM sqlite_master \
+             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name NOT LIKE 'strata\\_%' ESCAPE '\\' \
+             ORDER BY type, name",
+        )
+        .expect("catalog");
+    let objects: Vec<(String, String, String)> = objects
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .expect("objects")
+        .map(|row| row.expect("object"))
+        .collect();
+    objects
+        .into_iter()
+        .map(|object| {
+            let columns = if object.0 == "table" {
+                let mut info = conn
+                    .prepare(&format!("PRAGMA table_info(\"{}\")", object.1))
+                    .expect("table_info");
+                info.query_map([], |row| {
+                    Ok((
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ))
+                })
+                .expect("columns")
+                .map(|row| row.expect("column"))
+                .collect()
+            } else {
+                Vec::new()
+            };
+            (object, columns)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sqlite_replay_equals_a_migrated_database_after_every_migration() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut diagnostics = Vec::new();
+    let directory =
+        strata_core::discover::discover(root, "tests/fixtures/sqlite/model", &mut diagnostics);
+    let steps = strata_core::schema_model::sqlite_schemas(&directory);
+    assert_eq!(steps.len(), 5, "every migration replayed");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut conn = rusqlite::Connection::open(dir.path().join("app.db")).expect("open");
+    for (version, replayed) in steps {
+        SQLITE_MODEL
+            .runner()
+            .target(version)
+            .run(&mut conn)
+            .await
+            .expect("migrate");
+        let migrated = sqlite_catalog(&conn);
+        assert!(!migrated.is_empty());
+        assert_eq!(replayed, migrated, "after migration {version}");
+    }
 }

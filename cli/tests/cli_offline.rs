@@ -150,7 +150,13 @@ type NewCase<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
 fn new_creates_the_next_file_in_each_scheme() {
     let cases: &[NewCase<'_>] = &[
         (
-            &[("m/001_a.sql", OK), ("m/002_b.sql", OK)],
+            &[
+                ("m/001_a.sql", OK),
+                (
+                    "m/002_b.sql",
+                    "-- UP\nCREATE TABLE u (id int);\n-- DOWN\nDROP TABLE u;\n",
+                ),
+            ],
             &["m/003_add_users.sql"],
         ),
         (

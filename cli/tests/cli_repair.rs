@@ -242,7 +242,11 @@ async fn a_partial_failure_is_explained_and_marked_applied_or_forgotten() {
     let dir = project(&[
         ("migrations/001_users.sql", USERS),
         ("migrations/002_indexes.sql", PARTIAL),
-        ("migrations/strata.toml", "[lints]\nsafety = \"allow\"\n"),
+        // The index on a column that does not exist is the failure under test.
+        (
+            "migrations/strata.toml",
+            "[lints]\nsafety = \"allow\"\nundefined-object = \"allow\"\n",
+        ),
     ]);
     let url = db.url.clone();
     let path = dir.path().to_path_buf();
@@ -346,7 +350,11 @@ async fn a_partial_failure_retried_by_up_leaves_nothing_to_repair() {
     let dir = project(&[
         ("migrations/001_users.sql", USERS),
         ("migrations/002_indexes.sql", PARTIAL),
-        ("migrations/strata.toml", "[lints]\nsafety = \"allow\"\n"),
+        // The index on a column that does not exist is the failure under test.
+        (
+            "migrations/strata.toml",
+            "[lints]\nsafety = \"allow\"\nundefined-object = \"allow\"\n",
+        ),
     ]);
     let url = db.url.clone();
     let path = dir.path().to_path_buf();

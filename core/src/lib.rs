@@ -34,6 +34,9 @@ pub mod schema_model {
     pub use crate::lints::pg_types::normal_type;
     pub use crate::lints::replay::postgres::model::*;
     pub use crate::lints::replay::postgres::models;
+    /// SQLite's build-time replay, read back after each migration.
+    #[cfg(feature = "sqlite-parser")]
+    pub use crate::lints::replay::sqlite::{CatalogObject, schemas as sqlite_schemas};
 }
 
 // The pipeline and what it produces: the migration list and rendered findings.

@@ -20,7 +20,7 @@ use crate::lint_registry::{Detected, REGISTRY};
 
 pub(crate) mod postgres;
 #[cfg(feature = "sqlite-parser")]
-mod sqlite;
+pub(crate) mod sqlite;
 
 /// Runs the replay for the dialect when one of its lints is not `allow`.
 pub(crate) fn run(

@@ -80,11 +80,68 @@ enum Outcome {
 
 pub(super) fn replay(directory: &Directory) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    replay_into(directory, &mut out);
+    replay_into(directory, &mut out, &mut |_, _| {});
     out
 }
 
-fn replay_into(directory: &Directory, out: &mut Vec<Diagnostic>) {
+/// One object of SQLite's catalog: (type, name, table), and a table's columns as
+/// `pragma table_info` gives them: (name, declared type, NOT NULL, default, primary key
+/// position).
+pub type CatalogObject = (
+    (String, String, String),
+    Vec<(String, String, bool, Option<String>, i64)>,
+);
+
+/// The schema after each migration's UP in the build-time replay, in version order, read
+/// from the replay's own database: what the catalog test compares with a database the
+/// runtime migrated. The replay stops where it stops for the lints.
+pub fn schemas(directory: &Directory) -> Vec<(i64, Vec<CatalogObject>)> {
+    let mut steps = Vec::new();
+    replay_into(directory, &mut Vec::new(), &mut |version, conn| {
+        steps.push((version, catalog(conn).unwrap_or_default()));
+    });
+    steps
+}
+
+fn catalog(conn: &Connection) -> rusqlite::Result<Vec<CatalogObject>> {
+    let mut objects = conn.prepare(
+        "SELECT type, name, tbl_name FROM sqlite_schema \
+         WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
+    )?;
+    let objects: Vec<(String, String, String)> = objects
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut columns = conn.prepare(
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid",
+    )?;
+    objects
+        .into_iter()
+        .map(|object| {
+            let list = if object.0 == "table" {
+                columns
+                    .query_map([&object.1], |row| {
+                        Ok((
+                            row.get(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                        ))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?
+            } else {
+                Vec::new()
+            };
+            Ok((object, list))
+        })
+        .collect()
+}
+
+fn replay_into(
+    directory: &Directory,
+    out: &mut Vec<Diagnostic>,
+    after: &mut dyn FnMut(i64, &Connection),
+) {
     let Ok(conn) = Connection::open_in_memory() else {
         return;
     };
@@ -146,6 +203,7 @@ fn replay_into(directory: &Directory, out: &mut Vec<Diagnostic>) {
                 Outcome::Unknown => return,
             }
         }
+        after(version, &replay.conn);
         if let Some(before) = before {
             replay.check_down(&downs, &before, out);
         }
