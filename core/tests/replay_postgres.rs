@@ -318,3 +318,43 @@ fn every_prefix_of_the_model_fixture_replays_without_panic() {
         }
     }
 }
+
+#[test]
+fn what_a_called_function_may_make_is_unknown() {
+    // setup() makes `audits` when it is called; `audit` is one edit from it, but the call
+    // makes every name in the function's body unknown.
+    let found = findings(&[
+        USERS,
+        (
+            "002_setup.sql",
+            "CREATE FUNCTION setup() RETURNS void LANGUAGE plpgsql AS $$\n\
+             BEGIN CREATE TABLE audit (id int); END $$;\n\
+             CREATE TABLE audits (id int);\n\
+             SELECT setup();\n",
+        ),
+        ("003_use.sql", "ALTER TABLE audit ADD COLUMN at timestamptz;\n"),
+    ]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_table_made_by_select_into_is_not_reported() {
+    let found = findings(&[
+        USERS,
+        // `user_s` is one edit from `users`: made by SELECT INTO, it must not be taken for
+        // a typo.
+        ("002_copy.sql", "SELECT * INTO user_s FROM users;\n"),
+        ("003_use.sql", "ALTER TABLE user_s ADD COLUMN x int;\n"),
+    ]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_set_that_starts_by_naming_what_it_did_not_make_reports_no_never_made_name() {
+    // The first statement changes a table from before the migrations.
+    let found = findings(&[
+        ("001_legacy.sql", "ALTER TABLE user_role ADD COLUMN note text;\n"),
+        ("002_roles.sql", "CREATE TABLE user_roles (id int);\n"),
+    ]);
+    assert!(found.is_empty(), "{found:#?}");
+}

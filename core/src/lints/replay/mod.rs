@@ -13,10 +13,12 @@
 //! data (production's rows are not the replay's), a syntax error (`sql-syntax` reports
 //! those). Everything after such a statement is unknown, so nothing after it is reported.
 
+use std::ops::Range;
+
 use crate::diagnostic::Diagnostic;
-use crate::discover::Directory;
+use crate::discover::{Candidate, Directory, SourceFile};
 use crate::level::Level;
-use crate::lint_registry::{Detected, REGISTRY};
+use crate::lint_registry::{Detected, Lint, REGISTRY};
 
 pub(crate) mod postgres;
 #[cfg(feature = "sqlite-parser")]
@@ -46,6 +48,50 @@ pub(crate) fn run(
             .into_iter()
             .filter(|d| directory.config.level(d.lint) != Level::Allow),
     );
+}
+
+/// How many schema differences a `down-not-inverse` finding lists.
+const SHOWN_DIFFERENCES: usize = 5;
+
+/// The migrations in version order; `None` when two share a version: their order is not
+/// known (duplicate-version says so), and neither is the schema each finds.
+pub(crate) fn in_version_order(directory: &Directory) -> Option<Vec<&Candidate>> {
+    let mut candidates: Vec<&Candidate> = directory.candidates.iter().collect();
+    candidates.sort_by_key(|candidate| candidate.name.version);
+    let ambiguous = candidates
+        .windows(2)
+        .any(|pair| pair[0].name.version == pair[1].name.version);
+    (!ambiguous).then_some(candidates)
+}
+
+/// A `down-not-inverse` finding at the DOWN's first statement (`file`, `statement`), listing
+/// the first differences.
+pub(crate) fn down_not_inverse(
+    file: &SourceFile,
+    statement: &Range<usize>,
+    version: i64,
+    differences: &[String],
+    help: &str,
+) -> Diagnostic {
+    let shown: Vec<&str> = differences
+        .iter()
+        .take(SHOWN_DIFFERENCES)
+        .map(String::as_str)
+        .collect();
+    let more = match differences.len().saturating_sub(SHOWN_DIFFERENCES) {
+        0 => String::new(),
+        more => format!(" (and {more} more)"),
+    };
+    Diagnostic::new(
+        Lint::DownNotInverse,
+        &file.path,
+        format!(
+            "migration {version}: the DOWN does not restore the schema its UP found: {}{more}",
+            shown.join("; ")
+        ),
+    )
+    .at(crate::lints::first_word_span(file, statement))
+    .help(help.to_string())
 }
 
 /// What a failing statement means, when it is certain. (Only SQLite replays so far.)

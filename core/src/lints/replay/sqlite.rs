@@ -12,15 +12,12 @@ use strata_model::statements::StatementRange;
 
 use super::{Verdict, closest};
 use crate::diagnostic::Diagnostic;
-use crate::discover::{Candidate, Directory, SourceFile};
+use crate::discover::{Directory, SourceFile};
 use crate::lint_registry::Lint;
 
 /// One statement may run this long; past it the replay gives up (a recursive CTE seeding
 /// millions of rows must not hang the build).
 const STATEMENT_BUDGET: Duration = Duration::from_secs(2);
-
-/// How many schema differences a `down-not-inverse` finding lists.
-const SHOWN_DIFFERENCES: usize = 5;
 
 /// Where an object was last created or dropped.
 #[derive(Debug, Clone)]
@@ -156,15 +153,9 @@ fn replay_into(
         objects: BTreeSet::new(),
         events: BTreeMap::new(),
     };
-    let mut candidates: Vec<&Candidate> = directory.candidates.iter().collect();
-    candidates.sort_by_key(|candidate| candidate.name.version);
-    // Two migrations of one version: their order is not known (duplicate-version says so).
-    if candidates
-        .windows(2)
-        .any(|pair| pair[0].name.version == pair[1].name.version)
-    {
+    let Some(candidates) = super::in_version_order(directory) else {
         return;
-    }
+    };
     for candidate in candidates {
         let version = candidate.name.version;
         let files: Vec<&SourceFile> = candidate.files().map(|i| directory.file(i)).collect();
@@ -493,35 +484,17 @@ impl Replay {
         if complete && let Some(after) = self.snapshot() {
             let differences = before.differences(&after);
             if let (false, Some(first)) = (differences.is_empty(), downs.first()) {
-                let shown: Vec<String> = differences
+                let differences: Vec<String> = differences
                     .iter()
-                    .take(SHOWN_DIFFERENCES)
                     .map(|d| d.describe("is still there", "is missing"))
                     .collect();
-                let more = differences.len().saturating_sub(SHOWN_DIFFERENCES);
-                let more = if more > 0 {
-                    format!(" (and {more} more)")
-                } else {
-                    String::new()
-                };
-                let mut finding = Diagnostic::new(
-                    Lint::DownNotInverse,
-                    &first.file.path,
-                    format!(
-                        "migration {}: the DOWN does not restore the schema its UP found: {}{more}",
-                        first.version,
-                        shown.join("; ")
-                    ),
-                )
-                .at(crate::lints::first_word_span(
+                out.push(super::down_not_inverse(
                     first.file,
                     &first.range.range,
+                    first.version,
+                    &differences,
+                    "replayed at build time: the UP, then this DOWN, on an in-memory SQLite",
                 ));
-                finding.help = Some(
-                    "replayed at build time: the UP, then this DOWN, on an in-memory SQLite"
-                        .to_string(),
-                );
-                out.push(finding);
             }
         }
         let _ = self

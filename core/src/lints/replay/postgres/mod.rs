@@ -18,16 +18,13 @@ mod replay;
 mod tables;
 
 use crate::diagnostic::Diagnostic;
-use crate::discover::{Candidate, Directory};
+use crate::discover::Directory;
 use crate::level::Level;
 use crate::lint_registry::Lint;
 use crate::lints::safety_scope::{self, Created, Prepared, Statement};
 use crate::lints::{adding_not_nullable_field, changing_column_type};
 use model::Model;
 use replay::Replay;
-
-/// How many schema differences a `down-not-inverse` finding lists.
-const SHOWN_DIFFERENCES: usize = 5;
 
 /// The safety lints that read the model, as enabled for this directory.
 struct SafetyChecks<'d> {
@@ -118,15 +115,9 @@ fn walk(
     safety: Option<&SafetyChecks<'_>>,
     mut after: impl FnMut(i64, &Model),
 ) {
-    let mut candidates: Vec<&Candidate> = directory.candidates.iter().collect();
-    candidates.sort_by_key(|candidate| candidate.name.version);
-    // Two migrations of one version: their order is not known (duplicate-version says so).
-    if candidates
-        .windows(2)
-        .any(|pair| pair[0].name.version == pair[1].name.version)
-    {
+    let Some(candidates) = super::in_version_order(directory) else {
         return;
-    }
+    };
     // After a ROLLBACK nothing is known: the safety checks read an empty model then.
     let nothing_known = Model::default();
     let mut next = 0;
@@ -208,30 +199,12 @@ fn check_down(replay: &mut Replay, downs: &[Statement<'_>], before: &Model, inex
     if followed {
         let differences = before.differences(&replay.model);
         if let (false, Some(first)) = (differences.is_empty(), downs.first()) {
-            let shown: Vec<&str> = differences
-                .iter()
-                .take(SHOWN_DIFFERENCES)
-                .map(String::as_str)
-                .collect();
-            let more = differences.len().saturating_sub(SHOWN_DIFFERENCES);
-            let more = if more > 0 {
-                format!(" (and {more} more)")
-            } else {
-                String::new()
-            };
-            let diagnostic = Diagnostic::new(
-                Lint::DownNotInverse,
-                &first.file.path,
-                format!(
-                    "migration {}: the DOWN does not restore the schema its UP found: {}{more}",
-                    first.version,
-                    shown.join("; ")
-                ),
-            )
-            .at(crate::lints::first_word_span(first.file, &first.range))
-            .help(
-                "strata replayed the UP, then this DOWN, in its schema model at build time"
-                    .to_string(),
+            let diagnostic = super::down_not_inverse(
+                first.file,
+                &first.range,
+                first.version,
+                &differences,
+                "strata replayed the UP, then this DOWN, in its schema model at build time",
             );
             replay.findings.push(replay::Finding {
                 diagnostic,
@@ -268,13 +241,18 @@ fn apply(replay: &mut Replay, statement: &Statement<'_>) {
                 replay.model.path_certain = false;
             }
         }
-        Some("SELECT") if !statement.tokens.iter().any(|t| t.text == "(") => {}
+        // A SELECT that calls nothing and makes no table (`SELECT ... INTO t` does).
+        Some("SELECT")
+            if !statement
+                .tokens
+                .iter()
+                .any(|t| t.text == "(" || t.word == Some("INTO")) => {}
         // Transaction control, privileges, maintenance, notifications: no schema change.
         Some(
             "BEGIN" | "COMMIT" | "END" | "START" | "SAVEPOINT" | "RELEASE" | "GRANT" | "REVOKE"
             | "ANALYZE" | "ANALYSE" | "VACUUM" | "REFRESH" | "LOCK" | "NOTIFY" | "LISTEN"
             | "UNLISTEN" | "DISCARD" | "CLUSTER" | "REINDEX" | "CHECKPOINT" | "COPY" | "SHOW"
-            | "VALUES" | "EXPLAIN" | "SECURITY" | "WITH",
+            | "VALUES" | "SECURITY",
         ) => {}
         Some("ROLLBACK" | "ABORT") => replay.stopped = true,
         _ => replay.opaque(statement),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Key, Model, Relation};
+use super::model::{Model, Relation};
 use crate::lints::safety_scope::{Statement, identifier};
 
 /// PostgreSQL's longest name, in bytes (NAMEDATALEN - 1).
@@ -106,18 +106,12 @@ pub(crate) fn choose_relation_name(
     constraint: bool,
     taken: &BTreeSet<String>,
 ) -> Option<String> {
-    (0..1000).find_map(|pass| {
-        let label = if pass == 0 {
-            label.to_string()
-        } else {
-            format!("{label}{pass}")
-        };
-        let name = object_name(table, columns, &label)?;
-        let key: Key = (schema.to_string(), name.clone());
-        let used = model.relations.contains_key(&key)
-            || taken.contains(&name)
-            || (constraint && constraint_name_used(model, schema, &name));
-        (!used).then_some(name)
+    choose(table, columns, label, |name| {
+        model
+            .relations
+            .contains_key(&(schema.to_string(), name.to_string()))
+            || taken.contains(name)
+            || (constraint && constraint_name_used(model, schema, name))
     })
 }
 
@@ -131,6 +125,18 @@ pub(crate) fn choose_constraint_name(
     label: &str,
     taken: &BTreeSet<String>,
 ) -> Option<String> {
+    choose(table, columns, label, |name| {
+        taken.contains(name) || constraint_name_used(model, schema, name)
+    })
+}
+
+/// PostgreSQL's `ChooseRelationName` loop: `label`, `label1`, `label2`... until `used` says no.
+fn choose(
+    table: &str,
+    columns: Option<&str>,
+    label: &str,
+    used: impl Fn(&str) -> bool,
+) -> Option<String> {
     (0..1000).find_map(|pass| {
         let label = if pass == 0 {
             label.to_string()
@@ -138,7 +144,7 @@ pub(crate) fn choose_constraint_name(
             format!("{label}{pass}")
         };
         let name = object_name(table, columns, &label)?;
-        (!taken.contains(&name) && !constraint_name_used(model, schema, &name)).then_some(name)
+        (!used(&name)).then_some(name)
     })
 }
 

@@ -432,6 +432,9 @@ pub(crate) fn create_function(replay: &mut Replay, statement: &Statement<'_>, i:
     };
     let event = Replay::event(statement, "created");
     replay.note(Kind::Function, key.clone(), event);
+    replay
+        .bodies
+        .insert(key.1.clone(), statement.text().to_ascii_lowercase());
     // Overloads known: one more. Not known: still not.
     if let Some(signatures) = replay
         .model
@@ -515,16 +518,36 @@ pub(crate) fn create_extension(replay: &mut Replay, statement: &Statement<'_>) {
         replay.opaque(statement);
         return;
     };
-    if replay.model.extensions.contains(&name) {
+    let named = (name, token, if_not_exists);
+    create_named(replay, statement, Kind::Extension, named, |m| {
+        &mut m.extensions
+    });
+}
+
+/// A schema or an extension (`set` holds those that exist) named at `token`: reported when
+/// it exists (unless IF NOT EXISTS), else recorded. Whether it was made.
+fn create_named(
+    replay: &mut Replay,
+    statement: &Statement<'_>,
+    kind: Kind,
+    (name, token, if_not_exists): (String, usize, bool),
+    set: fn(&mut super::model::Model) -> &mut BTreeSet<String>,
+) -> bool {
+    let key = (String::new(), name.clone());
+    if set(&mut replay.model).contains(&name) {
         if !if_not_exists {
-            let origin = Some((Kind::Extension, (String::new(), name.clone())));
-            replay.duplicate(statement, token, format!("extension `{name}`"), origin);
+            let what = match kind {
+                Kind::Schema => format!("schema `{name}`"),
+                _ => format!("extension `{name}`"),
+            };
+            replay.duplicate(statement, token, what, Some((kind, key)));
         }
-        return;
+        return false;
     }
     let event = Replay::event(statement, "created");
-    replay.note(Kind::Extension, (String::new(), name.clone()), event);
-    replay.model.extensions.insert(name);
+    replay.note(kind, key, event);
+    set(&mut replay.model).insert(name);
+    true
 }
 
 /// `CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role] [elements]`.
@@ -548,17 +571,8 @@ pub(crate) fn create_schema(replay: &mut Replay, statement: &Statement<'_>) {
     if replay.model.is_unknown(&name) {
         return;
     }
-    if replay.model.schemas.contains(&name) {
-        if !if_not_exists {
-            let origin = Some((Kind::Schema, (String::new(), name.clone())));
-            replay.duplicate(statement, token, format!("schema `{name}`"), origin);
-        }
-        return;
-    }
-    let event = Replay::event(statement, "created");
-    replay.note(Kind::Schema, (String::new(), name.clone()), event);
-    replay.model.schemas.insert(name);
-    if elements {
+    let named = (name, token, if_not_exists);
+    if create_named(replay, statement, Kind::Schema, named, |m| &mut m.schemas) && elements {
         replay.opaque(statement);
     }
 }

@@ -35,6 +35,9 @@ pub(crate) struct Replay {
     pub(crate) failed_statement: bool,
     /// The migration being replayed ran a session-wide `SET search_path`.
     pub(crate) session_path_set: bool,
+    /// Each function's or procedure's text (lower case) by name: what a statement calling
+    /// it may do.
+    pub(crate) bodies: std::collections::BTreeMap<String, String>,
 }
 
 /// How a name looks up.
@@ -55,6 +58,7 @@ impl Replay {
             stopped: false,
             failed_statement: false,
             session_path_set: false,
+            bodies: std::collections::BTreeMap::new(),
         }
     }
 
@@ -203,6 +207,12 @@ impl Replay {
             }
             return;
         }
+        // Named before any migration made a relation: the migrations start from a database
+        // that had it.
+        if !self.model.events.keys().any(|(kind, _)| *kind == Kind::Relation) {
+            self.open = true;
+            return;
+        }
         let schemas = self.schemas_of(name);
         let near: Vec<String> = self
             .model
@@ -313,19 +323,35 @@ impl Replay {
     /// and function bodies included) may now be anything.
     pub(crate) fn opaque(&mut self, statement: &Statement<'_>) {
         let text = statement.text().to_ascii_lowercase();
-        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
-            if !word.is_empty() {
+        self.forget_text(&text);
+        self.inexact += 1;
+    }
+
+    /// Every name `text` (lower case) mentions becomes unknown, and so does every name in the
+    /// body of a function it may call: a function made earlier may create anything.
+    fn forget_text(&mut self, text: &str) {
+        let mut pending = vec![text.to_string()];
+        let mut called = std::collections::BTreeSet::new();
+        while let Some(text) = pending.pop() {
+            for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
+                if word.is_empty() {
+                    continue;
+                }
                 self.model.forget(word);
+                if let Some(body) = self.bodies.get(word)
+                    && called.insert(word.to_string())
+                {
+                    pending.push(body.clone());
+                }
+            }
+            // Dynamic SQL builds names the text does not spell out.
+            if text.contains("execute") || text.contains("format(") {
+                self.model.dynamic = true;
+            }
+            if text.contains("search_path") {
+                self.model.path_certain = false;
             }
         }
-        // Dynamic SQL builds names the text does not spell out.
-        if text.contains("execute") || text.contains("format(") {
-            self.model.dynamic = true;
-        }
-        if text.contains("search_path") {
-            self.model.path_certain = false;
-        }
-        self.inexact += 1;
     }
 }
 
