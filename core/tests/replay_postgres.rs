@@ -332,7 +332,10 @@ fn what_a_called_function_may_make_is_unknown() {
              CREATE TABLE audits (id int);\n\
              SELECT setup();\n",
         ),
-        ("003_use.sql", "ALTER TABLE audit ADD COLUMN at timestamptz;\n"),
+        (
+            "003_use.sql",
+            "ALTER TABLE audit ADD COLUMN at timestamptz;\n",
+        ),
     ]);
     assert!(found.is_empty(), "{found:#?}");
 }
@@ -353,7 +356,10 @@ fn a_table_made_by_select_into_is_not_reported() {
 fn a_set_that_starts_by_naming_what_it_did_not_make_reports_no_never_made_name() {
     // The first statement changes a table from before the migrations.
     let found = findings(&[
-        ("001_legacy.sql", "ALTER TABLE user_role ADD COLUMN note text;\n"),
+        (
+            "001_legacy.sql",
+            "ALTER TABLE user_role ADD COLUMN note text;\n",
+        ),
         ("002_roles.sql", "CREATE TABLE user_roles (id int);\n"),
     ]);
     assert!(found.is_empty(), "{found:#?}");

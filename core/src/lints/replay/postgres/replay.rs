@@ -209,7 +209,12 @@ impl Replay {
         }
         // Named before any migration made a relation: the migrations start from a database
         // that had it.
-        if !self.model.events.keys().any(|(kind, _)| *kind == Kind::Relation) {
+        if !self
+            .model
+            .events
+            .keys()
+            .any(|(kind, _)| *kind == Kind::Relation)
+        {
             self.open = true;
             return;
         }
