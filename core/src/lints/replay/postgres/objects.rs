@@ -465,13 +465,8 @@ pub(crate) fn create_trigger(
         replay.opaque(statement);
         return;
     };
-    let key = match replay.find_relation(&table) {
-        Lookup::Found(key) => key,
-        Lookup::Missing => {
-            replay.missing_relation(statement, &table, "table");
-            return;
-        }
-        Lookup::Unsure => return,
+    let Some(key) = replay.existing_relation(statement, &table, "table", false) else {
+        return;
     };
     // The function it runs.
     if let Some(execute) =
@@ -645,15 +640,8 @@ fn drop_relation(
     if_exists: bool,
     cascade: bool,
 ) {
-    let key = match replay.find_relation(name) {
-        Lookup::Found(key) => key,
-        Lookup::Missing => {
-            if !if_exists {
-                replay.missing_relation(statement, name, kind);
-            }
-            return;
-        }
-        Lookup::Unsure => return,
+    let Some(key) = replay.existing_relation(statement, name, kind, if_exists) else {
+        return;
     };
     let Some(existing) = replay.model.relations.get(&key).cloned() else {
         return;
@@ -716,15 +704,8 @@ fn drop_trigger(replay: &mut Replay, statement: &Statement<'_>, at: usize, if_ex
     let Some((table, _)) = qualified_at(statement, at + 2) else {
         return;
     };
-    let key = match replay.find_relation(&table) {
-        Lookup::Found(key) => key,
-        Lookup::Missing => {
-            if !if_exists {
-                replay.missing_relation(statement, &table, "table");
-            }
-            return;
-        }
-        Lookup::Unsure => return,
+    let Some(key) = replay.existing_relation(statement, &table, "table", if_exists) else {
+        return;
     };
     if !replay.model.table_is_known(&key) {
         return;
@@ -880,15 +861,8 @@ pub(crate) fn alter_relation(
         replay.opaque(statement);
         return;
     };
-    let key = match replay.find_relation(&name) {
-        Lookup::Found(key) => key,
-        Lookup::Missing => {
-            if !if_exists {
-                replay.missing_relation(statement, &name, kind);
-            }
-            return;
-        }
-        Lookup::Unsure => return,
+    let Some(key) = replay.existing_relation(statement, &name, kind, if_exists) else {
+        return;
     };
     if statement.words_at(next, &["RENAME", "TO"]) {
         rename_relation(replay, statement, &key, next + 2);

@@ -9,14 +9,7 @@ use crate::lints::safety_scope::{Statement, identifier, split_commas};
 
 /// The table `name`, reported when missing; `None` unless it exists.
 fn table(replay: &mut Replay, statement: &Statement<'_>, name: &Name) -> Option<Key> {
-    match replay.find_relation(name) {
-        Lookup::Found(key) => Some(key),
-        Lookup::Missing => {
-            replay.missing_relation(statement, name, "table");
-            None
-        }
-        Lookup::Unsure => None,
-    }
+    replay.existing_relation(statement, name, "table", false)
 }
 
 /// Checks that each (column, token) is a column of `key` when its columns are known.

@@ -159,6 +159,27 @@ impl Replay {
         }
     }
 
+    /// The relation `name` when it exists. A missing one is reported as a missing `what`
+    /// unless the statement said IF EXISTS; `None` then, and when the model is unsure.
+    pub(crate) fn existing_relation(
+        &mut self,
+        statement: &Statement<'_>,
+        name: &Name,
+        what: &str,
+        if_exists: bool,
+    ) -> Option<Key> {
+        match self.find_relation(name) {
+            Lookup::Found(key) => Some(key),
+            Lookup::Missing => {
+                if !if_exists {
+                    self.missing_relation(statement, name, what);
+                }
+                None
+            }
+            Lookup::Unsure => None,
+        }
+    }
+
     /// Looks up a type.
     pub(crate) fn find_type(&mut self, name: &Name) -> Lookup {
         if self.unsure(name) {
