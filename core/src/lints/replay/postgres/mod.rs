@@ -1,6 +1,8 @@
 //! The PostgreSQL schema model: every migration replayed in version order over the
 //! statements' tokens, no database involved. What it follows is in `model.rs`; what each
-//! statement does, in `tables.rs`, `objects.rs` and `references.rs`.
+//! statement does, in `tables.rs` (with `columns.rs`, `constraints.rs`, `relations.rs`),
+//! `objects.rs` (other relations, DROP), `types.rs`, `routines.rs`, `namespaces.rs` and
+//! `references.rs`.
 //!
 //! It knows when it does not know. A statement it does not follow (a DO block, a function
 //! call, dynamic SQL, a kind it does not handle) makes every name it mentions unknown, and
@@ -9,13 +11,19 @@
 //! such name in the whole set is a near miss of one it made (a typo), never when one is not
 //! (a database older than the migrations, an extension's table, a platform's schema).
 
+mod columns;
+mod constraints;
 mod definitions;
 pub mod model;
 mod names;
+mod namespaces;
 mod objects;
 mod references;
+mod relations;
 mod replay;
+mod routines;
 mod tables;
+mod types;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::Directory;
@@ -292,15 +300,15 @@ fn create(replay: &mut Replay, statement: &Statement<'_>) {
         Some("MATERIALIZED") if statement.word(i + 1) == Some("VIEW") => {
             objects::create_view(replay, statement, i + 2, true, or_replace)
         }
-        Some("TYPE") if i == 1 => objects::create_type(replay, statement, false),
-        Some("DOMAIN") if i == 1 => objects::create_type(replay, statement, true),
-        Some("FUNCTION" | "PROCEDURE") => objects::create_function(replay, statement, i + 1),
-        Some("TRIGGER") => objects::create_trigger(replay, statement, i + 1, or_replace),
+        Some("TYPE") if i == 1 => types::create_type(replay, statement, false),
+        Some("DOMAIN") if i == 1 => types::create_type(replay, statement, true),
+        Some("FUNCTION" | "PROCEDURE") => routines::create_function(replay, statement, i + 1),
+        Some("TRIGGER") => routines::create_trigger(replay, statement, i + 1, or_replace),
         Some("CONSTRAINT") if statement.word(i + 1) == Some("TRIGGER") => {
-            objects::create_trigger(replay, statement, i + 2, or_replace)
+            routines::create_trigger(replay, statement, i + 2, or_replace)
         }
-        Some("EXTENSION") => objects::create_extension(replay, statement),
-        Some("SCHEMA") => objects::create_schema(replay, statement),
+        Some("EXTENSION") => namespaces::create_extension(replay, statement),
+        Some("SCHEMA") => namespaces::create_schema(replay, statement),
         // Objects outside the namespaces the model follows.
         Some(
             "POLICY" | "ROLE" | "USER" | "GROUP" | "PUBLICATION" | "STATISTICS" | "RULE"
@@ -327,11 +335,11 @@ fn alter(replay: &mut Replay, statement: &Statement<'_>) {
         (Some("MATERIALIZED"), Some("VIEW")) => {
             objects::alter_relation(replay, statement, 3, "materialized view")
         }
-        (Some("TYPE"), _) => objects::alter_type(replay, statement),
+        (Some("TYPE"), _) => types::alter_type(replay, statement),
         (Some("FUNCTION" | "PROCEDURE" | "ROUTINE"), _) => {
-            objects::alter_function(replay, statement)
+            routines::alter_function(replay, statement)
         }
-        (Some("SCHEMA"), _) => objects::alter_schema(replay, statement),
+        (Some("SCHEMA"), _) => namespaces::alter_schema(replay, statement),
         (Some("DOMAIN"), _) if !statement.words_at(3, &["RENAME", "TO"]) => {}
         (
             Some(
@@ -364,7 +372,7 @@ fn set(replay: &mut Replay, statement: &Statement<'_>) {
                 }
                 let schema = match token.word {
                     Some("DEFAULT") => Some("public".to_string()),
-                    _ => objects::string_value(token.text)
+                    _ => types::string_value(token.text)
                         .or_else(|| crate::lints::safety_scope::identifier(token)),
                 };
                 match schema {
