@@ -119,11 +119,11 @@ pub(crate) fn drop_column(
     column: &str,
     cascade: bool,
 ) {
-    let event = Replay::event(statement, "dropped");
     replay.note(
+        statement,
         Kind::Column,
         (key.0.clone(), format!("{}.{column}", key.1)),
-        event,
+        "dropped",
     );
     let mut dropped_constraints = Vec::new();
     if let Some(table) = replay.model.table_mut(key) {
@@ -239,10 +239,10 @@ pub(crate) fn rename_column(
             _ => {}
         }
     }
-    let event = Replay::event(statement, format!("renamed to `{new}`"));
     replay.note(
+        statement,
         Kind::Column,
         (key.0.clone(), format!("{}.{old}", key.1)),
-        event,
+        format!("renamed to `{new}`"),
     );
 }

@@ -197,9 +197,8 @@ pub(crate) fn add_constraint(
         replay.model.constraint_names_seen.insert(name.clone());
     }
     if indexed {
-        let event = Replay::event(statement, "created");
-        replay.note(Kind::Relation, (key.0.clone(), name.clone()), event);
-        replay.model.relations.insert(
+        replay.add_relation(
+            statement,
             (key.0.clone(), name),
             Relation::Index {
                 table: key.1.clone(),
@@ -236,11 +235,11 @@ pub(crate) fn drop_constraint(
             .relations
             .remove(&(key.0.clone(), name.to_string()));
     }
-    let event = Replay::event(statement, "dropped");
     replay.note(
+        statement,
         Kind::Constraint,
         (key.0.clone(), format!("{}.{name}", key.1)),
-        event,
+        "dropped",
     );
 }
 
@@ -327,10 +326,10 @@ pub(crate) fn rename_constraint(
             .relations
             .insert((key.0.clone(), new.to_string()), index);
     }
-    let event = Replay::event(statement, format!("renamed to `{new}`"));
     replay.note(
+        statement,
         Kind::Constraint,
         (key.0.clone(), format!("{}.{old}", key.1)),
-        event,
+        format!("renamed to `{new}`"),
     );
 }

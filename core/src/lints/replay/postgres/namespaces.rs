@@ -43,8 +43,7 @@ pub(crate) fn create_named(
         }
         return false;
     }
-    let event = Replay::event(statement, "created");
-    replay.note(kind, key, event);
+    replay.note(statement, kind, key, "created");
     set(&mut replay.model).insert(name);
     true
 }
@@ -102,8 +101,7 @@ pub(crate) fn drop_named(
             } else {
                 replay.model.extensions.remove(&name);
             }
-            let event = Replay::event(statement, "dropped");
-            replay.note(event_kind, event_key, event);
+            replay.note(statement, event_kind, event_key, "dropped");
         } else if !if_exists && !replay.model.is_unknown(&name) {
             let missing = Name {
                 schema: None,

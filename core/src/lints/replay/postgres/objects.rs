@@ -137,9 +137,8 @@ pub(crate) fn create_index(replay: &mut Replay, statement: &Statement<'_>, uniqu
         _ => None,
     };
     let index_key = (key.0.clone(), name);
-    let event = Replay::event(statement, "created");
-    replay.note(Kind::Relation, index_key.clone(), event);
-    replay.model.relations.insert(
+    replay.add_relation(
+        statement,
         index_key,
         Relation::Index {
             table: key.1.clone(),
@@ -172,12 +171,7 @@ pub(crate) fn create_sequence(replay: &mut Replay, statement: &Statement<'_>, i:
             let table = owner.schema?;
             Some((table, owner.name))
         });
-    let event = Replay::event(statement, "created");
-    replay.note(Kind::Relation, key.clone(), event);
-    replay
-        .model
-        .relations
-        .insert(key, Relation::Sequence { owned_by });
+    replay.add_relation(statement, key, Relation::Sequence { owned_by });
 }
 
 /// `CREATE [OR REPLACE] [MATERIALIZED] VIEW [IF NOT EXISTS] name ...`.
@@ -203,12 +197,7 @@ pub(crate) fn create_view(
     if relation_exists(replay, statement, &key, name.token, if_not_exists) {
         return;
     }
-    let event = Replay::event(statement, "created");
-    replay.note(Kind::Relation, key.clone(), event);
-    replay
-        .model
-        .relations
-        .insert(key, Relation::View { materialized });
+    replay.add_relation(statement, key, Relation::View { materialized });
 }
 
 /// `DROP kind [IF EXISTS] names [CASCADE | RESTRICT]` for every kind the model follows;
@@ -241,8 +230,7 @@ pub(crate) fn drop(replay: &mut Replay, statement: &Statement<'_>) -> bool {
                 match replay.find_type(&name) {
                     Lookup::Found(key) => {
                         replay.model.types.remove(&key);
-                        let event = Replay::event(statement, "dropped");
-                        replay.note(Kind::Type, key.clone(), event);
+                        replay.note(statement, Kind::Type, key.clone(), "dropped");
                         if cascade {
                             forget_tables_using(replay, &key);
                         }
@@ -309,9 +297,8 @@ fn drop_relation(
         }
     }
     let removed = replay.model.drop_relation(&key, cascade);
-    let event = Replay::event(statement, "dropped");
     for (dropped, _) in removed {
-        replay.note(Kind::Relation, dropped, event.clone());
+        replay.note(statement, Kind::Relation, dropped, "dropped");
     }
 }
 

@@ -46,10 +46,13 @@ pub(crate) fn rename_relation(
         constraint.name = new.clone();
         replay.model.constraint_names_seen.insert(new.clone());
     }
-    let renamed = Replay::event(statement, format!("renamed to `{new}`"));
-    replay.note(Kind::Relation, key.clone(), renamed);
-    let created = Replay::event(statement, "created");
-    replay.note(Kind::Relation, new_key, created);
+    replay.note(
+        statement,
+        Kind::Relation,
+        key.clone(),
+        format!("renamed to `{new}`"),
+    );
+    replay.note(statement, Kind::Relation, new_key, "created");
 }
 
 /// Points what belonged to table `old` (its indexes, sequences, other tables' foreign keys)
@@ -119,6 +122,10 @@ pub(crate) fn move_relation(replay: &mut Replay, statement: &Statement<'_>, key:
     if is_table {
         retarget(replay, key, &new_key);
     }
-    let moved = Replay::event(statement, format!("moved to schema `{}`", new_key.0));
-    replay.note(Kind::Relation, key.clone(), moved);
+    replay.note(
+        statement,
+        Kind::Relation,
+        key.clone(),
+        format!("moved to schema `{}`", new_key.0),
+    );
 }

@@ -103,25 +103,35 @@ impl Replay {
         self.failed_statement = true;
     }
 
-    /// An event for `statement`.
-    pub(crate) fn event(statement: &Statement<'_>, what: impl Into<String>) -> Event {
-        Event {
-            what: what.into(),
-            version: statement.version,
-            path: statement.file.path.clone(),
-            line: strata_model::position::line_column(&statement.file.text, statement.range.start)
-                .0,
-        }
-    }
-
     /// Marks `name` unknown (see [`Model::forget`]): the model no longer follows it exactly.
     pub(crate) fn forget(&mut self, name: &str) {
         self.model.forget(name);
         self.inexact += 1;
     }
 
-    pub(crate) fn note(&mut self, kind: Kind, key: Key, event: Event) {
+    /// Records what `statement` did to `key` (`what`: `created`, `dropped`, `renamed to
+    /// \`x\``), for findings that say where an object went.
+    pub(crate) fn note(
+        &mut self,
+        statement: &Statement<'_>,
+        kind: Kind,
+        key: Key,
+        what: impl Into<String>,
+    ) {
+        let event = Event {
+            what: what.into(),
+            version: statement.version,
+            path: statement.file.path.clone(),
+            line: strata_model::position::line_column(&statement.file.text, statement.range.start)
+                .0,
+        };
         self.model.events.insert((kind, key), event);
+    }
+
+    /// Records a relation `statement` made.
+    pub(crate) fn add_relation(&mut self, statement: &Statement<'_>, key: Key, relation: Relation) {
+        self.note(statement, Kind::Relation, key.clone(), "created");
+        self.model.relations.insert(key, relation);
     }
 
     /// Whether nothing can be said about `name`; notes when that is because the migrations

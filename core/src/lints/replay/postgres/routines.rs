@@ -30,8 +30,7 @@ pub(crate) fn create_function(replay: &mut Replay, statement: &Statement<'_>, i:
             .join(" "),
         None => String::new(),
     };
-    let event = Replay::event(statement, "created");
-    replay.note(Kind::Function, key.clone(), event);
+    replay.note(statement, Kind::Function, key.clone(), "created");
     replay
         .bodies
         .insert(key.1.clone(), statement.text().to_ascii_lowercase());
@@ -130,11 +129,11 @@ pub(crate) fn drop_trigger(
         return;
     };
     if found.triggers.remove(&trigger) {
-        let event = Replay::event(statement, "dropped");
         replay.note(
+            statement,
             Kind::Trigger,
             (key.0.clone(), format!("{}.{trigger}", key.1)),
-            event,
+            "dropped",
         );
     } else if !if_exists {
         let event_key = (key.0.clone(), format!("{}.{trigger}", key.1));
@@ -178,8 +177,7 @@ pub(crate) fn drop_functions(
                     matches!(replay.model.functions.get(&key), Some(Some(s)) if s.len() == 1);
                 if single || !is_open(statement, next) {
                     replay.model.functions.remove(&key);
-                    let event = Replay::event(statement, "dropped");
-                    replay.note(Kind::Function, key, event);
+                    replay.note(statement, Kind::Function, key, "dropped");
                 } else {
                     replay.model.functions.insert(key, None);
                 }

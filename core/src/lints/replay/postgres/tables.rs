@@ -86,8 +86,7 @@ pub(crate) fn create_table(replay: &mut Replay, statement: &Statement<'_>) {
     if relation_exists(replay, statement, &key, name.token, if_not_exists) {
         return;
     }
-    let event = Replay::event(statement, "created");
-    replay.note(Kind::Relation, key.clone(), event);
+    replay.note(statement, Kind::Relation, key.clone(), "created");
     // Columns from elsewhere (AS, OF type, PARTITION OF, INHERITS, LIKE): the table exists,
     // its columns are not known.
     let close = is_open(statement, next)

@@ -69,8 +69,7 @@ pub(crate) fn create_type(replay: &mut Replay, statement: &Statement<'_>, domain
     } else {
         TypeDef::Other
     };
-    let event = Replay::event(statement, "created");
-    replay.note(Kind::Type, key.clone(), event);
+    replay.note(statement, Kind::Type, key.clone(), "created");
     replay.model.types.insert(key, definition);
 }
 
@@ -179,8 +178,12 @@ pub(crate) fn alter_type(replay: &mut Replay, statement: &Statement<'_>) {
         if let Some(definition) = replay.model.types.remove(&key) {
             replay.model.types.insert(new_key.clone(), definition);
         }
-        let event = Replay::event(statement, format!("renamed to `{new}`"));
-        replay.note(Kind::Type, key.clone(), event);
+        replay.note(
+            statement,
+            Kind::Type,
+            key.clone(),
+            format!("renamed to `{new}`"),
+        );
         rename_column_types(replay, &key, &new_key);
     } else if matches!(
         statement.word(next),
