@@ -262,23 +262,14 @@ pub(crate) fn missing_constraint(
             format!(": `{name}` is an index (on `{table}`), not a constraint; DROP INDEX drops it")
         }
         _ => {
-            let event_key = (key.0.clone(), format!("{}.{name}", key.1));
-            match replay.model.events.get(&(Kind::Constraint, event_key)) {
-                Some(event) => format!(": it was {}", event.describe()),
-                None => {
-                    let names: Vec<String> = match replay.model.relations.get(key) {
-                        Some(Relation::Table(Some(t))) => {
-                            t.constraints.iter().map(|c| c.name.clone()).collect()
-                        }
-                        _ => Vec::new(),
-                    };
-                    match crate::lints::replay::closest(name, &names) {
-                        Some(near) => format!(" (did you mean `{near}`?)"),
-                        None if names.is_empty() => " (it has none)".to_string(),
-                        None => format!(" (its constraints: {})", names.join(", ")),
-                    }
+            let names: Vec<String> = match replay.model.relations.get(key) {
+                Some(Relation::Table(Some(t))) => {
+                    t.constraints.iter().map(|c| c.name.clone()).collect()
                 }
-            }
+                _ => Vec::new(),
+            };
+            let wording = ("it has none", "its constraints");
+            replay.absent_detail(Kind::Constraint, key, name, &names, wording)
         }
     };
     replay.report(

@@ -305,23 +305,19 @@ impl Replay {
         column: &str,
         token: usize,
     ) {
-        let event_key = (key.0.clone(), format!("{}.{column}", key.1));
-        let detail = match self.model.events.get(&(Kind::Column, event_key)) {
-            Some(event) => format!(": it was {}", event.describe()),
-            None => {
-                let columns: Vec<String> = match self.model.relations.get(key) {
-                    Some(Relation::Table(Some(table))) => {
-                        table.columns.iter().map(|c| c.name.clone()).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                match closest(column, &columns) {
-                    Some(near) => format!(" (did you mean `{near}`?)"),
-                    None if columns.is_empty() => " (it has no columns)".to_string(),
-                    None => format!(" (its columns: {})", columns.join(", ")),
-                }
+        let columns: Vec<String> = match self.model.relations.get(key) {
+            Some(Relation::Table(Some(table))) => {
+                table.columns.iter().map(|c| c.name.clone()).collect()
             }
+            _ => Vec::new(),
         };
+        let detail = self.absent_detail(
+            Kind::Column,
+            key,
+            column,
+            &columns,
+            ("it has no columns", "its columns"),
+        );
         self.report(
             statement,
             token,
@@ -332,6 +328,28 @@ impl Replay {
             ),
             false,
         );
+    }
+
+    /// What follows "`name` of table `key` does not exist": where it went (the last `kind`
+    /// event of `table.name`), else the nearest of the table's `present` names, else those
+    /// names (`none` and `listed` say it).
+    pub(crate) fn absent_detail(
+        &self,
+        kind: Kind,
+        key: &Key,
+        name: &str,
+        present: &[String],
+        (none, listed): (&str, &str),
+    ) -> String {
+        let event_key = (key.0.clone(), format!("{}.{name}", key.1));
+        if let Some(event) = self.model.events.get(&(kind, event_key)) {
+            return format!(": it was {}", event.describe());
+        }
+        match closest(name, present) {
+            Some(near) => format!(" (did you mean `{near}`?)"),
+            None if present.is_empty() => format!(" ({none})"),
+            None => format!(" ({listed}: {})", present.join(", ")),
+        }
     }
 
     /// Reports that `what` already exists.
