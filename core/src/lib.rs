@@ -33,7 +33,7 @@ pub mod lints;
 pub mod schema_model {
     pub use crate::lints::pg_types::normal_type;
     pub use crate::lints::replay::postgres::model::*;
-    pub use crate::lints::replay::postgres::models;
+    pub use crate::lints::replay::postgres::{model_at, models};
     /// SQLite's build-time replay, read back after each migration.
     #[cfg(feature = "sqlite-parser")]
     pub use crate::lints::replay::sqlite::{CatalogObject, schemas as sqlite_schemas};

@@ -341,13 +341,8 @@ fn sql(schema: &Schema) -> String {
 pub fn run(dir: &str, at: Option<i64>, format: SchemaFormat) -> Result<ExitCode> {
     let mut diagnostics = Vec::new();
     let directory = strata_core::discover::discover(Path::new("."), dir, &mut diagnostics);
-    let steps = strata_core::schema_model::models(&directory, at);
-    let empty = Model::empty();
-    let (through, model) = match steps.last() {
-        Some((version, model)) => (Some(*version), model),
-        None => (None, &empty),
-    };
-    let schema = schema_of(model, through);
+    let (through, model) = strata_core::schema_model::model_at(&directory, at);
+    let schema = schema_of(&model, through);
     match format {
         SchemaFormat::Json => println!("{}", serde_json::to_string_pretty(&schema)?),
         SchemaFormat::Sql => print!("{}", sql(&schema)),

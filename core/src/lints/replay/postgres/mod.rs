@@ -112,6 +112,18 @@ pub fn models(directory: &Directory, at: Option<i64>) -> Vec<(i64, Model)> {
     out
 }
 
+/// The model after the migrations up to `at` (all when `None`), with the last version
+/// replayed: what `strata schema` prints, without a copy of the model per migration.
+pub fn model_at(directory: &Directory, at: Option<i64>) -> (Option<i64>, Model) {
+    let prepared = safety_scope::prepare(directory);
+    let mut replay = Replay::new();
+    let mut through = None;
+    walk(directory, &prepared, &mut replay, at, None, |version, _| {
+        through = Some(version);
+    });
+    (through, replay.model)
+}
+
 /// Replays the migrations in version order (UP; each DOWN checked right after its UP),
 /// running the safety checks before each UP statement they lint and calling `after` with
 /// the model after each UP.
