@@ -6,36 +6,13 @@
 
 #![cfg(feature = "sqlite-parser")]
 
-use std::fs;
-use std::path::Path;
-
-use strata_core::lint_registry::Group;
+mod support;
 
 /// (lint, file name, message) for every schema finding on `files` (name -> content).
 fn findings(files: &[(&str, &str)]) -> Vec<(String, String, String)> {
-    let dir = tempfile::tempdir().expect("tmp");
-    let migrations = dir.path().join("m");
-    fs::create_dir_all(&migrations).expect("mkdir");
-    for (name, text) in files {
-        fs::write(migrations.join(name), text).expect("write");
-    }
-    fs::write(
-        migrations.join("strata.toml"),
-        "dialect = \"sqlite\"\ndown = \"optional\"\n",
-    )
-    .expect("toml");
-    let loaded = strata_core::load(Path::new(dir.path()), "m");
-    loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.lint.group() == Group::Schema)
-        .map(|d| {
-            (
-                d.lint.name().to_string(),
-                d.file.rsplit('/').next().unwrap_or_default().to_string(),
-                d.message.clone(),
-            )
-        })
+    support::schema_findings("sqlite", files)
+        .into_iter()
+        .map(|(lint, file, _, message)| (lint, file, message))
         .collect()
 }
 
