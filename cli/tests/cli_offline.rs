@@ -299,6 +299,19 @@ fn deny_warnings_fails_on_a_safety_warning() {
     );
 }
 
+/// `strata schema` with `args` in `dir`, no database configured: its output (it must
+/// succeed).
+fn schema(dir: &Path, args: &[&str]) -> String {
+    let out = strata(dir)
+        .env_remove("DATABASE_URL")
+        .arg("schema")
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
 /// The example application's migrations, as `strata schema` sees them.
 fn example(dir: &Path) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
@@ -314,13 +327,7 @@ fn example(dir: &Path) {
 fn schema_prints_what_the_migrations_build_without_a_database() {
     let tmp = tempfile::tempdir().expect("tmp");
     example(tmp.path());
-    let out = strata(tmp.path())
-        .env_remove("DATABASE_URL")
-        .arg("schema")
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{out:?}");
-    let sql = String::from_utf8_lossy(&out.stdout);
+    let sql = schema(tmp.path(), &[]);
     assert!(
         sql.starts_with("-- strata schema: 3 migration(s) applied, through version 3"),
         "{sql}"
@@ -332,13 +339,8 @@ fn schema_prints_what_the_migrations_build_without_a_database() {
     assert!(!sql.contains("strata_migrations"), "{sql}");
     assert!(!tmp.path().join("strata.db").exists());
 
-    let out = strata(tmp.path())
-        .env_remove("DATABASE_URL")
-        .args(["schema", "--at", "1", "--format", "json"])
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{out:?}");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = schema(tmp.path(), &["--at", "1", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(json["applied_through"], 1);
     let names: Vec<&str> = json["objects"]
         .as_array()
@@ -368,13 +370,7 @@ fn schema_of_a_postgres_directory_is_the_build_time_model() {
             ),
         ],
     );
-    let out = strata(tmp.path())
-        .env_remove("DATABASE_URL")
-        .arg("schema")
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{out:?}");
-    let sql = String::from_utf8_lossy(&out.stdout);
+    let sql = schema(tmp.path(), &[]);
     assert!(sql.contains("through version 2"), "{sql}");
     assert!(
         sql.contains("CREATE TABLE users (\n    id bigint NOT NULL DEFAULT nextval('users_id_seq'::regclass),\n    email varchar(320) NOT NULL,"),
@@ -393,13 +389,8 @@ fn schema_of_a_postgres_directory_is_the_build_time_model() {
         "{sql}"
     );
 
-    let out = strata(tmp.path())
-        .env_remove("DATABASE_URL")
-        .args(["schema", "--at", "1", "--format", "json"])
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{out:?}");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = schema(tmp.path(), &["--at", "1", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(json["applied_through"], 1);
     let tables: Vec<&str> = json["tables"]
         .as_array()
@@ -410,11 +401,8 @@ fn schema_of_a_postgres_directory_is_the_build_time_model() {
     assert_eq!(tables, ["users"]);
     assert_eq!(json["tables"][0]["columns"][1]["type"], "varchar(320)");
     // Deterministic: the same output on every run.
-    let again = strata(tmp.path())
-        .args(["schema", "--at", "1", "--format", "json"])
-        .output()
-        .expect("run");
-    assert_eq!(out.stdout, again.stdout);
+    let again = schema(tmp.path(), &["--at", "1", "--format", "json"]);
+    assert_eq!(out, again);
 }
 
 #[test]
