@@ -61,17 +61,16 @@ pub(crate) mod replay;
 /// A `strata:allow(...)` directive silences one migration only, so the lint still runs.
 pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let shared = Shared::new(directory);
-    let enabled = |lint: Lint| directory.config.level(lint) != Level::Allow;
-    let run = |checks: &[(Lint, Check)], out: &mut Vec<Diagnostic>| {
+    let run = |checks: &[(Lint, Check)], shared: &Shared<'_>, out: &mut Vec<Diagnostic>| {
         for &(lint, check) in checks {
-            if enabled(lint) {
-                check(directory, &shared, out);
+            if directory.config.level(lint) != Level::Allow {
+                check(directory, shared, out);
             }
         }
     };
     let bytes: usize = directory.files.iter().map(|f| f.text.len()).sum();
     if bytes < sql_syntax::PARALLEL_BYTES {
-        run(CHECKS, out);
+        run(CHECKS, &shared, out);
         replay::run(directory, shared.safety_statements(), out);
         return;
     }
@@ -85,13 +84,10 @@ pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
     let (before, from_syntax) = CHECKS.split_at(split);
     let (syntax, after) = from_syntax.split_at(from_syntax.len().min(1));
     std::thread::scope(|scope| {
+        // The syntax check reads nothing shared: its thread gets a Shared of its own.
         let parsed = scope.spawn(|| {
             let mut found = Vec::new();
-            for &(lint, check) in syntax {
-                if enabled(lint) {
-                    check(directory, &Shared::new(directory), &mut found);
-                }
-            }
+            run(syntax, &Shared::new(directory), &mut found);
             found
         });
         // The UP statements, tokenized once for the safety lints and the replay alike (made
@@ -102,9 +98,9 @@ pub(crate) fn run_all(directory: &Directory, out: &mut Vec<Diagnostic>) {
             replay::run(directory, statements, &mut found);
             found
         });
-        run(before, out);
+        run(before, &shared, out);
         let mut later = Vec::new();
-        run(after, &mut later);
+        run(after, &shared, &mut later);
         for job in [parsed, replayed] {
             match job.join() {
                 Ok(found) => out.extend(found),
